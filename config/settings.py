@@ -1,0 +1,110 @@
+"""Settings from the environment: the only module that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+
+
+class SettingsError(Exception):
+    """The environment cannot run the service; `problems` names each bad setting."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_keys: tuple[str, ...] = ()
+    public_base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "Interviews <interviews@localhost>"
+    data_dir: Path = DEFAULT_DATA_DIR
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment; in production refuse anything missing or insecure."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("CONNECTOR_ENV", "development").strip().lower()
+    data_dir = Path(env.get("CONNECTOR_DATA_DIR") or DEFAULT_DATA_DIR)
+    settings = Settings(
+        env=mode,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'connector.db'}",
+        redis_url=env.get("REDIS_URL") or None,
+        secret_keys=_split_keys(env.get("SECRET_KEYS", "")),
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        smtp_url=env.get("SMTP_URL") or None,
+        mail_from=env.get("MAIL_FROM") or Settings.mail_from,
+        data_dir=data_dir,
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )
+    problems = check_settings(settings, env)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
+    """Name every setting that is malformed, and in production every one missing or insecure."""
+    problems = [f"SECRET_KEYS: {p}" for p in _key_problems(settings.secret_keys)]
+    if settings.smtp_url:
+        problems += [f"SMTP_URL: {p}" for p in _smtp_problems(settings.smtp_url, settings.production)]
+    if settings.env not in ("development", "production", "test"):
+        problems.append("CONNECTOR_ENV: must be development, production or test")
+    if not settings.production:
+        return problems
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL",
+                 "MAIL_FROM"):
+        if not env.get(name, "").strip():
+            problems.append(f"{name}: required in production")
+    if settings.database_url.startswith("sqlite") and env.get("DATABASE_URL"):
+        problems.append("DATABASE_URL: SQLite is for one machine; use PostgreSQL in production")
+    if env.get("PUBLIC_BASE_URL") and urlsplit(settings.public_base_url).scheme != "https":
+        problems.append("PUBLIC_BASE_URL: must be https:// in production (candidate links)")
+    return problems
+
+
+def _split_keys(raw: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+def _key_problems(keys: tuple[str, ...]) -> list[str]:
+    problems = []
+    for index, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            problems.append(f"key {index} is not a Fernet key (32 url-safe base64 bytes)")
+    return problems
+
+
+def _smtp_problems(url: str, production: bool) -> list[str]:
+    parts = urlsplit(url)
+    if parts.scheme not in SMTP_SCHEMES:
+        return [f"scheme must be one of {', '.join(s + '://' for s in SMTP_SCHEMES)}"]
+    if not parts.hostname:
+        return ["a host is required"]
+    if production and parts.scheme == "smtp" and parts.password:
+        # A password over plain SMTP travels in clear text.
+        return ["credentials need smtps:// or smtp+starttls:// in production"]
+    return []
