@@ -1,0 +1,280 @@
+"""The system of record: every row belongs to one organization, directly or through its parent."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which drops zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the values as plain strings (no native PG enum) so migrations stay simple.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class InstallationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+class SessionState(enum.StrEnum):
+    INVITED = "invited"
+    STARTED = "started"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    HELD = "held"
+    FAILED = "failed"
+
+
+class AnswerKind(enum.StrEnum):
+    VIDEO = "video"
+    AUDIO = "audio"
+    TEXT = "text"
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Installation(Base):
+    """One organization's connection to one ATS account."""
+
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ats: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    webhook_secret_encrypted: Mapped[str] = mapped_column(Text)
+    api_base_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[InstallationStatus] = mapped_column(
+        _enum(InstallationStatus), default=InstallationStatus.ACTIVE)
+    attention_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    stage_rules: Mapped[list[StageRule]] = relationship(
+        back_populates="installation", order_by="StageRule.id", cascade="all, delete-orphan")
+
+
+class InterviewTemplate(Base):
+    """A question set; organization_id is NULL for the built-in default."""
+
+    __tablename__ = "interview_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_hours: Mapped[int] = mapped_column(Integer, default=72)
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
+    welcome_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="template", order_by="Question.position", cascade="all, delete-orphan")
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("template_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("interview_templates.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[str] = mapped_column(Text)
+    prep_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    answer_seconds: Mapped[int] = mapped_column(Integer, default=120)
+    retakes: Mapped[int] = mapped_column(Integer, default=1)
+    answer_kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind), default=AnswerKind.VIDEO)
+    max_characters: Mapped[int | None] = mapped_column(Integer)
+    is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    template: Mapped[InterviewTemplate] = relationship(back_populates="questions")
+
+
+class StageRule(Base):
+    """A trigger stage (an ATS stage id or name) mapped to an interview template."""
+
+    __tablename__ = "stage_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(200))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("interview_templates.id"))
+
+    installation: Mapped[Installation] = relationship(back_populates="stage_rules")
+
+
+class ApplicationStage(Base):
+    """The last stage seen per ATS application, so a re-entry is told from a repeat report."""
+
+    __tablename__ = "application_stages"
+    __table_args__ = (UniqueConstraint("installation_id", "ats_application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"))
+    ats_application_id: Mapped[str] = mapped_column(String(100))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    entry_number: Mapped[int] = mapped_column(Integer, default=1)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InterviewSession(Base):
+    """One candidate's interview; at most one per (installation, application, stage entry)."""
+
+    __tablename__ = "interview_sessions"
+    __table_args__ = (
+        UniqueConstraint("installation_id", "ats_application_id", "stage_entry"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("interview_templates.id"))
+    ats_application_id: Mapped[str] = mapped_column(String(100))
+    ats_candidate_id: Mapped[str] = mapped_column(String(100))
+    stage_entry: Mapped[str] = mapped_column(String(200))
+    candidate_name: Mapped[str] = mapped_column(String(300))
+    candidate_email: Mapped[str] = mapped_column(String(320))
+    job_title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[SessionState] = mapped_column(_enum(SessionState), default=SessionState.INVITED)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    installation: Mapped[Installation] = relationship()
+    template: Mapped[InterviewTemplate] = relationship()
+
+
+class WebhookDelivery(Base):
+    """The inbox: every verified delivery, stored before it is answered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("installation_id", "delivery_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    event: Mapped[dict | None] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.RECEIVED, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Push(Base):
+    """The outbox: one write to an ATS, with its attempts and last error."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (UniqueConstraint("installation_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("interview_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Email(Base):
+    """The e-mail outbox: one row per message, keyed so a retry never sends twice."""
+
+    __tablename__ = "emails"
+    __table_args__ = (UniqueConstraint("organization_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("interview_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
