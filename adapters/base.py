@@ -1,0 +1,129 @@
+"""The adapter contract: what every ATS folder provides, and the events it turns deliveries into."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+
+class EventKind(enum.StrEnum):
+    """What happened in the ATS, in our words."""
+
+    STAGE_CHANGED = "stage_changed"
+    APPLICATION_CLOSED = "application_closed"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ats_id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    profile_url: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+
+
+@dataclass(frozen=True)
+class Event:
+    """A delivery, parsed: the only shape jobs see, whatever the ATS."""
+
+    kind: EventKind
+    action: str
+    application_id: str
+    candidate: Candidate
+    stage_id: str | None = None
+    stage_name: str | None = None
+    job_id: str | None = None
+    job_title: str | None = None
+    application_url: str | None = None
+    occurred_at: str | None = None  # ISO 8601, as the ATS sent it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Event:
+        values = dict(data)
+        values["kind"] = EventKind(values["kind"])
+        values["candidate"] = Candidate(**values["candidate"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Something to write back on the candidate's ATS profile."""
+
+    kind: str
+    application_id: str
+    candidate_id: str
+    text: str
+    marker: str  # unique text inside the note, so a retry can find a note it already wrote
+
+
+@dataclass(frozen=True)
+class Receipt:
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What an adapter needs of one installation, decrypted: no database object."""
+
+    webhook_secret: str
+    credentials: Mapping[str, str]
+    api_base_url: str | None = None
+    strict_hosts: bool = True  # production: only the ATS's own hosts
+
+
+class Adapter(abc.ABC):
+    """One ATS. Subclasses declare `key`, `name`, `events` and implement the methods below."""
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    events: ClassVar[Mapping[str, EventKind]]  # ATS event name -> ours; the supported set
+    credential_keys: ClassVar[tuple[str, ...]] = ()
+    allowed_hosts: ClassVar[tuple[str, ...]] = ()  # host suffixes the API client may call
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    @abc.abstractmethod
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise SignatureError unless the ATS signed these exact bytes; fail closed."""
+
+    @abc.abstractmethod
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
+        """Turn a verified delivery into an Event; None for one we know but do not act on."""
+
+    @abc.abstractmethod
+    def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
+        """Write an outcome to the ATS once; raises adapters.http.ApiError subclasses."""
+
+    @classmethod
+    @abc.abstractmethod
+    def sign(cls, body: bytes, secret: str) -> dict[str, str]:
+        """Headers the ATS itself would send with this body: for tests and replays."""
+
+    @classmethod
+    def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
+        """Name what is missing or malformed in a set of credentials."""
+        return []
+
+    def delivery_id(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """The ATS's own id for this delivery, else a hash of the body."""
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def action(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """The ATS's name for this delivery's event, for the inbox and logs."""
+        return "unknown"
+
+    def candidate(self, event: Event) -> Candidate:
+        """The candidate behind an event; adapters with thin payloads re-fetch it."""
+        return event.candidate

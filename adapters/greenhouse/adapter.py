@@ -1,0 +1,153 @@
+"""Greenhouse: signed webhooks in, notes on the candidate's profile out.
+
+Webhooks: https://developers.greenhouse.io/webhooks.html
+Harvest API: https://harvestdocs.greenhouse.io/ (v3; v1 and v2 were retired on 2026-08-31)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from marshmallow import ValidationError
+
+from adapters.base import Adapter, Candidate, EventKind, Event, Outcome, Receipt
+from adapters.greenhouse.client import ALLOWED_HOSTS, GreenhouseClient, credential_problems
+from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
+from webhooks.errors import MalformedPayload, SignatureError
+from webhooks.signing import hmac_sha256_hex, same
+
+# "Signature: sha256 37d27..." - the algorithm, one space, the hex HMAC of the whole raw body.
+SIGNATURE_HEADER = "Signature"
+EVENT_ID_HEADER = "Greenhouse-Event-ID"
+_SIGNATURE = re.compile(r"^(?P<algorithm>[a-z0-9]+) (?P<digest>[0-9a-fA-F]+)$")
+_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+PING = "ping"  # sent when a web hook is saved; its shape is not documented
+
+
+class GreenhouseAdapter(Adapter):
+    key = "greenhouse"
+    name = "Greenhouse"
+    events = {
+        "candidate_stage_change": EventKind.STAGE_CHANGED,
+        "reject_candidate": EventKind.APPLICATION_CLOSED,
+        "hire_candidate": EventKind.APPLICATION_CLOSED,
+    }
+    credential_keys = ("api_key", "client_id", "client_secret", "user_id", "token_url")
+    allowed_hosts = ALLOWED_HOSTS
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Check the Signature header against an HMAC-SHA256 of the raw body."""
+        if not self.connection.webhook_secret:
+            raise SignatureError("no webhook secret is set", "missing_secret")
+        header = headers.get(SIGNATURE_HEADER)
+        if not header:
+            raise SignatureError("the Signature header is missing", "missing_signature")
+        match = _SIGNATURE.match(header.strip())
+        if match is None:
+            raise SignatureError("the Signature header is malformed", "malformed_signature")
+        if match["algorithm"] != "sha256":
+            raise SignatureError("only sha256 signatures are accepted", "unsupported_algorithm")
+        expected = hmac_sha256_hex(self.connection.webhook_secret, body)
+        if not same(expected, match["digest"].lower()):
+            raise SignatureError("the signature does not match the body", "bad_signature")
+
+    def delivery_id(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """Greenhouse-Event-ID is unique per delivery; fall back to a body hash without it."""
+        event_id = (headers.get(EVENT_ID_HEADER) or "").strip()
+        if _EVENT_ID.match(event_id):
+            return f"greenhouse:{event_id}"
+        return super().delivery_id(body, headers)
+
+    def action(self, body: bytes, headers: Mapping[str, str]) -> str:
+        return _envelope(body)["action"]
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
+        """Turn a delivery into an Event; ping and actions we do not act on give None."""
+        envelope = _envelope(body)
+        kind = self.events.get(envelope["action"])
+        if kind is None:
+            return None
+        try:
+            application = ApplicationPayloadSchema().load(envelope["payload"])["application"]
+        except ValidationError as exc:
+            raise MalformedPayload(f"not a Greenhouse application payload: {exc.messages}") from exc
+        return _event(kind, envelope["action"], application)
+
+    def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
+        """Write the outcome as a note on the candidate, unless an earlier try already did."""
+        client = self.client()
+        if not first_attempt:
+            # An earlier attempt may have reached Greenhouse before failing; Harvest has no
+            # idempotency keys, so look for our marker before writing again.
+            existing = client.find_note(outcome.candidate_id, outcome.marker)
+            if existing is not None:
+                return Receipt(existing)
+        return Receipt(client.create_note(outcome.candidate_id, outcome.text))
+
+    def client(self) -> GreenhouseClient:
+        return GreenhouseClient.from_credentials(
+            self.connection.credentials, self.connection.api_base_url,
+            strict_hosts=self.connection.strict_hosts)
+
+    @classmethod
+    def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
+        return credential_problems(credentials)
+
+    @classmethod
+    def sign(cls, body: bytes, secret: str) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: f"sha256 {hmac_sha256_hex(secret, body)}",
+        }
+
+
+def _envelope(body: bytes) -> dict:
+    """The {"action", "payload"} wrapper of every Greenhouse webhook."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
+    if not isinstance(data, dict):
+        raise MalformedPayload("the body is not a JSON object")
+    try:
+        return EnvelopeSchema().load(data)
+    except ValidationError as exc:
+        raise MalformedPayload(f"not a Greenhouse webhook: {exc.messages}") from exc
+
+
+def _event(kind: EventKind, action: str, application: dict) -> Event:
+    candidate = application["candidate"]
+    stage = application["current_stage"] or {}
+    job = (application["jobs"] or [{}])[0]
+    return Event(
+        kind=kind,
+        action=action,
+        application_id=application["id"],
+        candidate=Candidate(
+            ats_id=candidate["id"],
+            first_name=(candidate["first_name"] or "").strip(),
+            last_name=(candidate["last_name"] or "").strip(),
+            email=_email(candidate),
+            profile_url=candidate["url"],
+        ),
+        stage_id=stage.get("id"),
+        stage_name=stage.get("name"),
+        job_id=job.get("id"),
+        job_title=job.get("name"),
+        application_url=application["url"],
+        occurred_at=application["last_activity_at"],
+    )
+
+
+def _email(candidate: dict) -> str | None:
+    """The first usable address; none when Greenhouse says the candidate may not be e-mailed."""
+    if candidate.get("can_email") is False:
+        return None
+    for address in candidate["email_addresses"] or []:
+        value = (address.get("value") or "").strip()
+        if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            return value
+    return None

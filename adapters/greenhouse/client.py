@@ -1,0 +1,171 @@
+"""Harvest v3: the Greenhouse API client. Knows HTTP and Greenhouse, nothing of Flask or the database.
+
+Docs: https://harvestdocs.greenhouse.io/docs/authentication and .../write-endpoint-migration-guide
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import requests
+
+from adapters.http import (
+    ApiClient, HostNotAllowed, Invalid, Temporary, Unauthorized, check_base_url, raise_for_status,
+)
+
+DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
+# OAuth 2.0 token endpoint for custom integrations (client credentials grant).
+DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"
+ALLOWED_HOSTS = ("greenhouse.io",)
+TOKEN_MARGIN_SECONDS = 60  # refresh a little before Greenhouse says the token expires
+NOTE_VISIBILITY = "admin_only"  # "admin_only", "private" or "public", as in Harvest v1
+
+
+def credential_problems(credentials: Mapping[str, str]) -> list[str]:
+    """Name what is missing: an api_key, or a client_id with its client_secret."""
+    problems = []
+    has_client = bool(credentials.get("client_id") or credentials.get("client_secret"))
+    if has_client and not (credentials.get("client_id") and credentials.get("client_secret")):
+        problems.append("client_id and client_secret go together")
+    if not has_client and not credentials.get("api_key"):
+        problems.append("api_key, or client_id and client_secret, is required")
+    user_id = credentials.get("user_id", "")
+    if not user_id:
+        problems.append("user_id (the Greenhouse user notes are written as) is required")
+    elif not str(user_id).isdigit():
+        problems.append("user_id must be the numeric id from the user's Greenhouse URL")
+    return problems
+
+
+class HarvestAuth(requests.auth.AuthBase):
+    """The one place Harvest authentication lives: a cached bearer token, fetched on demand.
+
+    Custom integrations use the client credentials grant with HTTP Basic client_id:client_secret
+    and `sub` set to the acting user (docs: Authentication, step 2). An `api_key` is exchanged at
+    the same endpoint with the key as the Basic user name and an empty password, as Harvest v1
+    keys were sent; Greenhouse documented this exchange for the v1/v2 transition only.
+    """
+
+    def __init__(self, token_url: str, username: str, password: str, user_id: str,
+                 session: requests.Session):
+        self.token_url = token_url
+        self.basic = (username, password)
+        self.user_id = user_id
+        self.session = session
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        return request
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._token, lifetime = self._fetch()
+                self._expires_at = time.monotonic() + max(0, lifetime - TOKEN_MARGIN_SECONDS)
+            return self._token
+
+    def forget(self) -> None:
+        """Drop the cached token, so the next call fetches a fresh one."""
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> tuple[str, float]:
+        data = {"grant_type": "client_credentials", "sub": self.user_id}
+        try:
+            response = self.session.post(self.token_url, data=data, auth=self.basic,
+                                         timeout=(5, 20), allow_redirects=False)
+        except requests.RequestException as exc:
+            raise Temporary("POST token: connection failed") from exc
+        if response.status_code in (400, 401):
+            # OAuth errors (invalid_client, unauthorized_client) come back as 400 or 401.
+            raise Unauthorized(f"POST token: HTTP {response.status_code} "
+                               f"{_oauth_error(response)}", response.status_code)
+        raise_for_status(response, "POST token")
+        body = response.json()
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise Invalid("POST token: no access_token in the answer", response.status_code)
+        return body["access_token"], float(body.get("expires_in") or 3600)
+
+
+class GreenhouseClient(ApiClient):
+    """Calls Harvest v3 on behalf of one Greenhouse user."""
+
+    def __init__(self, base_url: str, auth: HarvestAuth, session: requests.Session | None = None):
+        super().__init__(base_url, session or auth.session)
+        self.auth = auth
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, str], base_url: str | None = None,
+                         *, strict_hosts: bool = True) -> GreenhouseClient:
+        problems = credential_problems(credentials)
+        if problems:
+            raise Unauthorized("; ".join(problems))
+        base = check_base_url(base_url or DEFAULT_BASE_URL, ALLOWED_HOSTS, strict_hosts)
+        token_url = check_base_url(credentials.get("token_url") or DEFAULT_TOKEN_URL,
+                                   ALLOWED_HOSTS, strict_hosts)
+        if credentials.get("client_id"):
+            username, password = credentials["client_id"], credentials["client_secret"]
+        else:
+            username, password = credentials["api_key"], ""
+        session = requests.Session()
+        auth = HarvestAuth(token_url, username, password, str(credentials["user_id"]), session)
+        return cls(base, auth, session)
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Authenticated call; a 401 gets one retry with a fresh token (it may have expired early)."""
+        kwargs["auth"] = self.auth
+        try:
+            return super().request(method, path, **kwargs)
+        except Unauthorized as exc:
+            if exc.status != 401:
+                raise
+            self.auth.forget()
+            return super().request(method, path, **kwargs)
+
+    def create_note(self, candidate_id: str, body: str, visibility: str = NOTE_VISIBILITY) -> str:
+        """Add a note to the candidate's activity feed; returns the note's id."""
+        # v1 POST /candidates/{id}/activity_feed/notes maps to v3 POST /v3/notes, the acting
+        # user coming from the token's `sub` instead of an On-Behalf-Of header.
+        payload = {"candidate_id": int(candidate_id), "body": body, "visibility": visibility}
+        response = self.request("POST", "/v3/notes", json=payload)
+        return str(_json(response).get("id", ""))
+
+    def find_note(self, candidate_id: str, marker: str) -> str | None:
+        """The id of a note on this candidate whose body contains `marker`, if any."""
+        path: str | None = f"/v3/notes?candidate_id={int(candidate_id)}&per_page=100"
+        while path:
+            response = self.request("GET", path)
+            for note in _json(response) or []:
+                if marker in (note.get("body") or ""):
+                    return str(note.get("id"))
+            # v3 lists page with a cursor in the Link header (docs: Pagination).
+            path = response.links.get("next", {}).get("url")
+            if path and urlsplit(path).netloc not in ("", urlsplit(self.base_url).netloc):
+                raise HostNotAllowed("a next-page link points at another host")
+        return None
+
+    def check(self) -> None:
+        """A cheap authenticated call: raises Unauthorized when the credentials are wrong."""
+        self.auth.token()
+
+
+def _json(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise Invalid(f"{response.request.method} {response.url}: not JSON",
+                      response.status_code) from exc
+
+
+def _oauth_error(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error", "")) if isinstance(body, dict) else ""
