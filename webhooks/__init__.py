@@ -1,0 +1,1 @@
+"""The one inbound route for every ATS, and its error types."""
