@@ -1,0 +1,1 @@
+"""The candidate's pages, reached only through the personal link."""

@@ -1,0 +1,141 @@
+"""The `connector` command: serve, worker, db, install, sessions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from sqlalchemy import select
+
+from config import SettingsError, load_settings
+from config.logging import configure_logging
+from connector import migrate
+from connector.installations import InstallError, create_installation, webhook_url
+from connector.models import Installation, InterviewSession
+from connector.services import Services, build_services, install
+
+
+def _services() -> Services:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException("refusing to start:\n  " + "\n  ".join(exc.problems)) from exc
+    configure_logging(settings.log_level)
+    return install(build_services(settings))
+
+
+@click.group()
+def main() -> None:
+    """Connect an ATS to async video interviews."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), show_default="$PORT or 8000")
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate the database, then run the web service under gunicorn."""
+    services = _services()
+    migrate.upgrade(services.db.engine)
+    services.close()
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
+    os.execvp(sys.executable, [
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--access-logfile", "-", "connector.wsgi:app",
+    ])
+
+
+@main.command()
+def worker() -> None:
+    """Run an rq worker with its scheduler, and the sweeper that re-enqueues stuck rows."""
+    from jobs.worker import run_worker
+
+    run_worker(_services())
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied."""
+    migrate.upgrade(_services().db.engine)
+    click.echo("database is up to date")
+
+
+@main.command("install")
+@click.argument("ats")
+@click.option("--organization", required=True)
+@click.option("--name", required=True)
+@click.option("--trigger-stage", "trigger_stages", multiple=True, required=True,
+              help="A stage id or name; repeat for several.")
+@click.option("--template", "template_id", type=int)
+@click.option("--api-base-url")
+@click.option("--credential", "credentials", multiple=True, metavar="KEY=VALUE")
+def install_command(ats, organization, name, trigger_stages, template_id, api_base_url,
+                    credentials) -> None:
+    """Connect an ATS account; prints the webhook URL and secret to paste into the ATS."""
+    services = _services()
+    try:
+        with services.db.session() as session:
+            installation, secret = create_installation(
+                session, services.keyring, ats=ats, organization=organization, name=name,
+                trigger_stages=list(trigger_stages), template_id=template_id,
+                api_base_url=api_base_url, credentials=_pairs(credentials),
+                strict_hosts=services.settings.production)
+            result = {
+                "installation_id": installation.public_id,
+                "webhook_url": webhook_url(services.settings.public_base_url, installation),
+                "webhook_secret": secret,
+            }
+    except InstallError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result))
+
+
+@main.group()
+def sessions() -> None:
+    """Interview sessions."""
+
+
+@sessions.command("list")
+@click.option("--installation", "installation_id", help="An installation id (inst_...).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sessions_list(installation_id: str | None, as_json: bool) -> None:
+    """List interview sessions, newest first."""
+    services = _services()
+    with services.db.session() as session:
+        query = select(InterviewSession).join(Installation).order_by(InterviewSession.id.desc())
+        if installation_id:
+            query = query.where(Installation.public_id == installation_id)
+        rows = [_session_row(s) for s in session.scalars(query)]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}  {row['state']:<9}  {row['deadline']}  {row['candidate_email']}")
+
+
+def _session_row(interview: InterviewSession) -> dict:
+    return {
+        "id": interview.public_id,
+        "state": interview.state.value,
+        "candidate_email": interview.candidate_email,
+        "ats_application_id": interview.ats_application_id,
+        "deadline": interview.deadline_at.isoformat(),
+    }
+
+
+def _pairs(items: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item.split('=')[0]!r}",
+                                     param_hint="--credential")
+        pairs[key.strip()] = value
+    return pairs

@@ -1,0 +1,96 @@
+"""Installations: create one, and turn one into its ATS adapter."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from adapters import get_adapter
+from adapters.base import Adapter, Connection
+from adapters.http import HostNotAllowed, check_base_url
+from connector.crypto import Keyring, new_public_id, new_webhook_secret
+from connector.models import Installation, InterviewTemplate, Organization, StageRule
+
+
+def adapter_for(installation: Installation, keyring: Keyring, strict_hosts: bool) -> Adapter:
+    """The installation's adapter with its secrets decrypted."""
+    adapter_cls = get_adapter(installation.ats)
+    if adapter_cls is None:
+        raise LookupError(f"no adapter {installation.ats!r}")
+    connection = Connection(
+        webhook_secret=keyring.decrypt(installation.webhook_secret_encrypted),
+        credentials=keyring.decrypt_json(installation.credentials_encrypted),
+        api_base_url=installation.api_base_url,
+        strict_hosts=strict_hosts,
+    )
+    return adapter_cls(connection)
+
+
+def find_installation(session: Session, ats: str, public_id: str) -> Installation | None:
+    """The installation behind a webhook URL; the ATS key must match too."""
+    return session.scalar(
+        select(Installation).where(Installation.public_id == public_id, Installation.ats == ats))
+
+
+class InstallError(ValueError):
+    """The install request cannot be carried out; the message says why."""
+
+
+def create_installation(session: Session, keyring: Keyring, *, ats: str, organization: str,
+                        name: str, trigger_stages: list[str], template_id: int | None,
+                        api_base_url: str | None, credentials: dict[str, str],
+                        strict_hosts: bool) -> tuple[Installation, str]:
+    """Create an installation (and its organization on first use); return it and its secret."""
+    adapter_cls = get_adapter(ats)
+    if adapter_cls is None:
+        raise InstallError(f"unknown ATS {ats!r}")
+    problems = adapter_cls.check_credentials(credentials)
+    stages = [s.strip() for s in trigger_stages if s.strip()]
+    if not stages:
+        problems.append("at least one trigger stage is required")
+    if api_base_url:
+        try:
+            check_base_url(api_base_url, adapter_cls.allowed_hosts, strict_hosts)
+        except HostNotAllowed as exc:
+            problems.append(f"api base URL: {exc}")
+    if problems:
+        raise InstallError("; ".join(problems))
+    org = _organization(session, organization)
+    if template_id is not None and _template(session, org, template_id) is None:
+        raise InstallError(f"no template {template_id} for organization {organization!r}")
+    if session.scalar(select(Installation.id).where(
+            Installation.organization_id == org.id, Installation.name == name)):
+        raise InstallError(f"organization {organization!r} already has an installation {name!r}")
+    secret = new_webhook_secret()
+    installation = Installation(
+        public_id=new_public_id("inst"), organization=org, ats=ats, name=name,
+        credentials_encrypted=keyring.encrypt_json(credentials),
+        webhook_secret_encrypted=keyring.encrypt(secret), api_base_url=api_base_url,
+        stage_rules=[StageRule(stage=s, template_id=template_id) for s in stages],
+    )
+    session.add(installation)
+    session.flush()
+    return installation, secret
+
+
+def _organization(session: Session, name: str) -> Organization:
+    name = name.strip()
+    if not name:
+        raise InstallError("an organization name is required")
+    org = session.scalar(select(Organization).where(Organization.name == name))
+    if org is None:
+        org = Organization(name=name)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def _template(session: Session, org: Organization, template_id: int) -> InterviewTemplate | None:
+    """A template the organization may use: its own, or a built-in one."""
+    return session.scalar(select(InterviewTemplate).where(
+        InterviewTemplate.id == template_id,
+        or_(InterviewTemplate.organization_id == org.id, InterviewTemplate.is_builtin)))
+
+
+def webhook_url(base_url: str, installation: Installation) -> str:
+    return f"{base_url}/webhooks/{installation.ats}/{installation.public_id}"

@@ -1,0 +1,166 @@
+"""The interview engine's first step: a stage move becomes a session, an invitation and a note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapters.base import Event
+from connector import crypto, notes
+from connector.models import (
+    ApplicationStage,
+    Email,
+    Installation,
+    InterviewSession,
+    InterviewTemplate,
+    Push,
+    SessionState,
+    StageRule,
+    utcnow,
+)
+
+OPEN_STATES = (SessionState.INVITED, SessionState.STARTED)
+
+
+@dataclass
+class Result:
+    """What handling an event did: an outcome word, and the rows that need a job."""
+
+    outcome: str
+    email_ids: list[int]
+    push_ids: list[int]
+
+    @property
+    def acted(self) -> bool:
+        return self.outcome in ("invited", "no_email", "cancelled")
+
+
+def matching_rule(installation: Installation, stage_id: str | None,
+                  stage_name: str | None) -> StageRule | None:
+    """The rule whose stage equals the event's stage id, or its name ignoring case and spaces."""
+    name = (stage_name or "").strip().casefold()
+    for rule in installation.stage_rules:
+        wanted = rule.stage.strip()
+        if (stage_id and wanted == stage_id) or (name and wanted.casefold() == name):
+            return rule
+    return None
+
+
+def template_for(session: Session, rule: StageRule) -> InterviewTemplate:
+    """The rule's template, or the built-in default when it names none."""
+    if rule.template_id is not None:
+        return session.get(InterviewTemplate, rule.template_id)
+    return session.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin)
+                          .order_by(InterviewTemplate.id).limit(1))
+
+
+def stage_entry(session: Session, installation: Installation, event: Event) -> str | None:
+    """A key for this stay of the application in this stage; None for a stale report.
+
+    Greenhouse reports only the current stage (no "from" stage) and may send the same move
+    twice under different delivery ids, so we remember the last stage seen per application:
+    the same stage again is the same entry, a different one starts a new entry.
+    """
+    occurred = _parse_time(event.occurred_at)
+    row = session.scalar(select(ApplicationStage).where(
+        ApplicationStage.installation_id == installation.id,
+        ApplicationStage.ats_application_id == event.application_id).with_for_update())
+    if row is None:
+        row = _insert_stage(session, installation.id, event, occurred)
+    elif row.stage_id != event.stage_id:
+        if occurred and row.occurred_at and occurred < row.occurred_at:
+            return None  # an older move delivered late: the application has moved on
+        row.stage_id = event.stage_id
+        row.entry_number += 1
+        row.occurred_at = occurred or row.occurred_at
+        row.updated_at = utcnow()
+    return f"{row.stage_id}#{row.entry_number}"
+
+
+def _insert_stage(session: Session, installation_id: int, event: Event,
+                  occurred: datetime | None) -> ApplicationStage:
+    row = ApplicationStage(installation_id=installation_id,
+                           ats_application_id=event.application_id,
+                           stage_id=event.stage_id, entry_number=1, occurred_at=occurred)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # another job recorded this application first
+        return session.scalar(select(ApplicationStage).where(
+            ApplicationStage.installation_id == installation_id,
+            ApplicationStage.ats_application_id == event.application_id).with_for_update())
+    return row
+
+
+def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str,
+                        installation: Installation, event: Event) -> Result:
+    """Invite the candidate when the new stage is a trigger stage, exactly once per entry."""
+    if not event.stage_id:
+        return Result("no_stage", [], [])
+    entry = stage_entry(session, installation, event)
+    if entry is None:
+        return Result("stale_event", [], [])
+    rule = matching_rule(installation, event.stage_id, event.stage_name)
+    if rule is None:
+        return Result("stage_not_mapped", [], [])
+    if not event.candidate.email:
+        push = _add_once(session, notes.no_email(installation, event, entry))
+        return Result("no_email", [], [push.id] if push else [])
+    template = template_for(session, rule)
+    token = crypto.new_token()
+    interview = InterviewSession(
+        public_id=crypto.new_public_id("ses"), installation_id=installation.id,
+        template_id=template.id, ats_application_id=event.application_id,
+        ats_candidate_id=event.candidate.ats_id, stage_entry=entry,
+        candidate_name=event.candidate.full_name or "Candidate",
+        candidate_email=event.candidate.email, job_title=event.job_title or "",
+        token_hash=crypto.hash_token(token), token_encrypted=keyring.encrypt(token),
+        deadline_at=utcnow() + timedelta(hours=template.deadline_hours),
+    )
+    if _add_once(session, interview) is None:
+        return Result("duplicate_session", [], [])
+    link = interview_link(base_url, token)
+    email = _add_once(session, notes.invitation_email(installation, interview, link))
+    push = _add_once(session, notes.invited(installation, interview))
+    return Result("invited", [email.id], [push.id])
+
+
+def handle_application_closed(session: Session, installation: Installation,
+                              event: Event) -> Result:
+    """A rejected or hired candidate's open interview is cancelled; no reminders follow."""
+    cancelled = session.execute(
+        update(InterviewSession)
+        .where(InterviewSession.installation_id == installation.id,
+               InterviewSession.ats_application_id == event.application_id,
+               InterviewSession.state.in_(OPEN_STATES))
+        .values(state=SessionState.CANCELLED)
+    ).rowcount
+    return Result("cancelled" if cancelled else "nothing_open", [], [])
+
+
+def interview_link(base_url: str, token: str) -> str:
+    return f"{base_url}/interview/{token}"
+
+
+def _add_once(session: Session, row: InterviewSession | Email | Push):
+    """Insert a row keyed by a natural key; None when it already exists."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None

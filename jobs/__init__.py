@@ -1,0 +1,1 @@
+"""rq jobs: each takes a row id, claims the row, and can run twice or die at any line safely."""

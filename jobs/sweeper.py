@@ -1,0 +1,50 @@
+"""Re-enqueue every row that should be moving but is not: Redis may have lost its job."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+
+from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookDelivery, utcnow
+from connector.services import current
+
+log = logging.getLogger("connector.jobs")
+
+GRACE = timedelta(seconds=60)  # a fresh row's own job gets this long to start
+BATCH = 500
+SWEEP_INTERVAL_SECONDS = 60
+
+
+def sweep() -> dict[str, int]:
+    """Find stuck deliveries, pushes and e-mails and enqueue their jobs again."""
+    services = current()
+    now = utcnow()
+    with services.db.session() as session:
+        deliveries = session.scalars(select(WebhookDelivery.id).where(or_(
+            and_(WebhookDelivery.status == DeliveryStatus.RECEIVED,
+                 WebhookDelivery.received_at <= now - GRACE),
+            and_(WebhookDelivery.status == DeliveryStatus.PROCESSING,
+                 WebhookDelivery.lease_until < now),
+        )).order_by(WebhookDelivery.id).limit(BATCH)).all()
+        pushes = _due(session, Push, now)
+        emails = _due(session, Email, now)
+    for delivery_id in deliveries:
+        services.queue.enqueue("jobs.deliveries.process_delivery", delivery_id)
+    for push_id in pushes:
+        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+    for email_id in emails:
+        services.queue.enqueue("jobs.emails.send_email", email_id)
+    counts = {"deliveries": len(deliveries), "pushes": len(pushes), "emails": len(emails)}
+    if any(counts.values()):
+        log.info("sweeper.requeued %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def _due(session, model, now) -> list[int]:
+    """Outbox rows past their next attempt (and grace), or whose worker's lease ran out."""
+    return session.scalars(select(model.id).where(or_(
+        and_(model.status == OutboxStatus.PENDING, model.next_attempt_at <= now - GRACE),
+        and_(model.status == OutboxStatus.SENDING, model.lease_until < now),
+    )).order_by(model.id).limit(BATCH)).all()
