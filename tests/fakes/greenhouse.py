@@ -1,0 +1,102 @@
+"""A fake Greenhouse Harvest v3 API for `responses`, built from the documented contract.
+
+Token: POST https://auth.greenhouse.io/token, HTTP Basic client credentials, form body with
+grant_type=client_credentials and sub=<user id>; answers {"access_token", "token_type",
+"expires_in"}. Notes: POST /v3/notes and GET /v3/notes?candidate_id=..., bearer token required.
+Every call is appended to `calls`, and to a JSON-lines file when one is given, so a test can
+read what another process (an rq work horse) sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+
+TOKEN_URL = "https://auth.greenhouse.io/token"
+BASE_URL = "https://harvest.greenhouse.io"
+CLIENT_ID, CLIENT_SECRET, USER_ID = "client-123", "secret-456", "4080"
+CREDENTIALS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "user_id": USER_ID}
+
+
+class FakeGreenhouse:
+    """Greenhouse's token and notes endpoints, with scripted failures."""
+
+    def __init__(self, mock: responses.RequestsMock, record_file: Path | None = None):
+        self.mock = mock
+        self.record_file = record_file
+        self.notes: list[dict] = []
+        self.calls: list[dict] = []
+        self.tokens_issued = 0
+        self.failures: list[tuple[int, dict]] = []  # (status, headers) for the next note POSTs
+        self._lock = threading.Lock()
+        mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
+        mock.add_callback(responses.POST, f"{BASE_URL}/v3/notes", callback=self._create_note)
+        mock.add_callback(responses.GET, re.compile(re.escape(BASE_URL) + r"/v3/notes\?.*"),
+                          callback=self._list_notes)
+
+    def fail_next(self, status: int, headers: dict | None = None, times: int = 1) -> None:
+        self.failures.extend([(status, headers or {})] * times)
+
+    def _record(self, kind: str, data: dict) -> None:
+        entry = {"kind": kind, **data}
+        with self._lock:
+            self.calls.append(entry)
+            if self.record_file:
+                with self.record_file.open("a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def _token(self, request):
+        user, _, password = _basic(request.headers.get("Authorization", ""))
+        form = {k: v[0] for k, v in parse_qs(request.body or "").items()}
+        self._record("token", {"client_id": user, "form": form})
+        if (user, password) != (CLIENT_ID, CLIENT_SECRET):
+            return 401, {}, json.dumps({"error": "invalid_client"})
+        if form.get("grant_type") != "client_credentials" or form.get("sub") != USER_ID:
+            return 400, {}, json.dumps({"error": "invalid_request"})
+        self.tokens_issued += 1
+        token = f"token-{self.tokens_issued}"
+        return 200, {}, json.dumps({"access_token": token, "token_type": "Bearer",
+                                    "expires_in": 3600})
+
+    def _authorized(self, request) -> bool:
+        return re.fullmatch(r"Bearer token-\d+", request.headers.get("Authorization", "")) is not None
+
+    def _create_note(self, request):
+        body = json.loads(request.body)
+        self._record("create_note", {"json": body})
+        if not self._authorized(request):
+            return 401, {}, json.dumps({"message": "Unauthorized"})
+        with self._lock:
+            if self.failures:
+                status, headers = self.failures.pop(0)
+                return status, headers, json.dumps({"message": f"scripted {status}"})
+            note = {"id": 1000 + len(self.notes), **body}
+            self.notes.append(note)
+        return 201, {}, json.dumps(note)
+
+    def _list_notes(self, request):
+        query = parse_qs(urlsplit(request.url).query)
+        self._record("list_notes", {"query": {k: v[0] for k, v in query.items()}})
+        if not self._authorized(request):
+            return 401, {}, json.dumps({"message": "Unauthorized"})
+        candidate = int(query["candidate_id"][0])
+        return 200, {}, json.dumps([n for n in self.notes if n["candidate_id"] == candidate])
+
+
+def _basic(header: str) -> tuple[str, str, str]:
+    if not header.startswith("Basic "):
+        return "", "", ""
+    return base64.b64decode(header[6:]).decode().partition(":")
+
+
+def recorded(record_file: Path) -> list[dict]:
+    """The calls another process recorded, in order."""
+    if not record_file.exists():
+        return []
+    return [json.loads(line) for line in record_file.read_text().splitlines() if line]
