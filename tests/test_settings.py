@@ -1,0 +1,69 @@
+"""Settings come from the environment; production refuses to start and names each bad setting."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+
+from config import SettingsError, load_settings
+from connector.cli import main
+
+KEY = Fernet.generate_key().decode()
+PRODUCTION = {
+    "CONNECTOR_ENV": "production",
+    "DATABASE_URL": "postgresql://connector@db.internal/connector",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "SECRET_KEYS": KEY,
+    "PUBLIC_BASE_URL": "https://interviews.example.com",
+    "SMTP_URL": "smtp+starttls://mailer:pw@smtp.example.com:587",
+    "MAIL_FROM": "Interviews <interviews@example.com>",
+}
+
+
+def problems(environ: dict) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    return caught.value.problems
+
+
+def test_development_runs_on_embedded_defaults(tmp_path):
+    settings = load_settings({"CONNECTOR_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/connector.db"
+    assert settings.redis_url is None and settings.smtp_url is None
+    assert settings.public_base_url == "http://127.0.0.1:8000"
+
+
+def test_a_complete_production_environment_is_accepted():
+    settings = load_settings(PRODUCTION)
+    assert settings.production and settings.secret_keys == (KEY,)
+
+
+def test_production_names_every_missing_setting():
+    assert problems({"CONNECTOR_ENV": "production"}) == [
+        f"{name}: required in production" for name in
+        ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL", "MAIL_FROM")]
+
+
+@pytest.mark.parametrize("name, value, problem", [
+    ("PUBLIC_BASE_URL", "http://interviews.example.com", "PUBLIC_BASE_URL: must be https://"),
+    ("DATABASE_URL", "sqlite:////srv/connector.db", "DATABASE_URL: SQLite is for one machine"),
+    ("SMTP_URL", "smtp://mailer:pw@smtp.example.com", "SMTP_URL: credentials need smtps://"),
+    ("SMTP_URL", "http://smtp.example.com", "SMTP_URL: scheme must be one of"),
+    ("SECRET_KEYS", "not-a-key", "SECRET_KEYS: key 1 is not a Fernet key"),
+    ("SECRET_KEYS", f"{KEY},short", "SECRET_KEYS: key 2 is not a Fernet key"),
+])
+def test_production_refuses_insecure_settings(name, value, problem):
+    found = problems(dict(PRODUCTION, **{name: value}))
+    assert len(found) == 1 and found[0].startswith(problem)
+
+
+def test_serve_refuses_to_start_and_names_the_problems():
+    result = CliRunner().invoke(main, ["serve"], env={
+        **{k: "" for k in PRODUCTION}, "CONNECTOR_ENV": "production",
+        "PUBLIC_BASE_URL": "http://plain.example.com"})
+    assert result.exit_code == 1
+    assert "refusing to start" in result.output
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL", "MAIL_FROM"):
+        assert f"{name}: required in production" in result.output
+    assert "PUBLIC_BASE_URL: must be https://" in result.output
