@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
 
 from connector.models import Email
@@ -27,7 +27,8 @@ def build_message(email: Email, mail_from: str, domain: str) -> EmailMessage:
     message["From"] = mail_from
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    message["Message-ID"] = make_msgid(idstring=f"email-{email.id}", domain=domain)
+    digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:16]
+    message["Message-ID"] = f"<{email.id}.{digest}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")

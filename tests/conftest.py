@@ -183,3 +183,60 @@ def edit_fixture(ats: str, name: str, change) -> bytes:
     data = json.loads(fixture_body(ats, name))
     change(data)
     return json.dumps(data).encode()
+
+
+class _Inbox:
+    """What a real SMTP server on loopback received, parsed."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd server on 127.0.0.1; `.url` is its SMTP_URL, `.inbox.messages` what it got."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.inbox = inbox
+    controller.url = f"smtp://127.0.0.1:{controller.port}"
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def pg_database_url(pg_template):
+    """A fresh, migrated PostgreSQL database (for tests that need PostgreSQL itself)."""
+    name = f"connector_test_{os.getpid()}_{next(_counter)}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _pg_url(name)
+    _drop_pg(name)
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database of its own, emptied before and after the test."""
+    from redis import Redis
+
+    need("Redis", _port_open(REDIS_URL, 6379))
+    connection = Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    yield REDIS_URL
+    connection.flushdb()
+    connection.close()

@@ -1,0 +1,69 @@
+"""The invitation reaches a real SMTP server on loopback, as one multipart message."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from connector.models import Email, OutboxStatus
+from connector.services import build_services, install
+from jobs.emails import send_email
+from tests.conftest import fixture_body, signed_post
+
+
+@pytest.fixture
+def smtp_services(settings, smtp_server):
+    built = install(build_services(dataclasses.replace(settings, smtp_url=smtp_server.url),
+                                   synchronous_jobs=True))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def smtp_client(smtp_services):
+    from connector.app import create_app
+
+    return create_app(services=smtp_services).test_client()
+
+
+def test_the_invitation_is_sent_over_smtp(smtp_client, smtp_services, smtp_server, greenhouse):
+    from tests.conftest import make_installation
+
+    installation = make_installation(smtp_services, ["Assessment"])
+    signed_post(smtp_client, installation, fixture_body("greenhouse", "candidate_stage_change"))
+    ((recipients, message),) = smtp_server.inbox.messages
+    assert recipients == ["giuseppe.hurley@example.com"]
+    assert message["Subject"] == "Your video interview with Acme for Designer"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = re.search(r"https://connector\.test/interview/[A-Za-z0-9_-]{43}", text)[0]
+    assert f'href="{link}"' in html
+    with smtp_services.db.session() as session:
+        (email,) = session.query(Email).all()
+        assert email.status is OutboxStatus.DELIVERED and email.sent_at is not None
+
+
+def test_an_unreachable_server_is_retried_later(settings, greenhouse):
+    from tests.conftest import free_port, make_installation
+
+    dead = dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    services = install(build_services(dead, synchronous_jobs=True))
+    try:
+        from connector.app import create_app
+
+        installation = make_installation(services, ["Assessment"])
+        signed_post(create_app(services=services).test_client(), installation,
+                    fixture_body("greenhouse", "candidate_stage_change"))
+        with services.db.session() as session:
+            (email,) = session.query(Email).all()
+            assert email.status is OutboxStatus.PENDING and email.attempts == 1
+            assert "SMTP unavailable" in email.last_error
+            email_id = email.id
+        send_email(email_id)  # not due yet: another run must not send or count an attempt
+        with services.db.session() as session:
+            assert session.get(Email, email_id).attempts == 1
+    finally:
+        services.close()
