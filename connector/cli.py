@@ -139,3 +139,7 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
                                      param_hint="--credential")
         pairs[key.strip()] = value
     return pairs
+
+
+if __name__ == "__main__":
+    main()
