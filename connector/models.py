@@ -232,7 +232,18 @@ class WebhookDelivery(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Push(Base):
+class OutboxRow:
+    """What every outbox row carries: its state, its attempts, and when to try again."""
+
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Push(OutboxRow, Base):
     """The outbox: one write to an ATS, with its attempts and last error."""
 
     __tablename__ = "pushes"
@@ -244,18 +255,12 @@ class Push(Base):
     kind: Mapped[str] = mapped_column(String(50))
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[OutboxStatus] = mapped_column(
-        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Email(Base):
+class Email(OutboxRow, Base):
     """The e-mail outbox: one row per message, keyed so a retry never sends twice."""
 
     __tablename__ = "emails"
@@ -270,11 +275,5 @@ class Email(Base):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
-    status: Mapped[OutboxStatus] = mapped_column(
-        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

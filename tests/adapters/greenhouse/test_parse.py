@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from adapters.base import Candidate, Connection, Event, EventKind
@@ -20,54 +22,38 @@ def parse(name: str) -> Event | None:
     return adapter.parse(body, headers)
 
 
+GIUSEPPE = Candidate(ats_id="265772", first_name="Giuseppe", last_name="Hurley",
+                     email="giuseppe.hurley@example.com",
+                     profile_url="https://app.greenhouse.io/people/265772")
+STAGE_CHANGE = Event(
+    kind=EventKind.STAGE_CHANGED,
+    action="candidate_stage_change",
+    application_id="265277",
+    candidate=GIUSEPPE,
+    stage_id="71416",
+    stage_name="Assessment",
+    job_id="3485",
+    job_title="Designer",
+    application_url="https://app.greenhouse.io/people/265772?application_id= 265277",
+    occurred_at="2015-02-09T16:38:36Z",
+)
+
+
 def test_candidate_stage_change():
-    assert parse("candidate_stage_change") == Event(
-        kind=EventKind.STAGE_CHANGED,
-        action="candidate_stage_change",
-        application_id="265277",
-        candidate=Candidate(ats_id="265772", first_name="Giuseppe", last_name="Hurley",
-                            email="giuseppe.hurley@example.com",
-                            profile_url="https://app.greenhouse.io/people/265772"),
-        stage_id="71416",
-        stage_name="Assessment",
-        job_id="3485",
-        job_title="Designer",
-        application_url="https://app.greenhouse.io/people/265772?application_id= 265277",
-        occurred_at="2015-02-09T16:38:36Z",
-    )
+    assert parse("candidate_stage_change") == STAGE_CHANGE
 
 
 def test_candidate_stage_change__no_email():
-    assert parse("candidate_stage_change__no_email") == Event(
-        kind=EventKind.STAGE_CHANGED,
-        action="candidate_stage_change",
-        application_id="265277",
-        candidate=Candidate(ats_id="265772", first_name="Giuseppe", last_name="Hurley",
-                            email=None, profile_url="https://app.greenhouse.io/people/265772"),
-        stage_id="71416",
-        stage_name="Assessment",
-        job_id="3485",
-        job_title="Designer",
-        application_url="https://app.greenhouse.io/people/265772?application_id= 265277",
-        occurred_at="2015-02-09T16:38:36Z",
-    )
+    assert parse("candidate_stage_change__no_email") == replace(
+        STAGE_CHANGE, candidate=replace(GIUSEPPE, email=None))
 
 
 def test_candidate_stage_change__unicode():
-    assert parse("candidate_stage_change__unicode") == Event(
-        kind=EventKind.STAGE_CHANGED,
-        action="candidate_stage_change",
-        application_id="265277",
-        candidate=Candidate(ats_id="265772", first_name="Zoë", last_name="Łukasiewicz-Nguyễn",
-                            email="zoe.lukasiewicz@example.com",
-                            profile_url="https://app.greenhouse.io/people/265772"),
-        stage_id="71416",
-        stage_name="  ASYNC screen ",
-        job_id="3485",
-        job_title="Ingénieure logiciel – Plateforme",
-        application_url="https://app.greenhouse.io/people/265772?application_id= 265277",
-        occurred_at="2015-02-09T16:38:36Z",
-    )
+    zoe = replace(GIUSEPPE, first_name="Zoë", last_name="Łukasiewicz-Nguyễn",
+                  email="zoe.lukasiewicz@example.com")
+    assert parse("candidate_stage_change__unicode") == replace(
+        STAGE_CHANGE, candidate=zoe, stage_name="  ASYNC screen ",
+        job_title="Ingénieure logiciel – Plateforme")
 
 
 def test_reject_candidate():

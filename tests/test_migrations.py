@@ -1,0 +1,27 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from connector.db import make_engine
+from connector.models import Base, InterviewTemplate
+
+
+def test_migrated_schema_matches_the_models(database_url):
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_the_builtin_template_is_seeded(services):
+    with services.db.session() as session:
+        (template,) = session.scalars(select(InterviewTemplate)).all()
+        questions = sorted(template.questions, key=lambda q: q.position)
+        assert template.is_builtin and template.deadline_hours == 72
+        assert [q.is_practice for q in questions] == [True, False, False, False]
+        assert {(q.prep_seconds, q.answer_seconds, q.retakes) for q in questions} == {(30, 120, 1)}
