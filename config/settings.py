@@ -35,11 +35,17 @@ class Settings:
     mail_from: str = "Interviews <interviews@localhost>"
     data_dir: Path = DEFAULT_DATA_DIR
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict)
+    recordings_url: str = ""
+    s3: dict = field(default_factory=dict)  # endpoint_url, region_name, access keys
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def recordings(self) -> str:
+        """Where recordings go: RECORDINGS_URL, else a directory under the data directory."""
+        return self.recordings_url or f"file://{Path(self.data_dir).resolve() / 'recordings'}"
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +63,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("MAIL_FROM") or Settings.mail_from,
         data_dir=data_dir,
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        recordings_url=env.get("RECORDINGS_URL", ""),
+        s3={k: v for k, v in {
+            "endpoint_url": env.get("S3_ENDPOINT_URL"),
+            "region_name": env.get("S3_REGION"),
+            "aws_access_key_id": env.get("S3_ACCESS_KEY_ID"),
+            "aws_secret_access_key": env.get("S3_SECRET_ACCESS_KEY"),
+        }.items() if v},
     )
     problems = check_settings(settings, env)
     if problems:
@@ -69,12 +82,14 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
     problems = [f"SECRET_KEYS: {p}" for p in _key_problems(settings.secret_keys)]
     if settings.smtp_url:
         problems += [f"SMTP_URL: {p}" for p in _smtp_problems(settings.smtp_url, settings.production)]
+    if urlsplit(settings.recordings).scheme not in ("file", "s3"):
+        problems.append("RECORDINGS_URL: must be file:///path or s3://bucket/prefix")
     if settings.env not in ("development", "production", "test"):
         problems.append("CONNECTOR_ENV: must be development, production or test")
     if not settings.production:
         return problems
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL",
-                 "MAIL_FROM"):
+                 "MAIL_FROM", "RECORDINGS_URL"):
         if not env.get(name, "").strip():
             problems.append(f"{name}: required in production")
     if settings.database_url.startswith("sqlite") and env.get("DATABASE_URL"):

@@ -120,6 +120,8 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         candidate_email=event.candidate.email, job_title=event.job_title or "",
         token_hash=crypto.hash_token(token), token_encrypted=keyring.encrypt(token),
         deadline_at=utcnow() + timedelta(hours=template.deadline_hours),
+        plan=plan_of(template), template_version=template.version,
+        reminder_hours=template.reminder_hours,
     )
     if _add_once(session, interview) is None:
         return Result("duplicate_session", [], [])
@@ -140,6 +142,16 @@ def handle_application_closed(session: Session, installation: Installation,
         .values(state=SessionState.CANCELLED)
     ).rowcount
     return Result("cancelled" if cancelled else "nothing_open", [], [])
+
+
+def plan_of(template: InterviewTemplate) -> list[dict]:
+    """The template's questions as plain data, pinned on a session when it is created."""
+    return [{
+        "question_id": q.id, "position": q.position, "prompt": q.prompt,
+        "prep_seconds": q.prep_seconds, "answer_seconds": q.answer_seconds,
+        "retakes": q.retakes, "kind": q.answer_kind.value,
+        "max_characters": q.max_characters, "is_practice": q.is_practice,
+    } for q in sorted(template.questions, key=lambda q: q.position)]
 
 
 def interview_link(base_url: str, token: str) -> str:

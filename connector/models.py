@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -85,12 +87,18 @@ class AnswerKind(enum.StrEnum):
     TEXT = "text"
 
 
+class AnswerStatus(enum.StrEnum):
+    RECORDING = "recording"
+    SUBMITTED = "submitted"
+
+
 class Organization(Base):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -111,6 +119,8 @@ class Installation(Base):
     status: Mapped[InstallationStatus] = mapped_column(
         _enum(InstallationStatus), default=InstallationStatus.ACTIVE)
     attention_reason: Mapped[str | None] = mapped_column(Text)
+    consent_text: Mapped[str | None] = mapped_column(Text)  # None: the built-in policy
+    consent_version: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organization: Mapped[Organization] = relationship()
@@ -131,6 +141,7 @@ class InterviewTemplate(Base):
     deadline_hours: Mapped[int] = mapped_column(Integer, default=72)
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     welcome_text: Mapped[str] = mapped_column(Text, default="")
+    welcome_video_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
@@ -205,10 +216,75 @@ class InterviewSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_encrypted: Mapped[str] = mapped_column(Text)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The questions as they stood when the session was created: editing the template later
+    # never changes an interview in flight.
+    plan: Mapped[list] = mapped_column(JSON, default=list)
+    template_version: Mapped[int] = mapped_column(Integer, default=1)
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_version: Mapped[str | None] = mapped_column(String(50))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    accommodation_request: Mapped[str | None] = mapped_column(Text)
+    accommodation_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0)  # an accommodation's extra time
+    extra_retakes: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     installation: Mapped[Installation] = relationship()
     template: Mapped[InterviewTemplate] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="session", order_by="Answer.position", cascade="all, delete-orphan")
+
+
+class Answer(Base):
+    """A candidate's answer to one question of the session's plan: its current take and file."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind))
+    status: Mapped[AnswerStatus] = mapped_column(
+        _enum(AnswerStatus), default=AnswerStatus.RECORDING)
+    take: Mapped[int] = mapped_column(Integer, default=1)
+    retakes_used: Mapped[int] = mapped_column(Integer, default=0)
+    # A take the candidate stopped (rather than one cut off by a reload or a crash): recording
+    # again after it uses a retake; after an interrupted take it does not.
+    take_finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    writer_hash: Mapped[str | None] = mapped_column(String(64))  # the tab allowed to write
+    writer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    container: Mapped[str | None] = mapped_column(String(10))  # "webm" or "mp4"
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    storage_key: Mapped[str | None] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    session: Mapped[InterviewSession] = relationship(back_populates="answers")
+
+
+class AnswerChunk(Base):
+    """One uploaded piece of a take, by index: a repeat of the same bytes is a no-op."""
+
+    __tablename__ = "answer_chunks"
+    __table_args__ = (UniqueConstraint("answer_id", "take", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"),
+                                           index=True)
+    take: Mapped[int] = mapped_column(Integer)
+    index: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class WebhookDelivery(Base):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from config import Settings, load_settings
 from connector.crypto import Keyring, keyring_for
 from connector.db import Database
+from connector.storage import Storage, storage_for
 from jobs.queue import InProcessQueue, RedisQueue
 
 
@@ -16,6 +17,7 @@ class Services:
     db: Database
     keyring: Keyring
     queue: RedisQueue | InProcessQueue
+    storage: Storage
 
     def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):
@@ -32,7 +34,8 @@ def build_services(settings: Settings, synchronous_jobs: bool = False) -> Servic
         queue: RedisQueue | InProcessQueue = RedisQueue(settings.redis_url)
     else:
         queue = InProcessQueue(synchronous=synchronous_jobs)
-    return Services(settings, Database(settings.database_url), keyring_for(settings), queue)
+    return Services(settings, Database(settings.database_url), keyring_for(settings), queue,
+                    storage_for(settings.recordings, settings.s3))
 
 
 def install(services: Services) -> Services:

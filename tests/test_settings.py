@@ -18,6 +18,7 @@ PRODUCTION = {
     "PUBLIC_BASE_URL": "https://interviews.example.com",
     "SMTP_URL": "smtp+starttls://mailer:pw@smtp.example.com:587",
     "MAIL_FROM": "Interviews <interviews@example.com>",
+    "RECORDINGS_URL": "s3://recordings/connector",
 }
 
 
@@ -42,7 +43,8 @@ def test_a_complete_production_environment_is_accepted():
 def test_production_names_every_missing_setting():
     assert problems({"CONNECTOR_ENV": "production"}) == [
         f"{name}: required in production" for name in
-        ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL", "MAIL_FROM")]
+        ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL", "MAIL_FROM",
+         "RECORDINGS_URL")]
 
 
 @pytest.mark.parametrize("name, value, problem", [
@@ -50,6 +52,7 @@ def test_production_names_every_missing_setting():
     ("DATABASE_URL", "sqlite:////srv/connector.db", "DATABASE_URL: SQLite is for one machine"),
     ("SMTP_URL", "smtp://mailer:pw@smtp.example.com", "SMTP_URL: credentials need smtps://"),
     ("SMTP_URL", "http://smtp.example.com", "SMTP_URL: scheme must be one of"),
+    ("RECORDINGS_URL", "ftp://files.example.com", "RECORDINGS_URL: must be file:///path"),
     ("SECRET_KEYS", "not-a-key", "SECRET_KEYS: key 1 is not a Fernet key"),
     ("SECRET_KEYS", f"{KEY},short", "SECRET_KEYS: key 2 is not a Fernet key"),
 ])
