@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
 from config.logging import configure_logging
 from connector.services import Services, build_services, install
+from connector.recording import MAX_CHUNK_BYTES
 from jobs.queue import InProcessQueue
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS
+
+
+csrf = CSRFProtect()
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -24,25 +30,38 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=services.keyring.derive("flask-session"),
-        MAX_CONTENT_LENGTH=1024 * 1024,
-        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=MAX_CHUNK_BYTES,  # the largest body any route takes
+        SESSION_COOKIE_SECURE=services.settings.production,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # an interview page may stay open for hours
     )
     app.extensions["connector"] = services
     _register_blueprints(app)
+    app.before_request(_cap_body_size)  # before the CSRF check, which reads the body
+    csrf.init_app(app)
     _register_errors(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
+    from connector.candidate.api import bp as candidate_api
     from connector.candidate.views import bp as candidate
     from webhooks.views import bp as webhooks
 
     app.register_blueprint(webhooks)
+    csrf.exempt(webhooks)  # an ATS signs its deliveries; it has no browser session
     app.register_blueprint(candidate)
+    app.register_blueprint(candidate_api)
 
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
+
+
+def _cap_body_size() -> None:
+    """Only recording chunks may be large; every other body is capped at 1 MiB."""
+    if request.endpoint != "candidate_api.chunk":
+        request.max_content_length = MAX_BODY_BYTES
 
 
 def _register_errors(app: Flask) -> None:

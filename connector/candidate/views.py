@@ -1,50 +1,182 @@
-"""GET /interview/<token>: the candidate's landing page."""
+"""The candidate's pages: welcome and consent, the interview room, and the thank-you page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from dataclasses import asdict
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from connector import crypto
-from connector.models import InterviewSession, SessionState, utcnow
-from connector.notes import deadline_in_words, deadline_iso, zone_of
+from adapters.base import Outcome
+from connector import crypto, notes, recording
+from connector.interviews import add_once
+from connector.models import InterviewSession, Push, SessionState, utcnow
 
 bp = Blueprint("candidate", __name__)
 
 # A link is 43 URL-safe characters; anything far off that is not worth a database lookup.
 MAX_TOKEN_LENGTH = 100
+MAX_ACCOMMODATION_CHARS = 2000
+DEFAULT_CONSENT_VERSION = "builtin-1"
+DEFAULT_CONSENT = (
+    "I agree that {company} records my answers (video, audio or text) and shares them with "
+    "the people hiring for this role, who keep them only as long as the hiring process needs "
+    "them. I can ask {company} to delete them at any time."
+)
+
+
+def find_interview(session, token: str) -> InterviewSession | None:
+    """The interview behind a personal link; the link's token is stored only as a hash."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return session.scalar(select(InterviewSession).where(
+        InterviewSession.token_hash == crypto.hash_token(token)))
+
+
+def consent_of(interview: InterviewSession) -> tuple[str, str]:
+    """The installation's consent text and version, or the built-in ones."""
+    installation = interview.installation
+    company = installation.organization.name
+    if installation.consent_text:
+        return installation.consent_text, installation.consent_version or "1"
+    return DEFAULT_CONSENT.format(company=company), DEFAULT_CONSENT_VERSION
+
+
+def page_context(interview: InterviewSession) -> dict:
+    installation = interview.installation
+    zone = notes.zone_of(installation)
+    questions = [dict(q, **vars(recording.limits(interview, q)))
+                 for q in interview.plan if not q["is_practice"]]
+    consent_text, consent_version = consent_of(interview)
+    return {
+        "company": installation.organization.name,
+        "logo_url": installation.organization.logo_url,
+        "interview": interview,
+        "questions": questions,
+        "practice": any(q["is_practice"] for q in interview.plan),
+        "welcome_text": interview.template.welcome_text,
+        "welcome_video_url": interview.template.welcome_video_url,
+        "deadline_words": notes.deadline_in_words(interview.deadline_at, zone),
+        "deadline_iso": notes.deadline_iso(interview.deadline_at, zone),
+        "consent_text": consent_text,
+        "consent_version": consent_version,
+    }
 
 
 @bp.get("/interview/<token>")
 def landing(token: str):
-    """Welcome the candidate: who is asking, what to expect, and until when."""
-    services = current_app.extensions["connector"]
-    if len(token) > MAX_TOKEN_LENGTH:
-        return _page("candidate/not_found.html", 404)
-    with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession).where(
-            InterviewSession.token_hash == crypto.hash_token(token)))
+    """Welcome the candidate: who is asking, what to expect, until when, and consent."""
+    with _services().db.session() as session:
+        interview = find_interview(session, token)
         if interview is None:
-            return _page("candidate/not_found.html", 404)
-        installation = interview.installation
-        zone = zone_of(installation)
-        context = {
-            "company": installation.organization.name,
-            "interview": interview,
-            "questions": [q for q in interview.template.questions if not q.is_practice],
-            "practice": any(q.is_practice for q in interview.template.questions),
-            "welcome_text": interview.template.welcome_text,
-            "deadline_words": deadline_in_words(interview.deadline_at, zone),
-            "deadline_iso": deadline_iso(interview.deadline_at, zone),
-        }
-        if interview.state is SessionState.CANCELLED:
-            return _page("candidate/closed.html", 410, **context)
-        if interview.state is SessionState.EXPIRED or interview.deadline_at <= utcnow():
-            return _page("candidate/expired.html", 410, **context)
-        return _page("candidate/landing.html", 200, **context)
+            return page("candidate/not_found.html", 404)
+        closed = _closed_page(interview)
+        if closed is not None:
+            return closed
+        if interview.state is SessionState.COMPLETED:
+            return redirect(url_for("candidate.done", token=token))
+        return page("candidate/landing.html", 200, token=token,
+                    asked=request.args.get("asked") == "1", **page_context(interview))
 
 
-def _page(template: str, status: int, **context):
+@bp.post("/interview/<token>/consent")
+def consent(token: str):
+    """Record what the candidate agreed to and when, then open the interview room."""
+    with _services().db.session() as session:
+        interview = _open_interview(session, token)
+        if request.form.get("agree") != "yes":
+            return page("candidate/landing.html", 422, token=token, consent_error=True,
+                        **page_context(interview))
+        if interview.consented_at is None:
+            now = utcnow()
+            interview.consent_text, interview.consent_version = consent_of(interview)
+            interview.consented_at, interview.started_at = now, now
+            interview.state = SessionState.STARTED
+    return redirect(url_for("candidate.room", token=token), 303)
+
+
+@bp.post("/interview/<token>/accommodation")
+def accommodation(token: str):
+    """Pass a candidate's request for an adjustment to the recruiter, through the ATS."""
+    services = _services()
+    text = (request.form.get("request") or "").strip()[:MAX_ACCOMMODATION_CHARS]
+    with services.db.session() as session:
+        interview = _open_interview(session, token)
+        if not text:
+            return page("candidate/landing.html", 422, token=token, accommodation_error=True,
+                        **page_context(interview))
+        interview.accommodation_request, interview.accommodation_requested_at = text, utcnow()
+        push = add_once(session, accommodation_note(interview))
+        push_id = push.id if push else None
+    if push_id:
+        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+    return redirect(url_for("candidate.landing", token=token, asked=1), 303)
+
+
+@bp.get("/interview/<token>/room")
+def room(token: str):
+    """The interview itself: device check, practice, then each question."""
+    with _services().db.session() as session:
+        interview = find_interview(session, token)
+        if interview is None:
+            return page("candidate/not_found.html", 404)
+        closed = _closed_page(interview)
+        if closed is not None:
+            return closed
+        if interview.consented_at is None or interview.state is SessionState.COMPLETED:
+            return redirect(url_for("candidate.landing", token=token))
+        return page("candidate/room.html", 200, token=token, **page_context(interview))
+
+
+@bp.get("/interview/<token>/done")
+def done(token: str):
+    with _services().db.session() as session:
+        interview = find_interview(session, token)
+        if interview is None:
+            return page("candidate/not_found.html", 404)
+        if interview.state is not SessionState.COMPLETED:
+            return redirect(url_for("candidate.landing", token=token))
+        return page("candidate/done.html", 200, **page_context(interview))
+
+
+def accommodation_note(interview: InterviewSession) -> Push:
+    """The recruiter's note: the candidate asked for an adjustment, in their own words."""
+    marker = f"[interview {interview.public_id} accommodation]"
+    text = (f"The candidate asked for an accommodation for the async video interview:\n"
+            f"\"{interview.accommodation_request}\"\n"
+            f"Extend the deadline or the answer times in the connector if needed.\n{marker}")
+    outcome = Outcome("accommodation", interview.ats_application_id, interview.ats_candidate_id,
+                      text, marker)
+    stamp = interview.accommodation_requested_at.isoformat()
+    return Push(installation_id=interview.installation_id, session_id=interview.id,
+                kind=outcome.kind, dedupe_key=f"accommodation:{interview.public_id}:{stamp}",
+                payload=asdict(outcome))
+
+
+def _open_interview(session, token: str) -> InterviewSession:
+    interview = find_interview(session, token)
+    if interview is None:
+        abort(404)
+    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED, SessionState.COMPLETED) \
+            or interview.deadline_at <= utcnow():
+        abort(410)
+    return interview
+
+
+def _closed_page(interview: InterviewSession):
+    if interview.state is SessionState.CANCELLED:
+        return page("candidate/closed.html", 410, **page_context(interview))
+    if interview.state is SessionState.EXPIRED or (
+            interview.deadline_at <= utcnow() and interview.state is not SessionState.COMPLETED):
+        return page("candidate/expired.html", 410, **page_context(interview))
+    return None
+
+
+def _services():
+    return current_app.extensions["connector"]
+
+
+def page(template: str, status: int, **context):
     """A candidate page that is never cached, indexed, or leaked through the Referer header."""
     response = current_app.make_response((render_template(template, **context), status))
     response.headers["Cache-Control"] = "no-store"
@@ -52,5 +184,7 @@ def _page(template: str, status: int, **context):
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
+        "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; "
+        "style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+    response.headers["Permissions-Policy"] = "camera=(self), microphone=(self)"
     return response

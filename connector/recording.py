@@ -1,0 +1,335 @@
+"""The answer protocol: takes, chunks uploaded by index, and an explicit submit with a checksum.
+
+A browser uploads each MediaRecorder chunk as it comes, by index, as often as it must: the
+same bytes again are a no-op, other bytes under a known index are refused. An answer is final
+only on submit, which names the number of chunks, the total size and the SHA-256 of the whole;
+the server joins the chunks in storage and checks both before accepting it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector import notes
+from connector.crypto import hash_token
+from connector.interviews import add_once
+from connector.models import (
+    Answer,
+    AnswerChunk,
+    AnswerKind,
+    AnswerStatus,
+    InterviewSession,
+    SessionState,
+    utcnow,
+)
+from connector.storage import Storage, TooLarge, blocks
+
+MAX_CHUNK_BYTES = 8 * 1024 * 1024
+MAX_CHUNKS = 10_000
+WRITER_LEASE = timedelta(seconds=30)  # a tab silent this long may be taken over by another
+BYTES_PER_SECOND = {"video": 1_000_000, "audio": 64_000}  # well above MediaRecorder defaults
+SLACK_BYTES = 2 * 1024 * 1024
+MIME_TYPES = {  # what MediaRecorder produces: WebM on Chrome and Firefox, MP4 on Safari
+    "video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "mp4",
+}
+
+
+class AnswerError(Exception):
+    """A request the protocol refuses: `status` is the HTTP status, `reason` a stable word."""
+
+    def __init__(self, status: int, reason: str, detail: str = "", keep_changes: bool = False,
+                 **extra):
+        super().__init__(detail or reason)
+        self.status, self.reason, self.detail, self.extra = status, reason, detail, extra
+        self.keep_changes = keep_changes  # commit what was done before refusing
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A question's limits for this session, an accommodation included."""
+
+    prep_seconds: int
+    answer_seconds: int
+    retakes: int
+    max_bytes: int
+    max_characters: int | None
+
+
+def question(interview: InterviewSession, position: int) -> dict:
+    for item in interview.plan:
+        if item["position"] == position:
+            return item
+    raise AnswerError(404, "no_such_question")
+
+
+def limits(interview: InterviewSession, item: dict) -> Limits:
+    factor = max(interview.time_factor or 1.0, 1.0)
+    answer_seconds = round(item["answer_seconds"] * factor)
+    rate = BYTES_PER_SECOND.get(item["kind"], 0)
+    return Limits(
+        prep_seconds=round(item["prep_seconds"] * factor),
+        answer_seconds=answer_seconds,
+        retakes=item["retakes"] + (interview.extra_retakes or 0),
+        max_bytes=answer_seconds * rate + SLACK_BYTES if rate else 0,
+        max_characters=item.get("max_characters"),
+    )
+
+
+def check_open(interview: InterviewSession, now: datetime) -> None:
+    """Refuse any write to an interview that is not open for answers."""
+    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or \
+            interview.deadline_at <= now:
+        raise AnswerError(410, "session_closed", "this interview is no longer open")
+    if interview.state is SessionState.COMPLETED:
+        raise AnswerError(409, "session_completed")
+    if interview.consented_at is None:
+        raise AnswerError(409, "consent_required")
+
+
+def claim(db: Session, interview: InterviewSession, position: int, writer: str,
+          now: datetime | None = None) -> Answer:
+    """This tab works on the question now; repeated as a heartbeat while it stays open."""
+    now = now or utcnow()
+    check_open(interview, now)
+    item = question(interview, position)
+    if item["is_practice"]:
+        raise AnswerError(409, "practice_not_stored", "practice answers stay in the browser")
+    answer = _answer_for(db, interview, item)
+    _claim_writer(answer, writer, now)
+    return answer
+
+
+def start_take(db: Session, storage: Storage | None, interview: InterviewSession, position: int,
+               writer: str, mime_type: str | None, now: datetime | None = None) -> Answer:
+    """Open the question for recording in this tab: a first take, a retake, or a resumption."""
+    item = question(interview, position)
+    answer = claim(db, interview, position, writer, now)
+    if answer.status is AnswerStatus.SUBMITTED:
+        raise AnswerError(409, "answer_submitted")
+    if answer.kind is AnswerKind.TEXT:
+        return answer
+    container = MIME_TYPES.get((mime_type or "").split(";")[0].strip().lower())
+    if container is None:
+        raise AnswerError(415, "unsupported_media_type", "record WebM or MP4")
+    if _chunk_count(db, answer) and answer.take_finished:
+        if answer.retakes_used >= limits(interview, item).retakes:
+            raise AnswerError(409, "no_retakes_left")
+        answer.retakes_used += 1
+    if _chunk_count(db, answer):
+        _drop_take(db, answer, storage, interview)
+        answer.take += 1
+    answer.take_finished = False
+    answer.container, answer.mime_type = container, mime_type[:100]
+    return answer
+
+
+def accept_chunk(db: Session, storage: Storage, interview: InterviewSession, position: int,
+                 take: int, index: int, writer: str, body: BinaryIO,
+                 now: datetime | None = None) -> bool:
+    """Store one chunk; False when the same bytes were already stored under that index."""
+    now = now or utcnow()
+    answer = _writable(db, interview, position, take, writer, now)
+    if not 0 <= index < MAX_CHUNKS:
+        raise AnswerError(400, "bad_chunk_index")
+    existing = db.scalar(select(AnswerChunk).where(
+        AnswerChunk.answer_id == answer.id, AnswerChunk.take == take, AnswerChunk.index == index))
+    if existing is not None:
+        return _same_chunk(existing, body)
+    room = limits(interview, question(interview, position)).max_bytes - _stored_bytes(db, answer)
+    try:
+        written = storage.write(chunk_key(interview, answer, index), body,
+                                min(MAX_CHUNK_BYTES, max(room, 0)))
+    except TooLarge as exc:
+        raise AnswerError(413, "answer_too_large", "the answer is longer than its limit") from exc
+    if index == 0 and container_of(written.head) != answer.container:
+        storage.delete([chunk_key(interview, answer, index)])
+        raise AnswerError(415, "unsupported_container", "not a WebM or MP4 recording")
+    try:
+        with db.begin_nested():
+            db.add(AnswerChunk(answer_id=answer.id, take=take, index=index,
+                               size=written.size, sha256=written.sha256))
+    except IntegrityError:  # the same index raced in from a retried request
+        return False
+    return True
+
+
+def finish_take(db: Session, interview: InterviewSession, position: int, take: int,
+                writer: str, now: datetime | None = None) -> Answer:
+    """The candidate stopped recording: recording again from here on uses a retake."""
+    answer = _writable(db, interview, position, take, writer, now or utcnow())
+    answer.take_finished = True
+    return answer
+
+
+def submit(db: Session, storage: Storage, interview: InterviewSession, position: int, take: int,
+           writer: str, *, chunks: int, size: int, sha256: str, duration_ms: int | None,
+           now: datetime | None = None) -> Answer:
+    """Make a take the answer, once every chunk is in and the whole matches its checksum."""
+    now = now or utcnow()
+    answer = _answer_at(db, interview, position)
+    if answer is not None and answer.status is AnswerStatus.SUBMITTED and answer.take == take \
+            and answer.sha256 == sha256:
+        return answer  # a retried submit whose first answer was lost on the way
+    answer = _writable(db, interview, position, take, writer, now)
+    rows = db.scalars(select(AnswerChunk).where(
+        AnswerChunk.answer_id == answer.id, AnswerChunk.take == take)
+        .order_by(AnswerChunk.index)).all()
+    missing = sorted(set(range(chunks)) - {r.index for r in rows})
+    if missing or len(rows) != chunks or chunks == 0:
+        raise AnswerError(409, "missing_chunks", missing=missing[:100])
+    if sum(r.size for r in rows) != size:
+        raise AnswerError(422, "size_mismatch")
+    final = answer_key(interview, answer)
+    written = storage.compose([chunk_key(interview, answer, r.index) for r in rows], final)
+    if written.sha256 != sha256.lower():
+        # A chunk was damaged on the way: drop the take's chunks so the browser sends them again.
+        storage.delete([final])
+        _drop_take(db, answer, storage, interview)
+        raise AnswerError(422, "checksum_mismatch", keep_changes=True)
+    storage.delete([chunk_key(interview, answer, r.index) for r in rows])
+    db.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
+    answer.status, answer.storage_key, answer.size_bytes = AnswerStatus.SUBMITTED, final, size
+    answer.sha256, answer.duration_ms, answer.submitted_at = written.sha256, duration_ms, now
+    answer.take_finished = True
+    return answer
+
+
+def submit_text(db: Session, interview: InterviewSession, position: int, writer: str, text: str,
+                now: datetime | None = None) -> Answer:
+    """A written answer: final at once, within the question's character limit."""
+    answer = start_take(db, None, interview, position, writer, None, now)
+    if answer.kind is not AnswerKind.TEXT:
+        raise AnswerError(409, "not_a_text_question")
+    cap = limits(interview, question(interview, position)).max_characters
+    text = (text or "").strip()
+    if not text:
+        raise AnswerError(422, "empty_answer")
+    if cap and len(text) > cap:
+        raise AnswerError(422, "too_long", f"at most {cap} characters")
+    answer.text, answer.status, answer.submitted_at = text, AnswerStatus.SUBMITTED, now or utcnow()
+    answer.size_bytes = len(text.encode())
+    return answer
+
+
+def complete(db: Session, interview: InterviewSession, now: datetime | None = None) -> int | None:
+    """Close an interview whose questions are all answered; returns the ATS note's push id."""
+    now = now or utcnow()
+    if interview.state is SessionState.COMPLETED:
+        return None
+    check_open(interview, now)
+    answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
+    missing = [q["position"] for q in interview.plan
+               if not q["is_practice"] and q["position"] not in answered]
+    if missing:
+        raise AnswerError(409, "unanswered_questions", missing=missing)
+    interview.state, interview.completed_at = SessionState.COMPLETED, now
+    push = add_once(db, notes.completed(interview.installation, interview))
+    return push.id if push else None
+
+
+def received(db: Session, answer: Answer) -> list[int]:
+    """The chunk indexes the server holds for the answer's current take."""
+    return list(db.scalars(select(AnswerChunk.index).where(
+        AnswerChunk.answer_id == answer.id, AnswerChunk.take == answer.take)
+        .order_by(AnswerChunk.index)))
+
+
+def container_of(head: bytes) -> str | None:
+    """WebM starts with the EBML magic number; MP4 has "ftyp" at byte 4 (ISO/IEC 14496-12)."""
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    return None
+
+
+def chunk_key(interview: InterviewSession, answer: Answer, index: int) -> str:
+    return f"{_prefix(interview, answer)}/take-{answer.take}/chunk-{index:05d}"
+
+
+def answer_key(interview: InterviewSession, answer: Answer) -> str:
+    return f"{_prefix(interview, answer)}/answer-take-{answer.take}.{answer.container}"
+
+
+def _prefix(interview: InterviewSession, answer: Answer) -> str:
+    return f"{interview.installation_id}/{interview.public_id}/q{answer.position}"
+
+
+def _answer_at(db: Session, interview: InterviewSession, position: int) -> Answer | None:
+    return db.scalar(select(Answer).where(Answer.session_id == interview.id,
+                                          Answer.position == position))
+
+
+def _answer_for(db: Session, interview: InterviewSession, item: dict) -> Answer:
+    answer = _answer_at(db, interview, item["position"])
+    if answer is not None:
+        return answer
+    answer = Answer(session_id=interview.id, position=item["position"],
+                    kind=AnswerKind(item["kind"]), take=1, retakes_used=0, take_finished=False,
+                    size_bytes=0, status=AnswerStatus.RECORDING)
+    try:
+        with db.begin_nested():
+            db.add(answer)
+    except IntegrityError:  # another tab created it a moment ago
+        answer = _answer_at(db, interview, item["position"])
+    return answer
+
+
+def _claim_writer(answer: Answer, writer: str, now: datetime) -> None:
+    """One tab writes an answer; another may take over only after the first fell silent."""
+    mine = hash_token(writer)
+    held = answer.writer_hash and answer.writer_hash != mine and answer.writer_seen_at \
+        and now - answer.writer_seen_at < WRITER_LEASE
+    if held:
+        raise AnswerError(409, "in_use_elsewhere", "this question is open in another tab")
+    answer.writer_hash, answer.writer_seen_at = mine, now
+
+
+def _writable(db: Session, interview: InterviewSession, position: int, take: int, writer: str,
+              now: datetime) -> Answer:
+    check_open(interview, now)
+    answer = _answer_at(db, interview, position)
+    if answer is None:
+        raise AnswerError(409, "take_not_started")
+    if answer.status is AnswerStatus.SUBMITTED:
+        raise AnswerError(409, "answer_submitted")
+    if answer.writer_hash != hash_token(writer):
+        raise AnswerError(409, "in_use_elsewhere", "this question is open in another tab")
+    if answer.take != take:
+        raise AnswerError(409, "stale_take", current_take=answer.take)
+    answer.writer_seen_at = now
+    return answer
+
+
+def _same_chunk(existing: AnswerChunk, body: BinaryIO) -> bool:
+    digest = hashlib.sha256()
+    for block in blocks(body):
+        digest.update(block)
+    if digest.hexdigest() != existing.sha256:
+        raise AnswerError(409, "chunk_conflict", "other bytes were already stored at this index")
+    return False
+
+
+def _stored_bytes(db: Session, answer: Answer) -> int:
+    return sum(db.scalars(select(AnswerChunk.size).where(
+        AnswerChunk.answer_id == answer.id, AnswerChunk.take == answer.take)))
+
+
+def _chunk_count(db: Session, answer: Answer) -> int:
+    return len(received(db, answer))
+
+
+def _drop_take(db: Session, answer: Answer, storage: Storage | None = None,
+               interview: InterviewSession | None = None) -> None:
+    indexes = received(db, answer)
+    if storage is not None and interview is not None:
+        storage.delete([chunk_key(interview, answer, i) for i in indexes])
+    db.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id,
+                                         AnswerChunk.take == answer.take))

@@ -1,0 +1,284 @@
+// The interview room: device check, practice, then each question, resumable at any point.
+
+import { ApiError, client, writerId } from "./api.js";
+import * as media from "./media.js";
+import { chunksOf, clearAnswer } from "./store.js";
+import { Uploader } from "./uploader.js";
+
+const $ = (id) => document.getElementById(id);
+const root = $("room");
+const session = root.dataset.session;
+const api = client(root.dataset.api, writerId(session));
+const practice = JSON.parse($("practice").textContent)[0] || null;
+const uploader = new Uploader(api, session, showUpload, failed);
+const BUTTONS = ["start", "stop", "retake", "submit", "next", "finish"];
+const HEARTBEAT_MS = 10000;
+
+let state = null;      // the server's view: questions with status, take and received chunks
+let stream = null;     // camera and microphone
+let current = null;    // the question on screen: { q, practice, take, recorder, blobs, ... }
+let heartbeat = null;
+let timer = null;
+
+function show(section) {
+  for (const id of ["blocked", "device", "question"]) $(id).hidden = id !== section;
+  $(section).querySelector("h1")?.focus();
+}
+
+function buttons(...visible) {
+  for (const id of BUTTONS) $(id).hidden = !visible.includes(id);
+  for (const id of BUTTONS) $(id).disabled = false;
+}
+
+function say(text) { $("q-status").textContent = text; }
+
+function block(title, text, withLink = false) {
+  clearInterval(heartbeat);
+  $("blocked-title").textContent = title;
+  $("blocked-text").textContent = text;
+  $("blocked-copy").hidden = !withLink;
+  $("copy-link").value = root.dataset.link;
+  show("blocked");
+}
+
+function failed(error) {
+  if (error instanceof ApiError && error.status === 410) {
+    return block("This interview has closed", "The deadline has passed. If you still want to take part, reply to the invitation e-mail and ask for more time.");
+  }
+  if (error instanceof ApiError && error.reason === "in_use_elsewhere") {
+    return block("This interview is open in another tab", "Carry on in the other tab or window. If you closed it, wait a minute, then reload this page.");
+  }
+  $("q-error").textContent = `Something went wrong (${error.message}). Reload the page to carry on: nothing you recorded is lost.`;
+}
+
+function showUpload(waiting) {
+  $("q-upload").textContent = waiting ? `Saving your recording… ${waiting} part${waiting === 1 ? "" : "s"} still to send.` : "";
+}
+
+$("copy-button").onclick = async () => {
+  await navigator.clipboard.writeText(root.dataset.link).catch(() => $("copy-link").select());
+  $("copy-status").textContent = "Link copied. Paste it into Safari or Chrome.";
+};
+
+// A visible countdown; announces the start and the last ten seconds to screen readers.
+function countdown(seconds, label) {
+  clearInterval(timer);
+  let left = seconds;
+  const render = () => { $("q-timer").textContent = `${label} ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`; };
+  render();
+  return new Promise((resolve) => {
+    timer = setInterval(() => {
+      left -= 1;
+      render();
+      if (left === 10) say(`10 seconds left.`);
+      if (left <= 0) { clearInterval(timer); resolve(true); }
+    }, 1000);
+    current.cancelTimer = () => { clearInterval(timer); resolve(false); };
+  });
+}
+
+async function main() {
+  if (media.inAppBrowser()) {
+    return block("Open this link in Safari or Chrome", "This app's built-in browser cannot use your camera. Copy the link and open it in Safari (iPhone) or Chrome (Android).", true);
+  }
+  try { state = await api.state(); } catch (error) { return failed(error); }
+  if (state.current === null) return finish();
+  const needs = state.questions.some((q) => q.kind === "video") ? "video"
+    : state.questions.some((q) => q.kind === "audio") ? "audio" : null;
+  if (!needs) return begin();
+  if (!media.canRecord()) {
+    return block("This browser cannot record", "Please open this link in a recent Chrome, Safari, Firefox or Edge.", true);
+  }
+  await deviceCheck(needs);
+}
+
+async function deviceCheck(needs) {
+  show("device");
+  try { stream = await media.openDevices(needs); } catch (error) { return deviceError(error); }
+  $("preview").srcObject = stream;
+  $("preview").hidden = needs !== "video";
+  const stopMeter = media.levelMeter(stream, $("level"));
+  $("device-status").textContent = needs === "video" ? "Your camera and microphone are on." : "Your microphone is on.";
+  $("device-ok").onclick = () => { stopMeter(); begin(); };
+}
+
+function deviceError(error) {
+  if (error.name === "NotAllowedError" || error.name === "SecurityError") {
+    return block("Allow the camera and microphone", "Your browser is not letting this page use them. Open the site settings (the camera or lock icon next to the address), allow the camera and microphone, then reload this page.", true);
+  }
+  if (error.name === "NotFoundError" || error.name === "OverconstrainedError") {
+    return block("No camera or microphone found", "Connect a camera and a microphone, or open this link on your phone.", true);
+  }
+  return block("The camera is not available", "Another app may be using it. Close that app, then reload this page.", true);
+}
+
+function begin() {
+  const fresh = state.questions.every((q) => q.status === "new");
+  if (practice && fresh) return runQuestion({ ...practice, kind: practice.kind }, true);
+  return runQuestion(state.questions.find((q) => q.position === state.current));
+}
+
+async function runQuestion(q, isPractice = false) {
+  clearInterval(heartbeat);
+  current = { q, practice: isPractice, take: q.take, blobs: [], mime: null };
+  $("q-error").textContent = "";
+  $("q-playback").hidden = true;
+  $("q-writing").hidden = true;
+  const number = state.questions.indexOf(q) + 1;
+  $("q-label").textContent = isPractice ? "Practice question: nobody else sees this answer"
+    : `Question ${number} of ${state.questions.length}`;
+  $("q-prompt").textContent = q.prompt;
+  show("question");
+  if (!isPractice) {
+    try { await api.claim(q.position); } catch (error) { return failed(error); }
+    heartbeat = setInterval(() => api.claim(q.position).catch(failed), HEARTBEAT_MS);
+  }
+  if (q.kind === "text") return writeAnswer(q);
+  current.mime = media.pickMimeType(q.kind);
+  showRetakes(q);
+  if (!isPractice && q.status === "recording" && q.received.length) return resume(q);
+  return prepare(q);
+}
+
+function showRetakes(q) {
+  if (current.practice) { $("q-retakes").textContent = "Practise as often as you like."; return; }
+  const left = q.retakes - q.retakes_used;
+  $("q-retakes").textContent = `${left} retake${left === 1 ? "" : "s"} left.`;
+}
+
+async function prepare(q) {
+  buttons("start");
+  $("q-live").hidden = true;
+  say(`You have ${q.prep_seconds} seconds to prepare. Recording starts after that, or when you choose.`);
+  $("start").onclick = () => current.cancelTimer();
+  await countdown(q.prep_seconds, "Prepare:");
+  return record(q);
+}
+
+function streamFor(q) {
+  return q.kind === "audio" ? new MediaStream(stream.getAudioTracks()) : stream;
+}
+
+async function record(q) {
+  buttons();
+  if (!current.practice) {
+    try {
+      const take = await api.start(q.position, current.mime);
+      Object.assign(q, take);
+      current.take = take.take;
+      await clearAnswer(session, q.position);
+    } catch (error) { return failed(error); }
+  }
+  const recorder = new media.Recorder(streamFor(q), current.mime, (index, blob) => {
+    if (!current.practice) uploader.add(q.position, current.take, index, blob);
+  });
+  current.recorder = recorder;
+  current.blobs = recorder.blobs;
+  $("q-playback").hidden = true;
+  $("q-live").srcObject = stream;
+  $("q-live").hidden = q.kind !== "video";
+  recorder.start();
+  buttons("stop");
+  $("stop").onclick = () => current.cancelTimer();
+  say("Recording.");
+  await countdown(q.answer_seconds, "Recording:");
+  await recorder.stop();
+  current.durationMs = recorder.durationMs;
+  say("Recording stopped.");
+  if (!current.practice) {
+    try { Object.assign(q, await api.stop(q.position, current.take)); } catch (error) { return failed(error); }
+  }
+  return review(q);
+}
+
+function review(q) {
+  $("q-timer").textContent = "";
+  $("q-live").hidden = true;
+  const playback = $("q-playback");
+  playback.src = URL.createObjectURL(new Blob(current.blobs, { type: current.mime }));
+  playback.hidden = false;
+  showRetakes(q);
+  const canRetake = current.practice || q.retakes_used < q.retakes || !q.take_finished;
+  buttons(...(canRetake ? ["retake"] : []), current.practice ? "next" : "submit");
+  $("retake").onclick = () => prepare(q);
+  $("submit").onclick = () => submit(q);
+  $("next").onclick = () => runQuestion(state.questions.find((x) => x.position === state.current));
+}
+
+async function resume(q) {
+  const saved = await chunksOf(session, q.position, q.take);
+  const complete = saved.length && saved.every((c, i) => c.index === i);
+  if (!complete) {
+    say("Your last recording was interrupted before this device could keep it. Please record this answer again.");
+    return prepare(q);
+  }
+  current.blobs = saved.map((c) => c.blob);
+  for (const c of saved) {
+    if (!q.received.includes(c.index)) uploader.add(q.position, q.take, c.index, c.blob, { persist: false });
+  }
+  say(q.take_finished ? "Welcome back. Your answer is ready to submit." : "Your recording was interrupted. We kept what you recorded: submit it, or record again without using a retake.");
+  return review(q);
+}
+
+async function submit(q, attempt = 1) {
+  buttons("submit");
+  $("submit").disabled = true;
+  say("Saving your answer.");
+  await uploader.idle();
+  const size = current.blobs.reduce((sum, b) => sum + b.size, 0);
+  const body = { chunks: current.blobs.length, size, sha256: await media.sha256Hex(current.blobs), duration_ms: current.durationMs ?? null };
+  try {
+    Object.assign(q, await api.submit(q.position, current.take, body));
+  } catch (error) {
+    const resend = { missing_chunks: error.body?.missing, checksum_mismatch: current.blobs.map((_, i) => i) }[error.reason];
+    if (!resend || attempt > 3) return failed(error);
+    for (const index of resend) uploader.add(q.position, current.take, index, current.blobs[index], { persist: false });
+    return submit(q, attempt + 1);
+  }
+  await clearAnswer(session, q.position);
+  return saved(q);
+}
+
+function writeAnswer(q) {
+  const area = $("q-text");
+  area.maxLength = q.max_characters || 5000;
+  $("q-writing").hidden = false;
+  $("q-retakes").textContent = "";
+  const count = () => { $("q-count").textContent = `${area.value.length} of ${area.maxLength} characters`; };
+  area.oninput = count;
+  count();
+  buttons("submit");
+  say(`You have ${Math.round(q.answer_seconds / 60)} minutes to write your answer.`);
+  area.focus();
+  const send = async () => {
+    $("submit").disabled = true;
+    try { Object.assign(q, await api.text(q.position, area.value)); } catch (error) { $("submit").disabled = false; return failed(error); }
+    current.cancelTimer?.();
+    return saved(q);
+  };
+  $("submit").onclick = send;
+  countdown(q.answer_seconds, "Time left:").then((ended) => { if (ended && area.value.trim()) send(); });
+}
+
+function saved(q) {
+  clearInterval(heartbeat);
+  $("q-timer").textContent = "";
+  q.status = "submitted";
+  const next = state.questions.find((x) => x.status !== "submitted");
+  state.current = next ? next.position : null;
+  say("Answer saved.");
+  $("q-upload").textContent = "Answer saved.";
+  buttons(next ? "next" : "finish");
+  $("next").onclick = () => runQuestion(next);
+  $("finish").onclick = finish;
+  $(next ? "next" : "finish").focus();
+}
+
+async function finish() {
+  try {
+    const result = await api.finish();
+    window.location.assign(result.done_url);
+  } catch (error) { failed(error); }
+}
+
+main();
