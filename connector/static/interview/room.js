@@ -100,6 +100,7 @@ async function deviceCheck(needs) {
   const stopMeter = media.levelMeter(stream, $("level"));
   $("device-status").textContent = needs === "video" ? "Your camera and microphone are on." : "Your microphone is on.";
   $("device-ok").onclick = () => { stopMeter(); begin(); };
+  $("device-ok").disabled = false;
 }
 
 function deviceError(error) {

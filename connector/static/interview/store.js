@@ -34,10 +34,6 @@ export function putChunk(session, pos, take, index, blob) {
   return run("readwrite", (s) => s.put({ id, answer: answerKey(session, pos), take, index, blob }));
 }
 
-export function deleteChunk(session, pos, take, index) {
-  return run("readwrite", (s) => s.delete(`${session}:${pos}:${take}:${index}`));
-}
-
 // The chunks of one take, in order.
 export async function chunksOf(session, pos, take) {
   const all = await run("readonly", (s) => s.index("answer").getAll(answerKey(session, pos)));

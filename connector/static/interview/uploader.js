@@ -1,8 +1,9 @@
 // Uploads chunks as they come, by index, retrying with backoff until the server confirms each.
-// A chunk stays in IndexedDB (store.js) until confirmed, so a reload can send it again.
+// Chunks stay in IndexedDB (store.js) until their answer is submitted, not just confirmed: after
+// a reload the submit's checksum needs every byte of the take, and any unconfirmed chunk is sent.
 
 import { ApiError } from "./api.js";
-import { deleteChunk, putChunk } from "./store.js";
+import { putChunk } from "./store.js";
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
@@ -43,7 +44,6 @@ export class Uploader {
         await this.api.chunk(item.pos, item.take, item.index, item.blob);
         this.queue.shift();
         this.confirmed.add(this.key(item.pos, item.take, item.index));
-        await deleteChunk(this.session, item.pos, item.take, item.index);
         delay = FIRST_DELAY_MS;
         this.report();
       } catch (error) {
