@@ -36,15 +36,25 @@ PLAN = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     need("Chromium", shutil.which(CHROMIUM) is not None)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", *FAKE_MEDIA])
-        yield launched
-        launched.close()
+    with sync_playwright() as instance:
+        yield instance
+
+
+def launch(playwright, *args):
+    return playwright.chromium.launch(executable_path=CHROMIUM,
+                                      args=["--no-sandbox", "--disable-gpu", *args])
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Chromium whose camera and microphone are fakes it may always use."""
+    launched = launch(playwright, *FAKE_MEDIA)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

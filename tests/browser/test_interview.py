@@ -160,3 +160,42 @@ def test_an_in_app_browser_is_told_to_open_safari_or_chrome(live, browser):
     expect(button(page, "Copy link")).to_be_visible()
     assert page.get_by_label("Your interview link").input_value() == link
     context.close()
+
+
+def test_a_blocked_camera_gets_clear_guidance(live, playwright):
+    from tests.browser.conftest import launch
+
+    link = live.invite()
+    # Without the fake permission prompt, headless Chromium refuses the camera as a user would.
+    refusing = launch(playwright, "--use-fake-device-for-media-stream")
+    context = refusing.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_label("I agree").check()
+    button(page, "Start").click()
+    expect(page.get_by_role("heading", name="Allow the camera and microphone")).to_be_visible()
+    expect(page.get_by_text("allow the camera and microphone, then reload")).to_be_visible()
+    refusing.close()
+
+
+def test_the_room_fits_a_phone_and_works_from_the_keyboard(live, phone):
+    phone.goto(live.invite())
+    phone.keyboard.press("Tab")  # the skip link
+    phone.get_by_label("I agree").focus()
+    phone.keyboard.press("Space")
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")  # Start
+    expect(button(phone, "My camera and microphone work")).to_be_enabled()
+    button(phone, "My camera and microphone work").focus()
+    phone.keyboard.press("Enter")
+    expect(button(phone, "Stop recording")).to_be_visible()
+    button(phone, "Stop recording").focus()
+    phone.keyboard.press("Enter")
+    expect(button(phone, "Next question")).to_be_visible()
+    width = phone.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"]
+    for name in ("Retake", "Next question"):
+        box = button(phone, name).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44  # large touch targets
+    assert phone.locator("#q-timer[role=timer]").count() == 1
+    assert phone.locator("#q-status[aria-live=polite]").count() == 1
