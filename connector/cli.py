@@ -1,29 +1,32 @@
-"""The `connector` command: serve, worker, db, install, sessions."""
+"""The `connector` command: serve, worker, db, install, sessions (list, extend, resend, reset)."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from sqlalchemy import select
 
 from config import SettingsError, load_settings
 from config.logging import configure_logging
-from connector import migrate
+from connector import lifecycle, migrate
 from connector.installations import InstallError, create_installation, webhook_url
 from connector.models import Installation, InterviewSession
 from connector.services import Services, build_services, install
+from jobs.lifecycle import enqueue_rows, schedule
 
 
-def _services() -> Services:
+def _services(synchronous_jobs: bool = False) -> Services:
     try:
         settings = load_settings()
     except SettingsError as exc:
         raise click.ClickException("refusing to start:\n  " + "\n  ".join(exc.problems)) from exc
     configure_logging(settings.log_level)
-    return install(build_services(settings))
+    return install(build_services(settings, synchronous_jobs=synchronous_jobs))
 
 
 @click.group()
@@ -118,6 +121,69 @@ def sessions_list(installation_id: str | None, as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']}  {row['state']:<9}  {row['deadline']}  {row['candidate_email']}")
+
+
+@sessions.command("extend")
+@click.argument("session_id", metavar="ID")
+@click.option("--hours", type=int, required=True,
+              help="Hours added to the deadline, or to now if it has passed.")
+def sessions_extend(session_id: str, hours: int) -> None:
+    """Move a session's deadline later; an expired session opens again."""
+    services = _command_services()
+    with _refusals(), services.db.session() as session:
+        interview = lifecycle.find(session, session_id)
+        timers = lifecycle.extend(session, interview, hours)
+        result = _summary(interview)
+    result["reminder_at"] = timers.reminder_at.isoformat() if timers.reminder_at else None
+    schedule(services.queue, [timers])
+    click.echo(json.dumps(result))
+
+
+@sessions.command("resend")
+@click.argument("session_id", metavar="ID")
+def sessions_resend(session_id: str) -> None:
+    """E-mail the invitation again, with the same personal link."""
+    services = _command_services()
+    with _refusals(), services.db.session() as session:
+        interview = lifecycle.find(session, session_id)
+        email = lifecycle.resend(session, interview, services.settings.public_base_url,
+                                 services.keyring)
+        result = _summary(interview) | {"email_id": email.id}
+    enqueue_rows(services.queue, email_ids=[email.id])
+    click.echo(json.dumps(result))
+
+
+@sessions.command("reset-answer")
+@click.argument("session_id", metavar="ID")
+@click.argument("question", type=int)
+def sessions_reset_answer(session_id: str, question: int) -> None:
+    """Delete the answer to QUESTION (its position: 1, 2, ...) so it can be recorded again."""
+    services = _command_services()
+    with _refusals(), services.db.session() as session:
+        interview = lifecycle.find(session, session_id)
+        keys = lifecycle.reset_answer(session, interview, question, services.storage)
+        result = _summary(interview) | {"question": question, "files_deleted": len(keys)}
+    click.echo(json.dumps(result))
+
+
+def _command_services() -> Services:
+    # Without Redis a command's e-mails and notes go out before it returns; its timers are
+    # left to the sweeper of the process that serves the web (a command does not linger).
+    return _services(synchronous_jobs=True)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused correction exits with status 1 and its reason; the transaction rolls back."""
+    try:
+        yield
+    except lifecycle.LifecycleError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _summary(interview: InterviewSession) -> dict:
+    return {"id": interview.public_id, "state": interview.state.value,
+            "deadline": interview.deadline_at.isoformat()}
 
 
 def _session_row(interview: InterviewSession) -> dict:

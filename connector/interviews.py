@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -26,13 +26,26 @@ from connector.models import (
 OPEN_STATES = (SessionState.INVITED, SessionState.STARTED)
 
 
+@dataclass(frozen=True)
+class Timers:
+    """When a session next needs a lifecycle job: its reminder (None: no reminder) and deadline."""
+
+    reminder_at: datetime | None
+    deadline_at: datetime
+
+    @classmethod
+    def of(cls, interview: InterviewSession) -> Timers:
+        return cls(reminder_at(interview), interview.deadline_at)
+
+
 @dataclass
 class Result:
-    """What handling an event did: an outcome word, and the rows that need a job."""
+    """What handling an event did: an outcome word, the rows that need a job, the timers to set."""
 
     outcome: str
     email_ids: list[int]
     push_ids: list[int]
+    timers: list[Timers] = field(default_factory=list)
 
     @property
     def acted(self) -> bool:
@@ -108,7 +121,7 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
     if rule is None:
         return Result("stage_not_mapped", [], [])
     if not event.candidate.email:
-        push = _add_once(session, notes.no_email(installation, event, entry))
+        push = add_once(session, notes.no_email(installation, event, entry))
         return Result("no_email", [], [push.id] if push else [])
     template = template_for(session, rule)
     token = crypto.new_token()
@@ -123,12 +136,12 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         plan=plan_of(template), template_version=template.version,
         reminder_hours=template.reminder_hours,
     )
-    if _add_once(session, interview) is None:
+    if add_once(session, interview) is None:
         return Result("duplicate_session", [], [])
     link = interview_link(base_url, token)
-    email = _add_once(session, notes.invitation_email(installation, interview, link))
-    push = _add_once(session, notes.invited(installation, interview))
-    return Result("invited", [email.id], [push.id])
+    email = add_once(session, notes.invitation_email(installation, interview, link))
+    push = add_once(session, notes.invited(installation, interview))
+    return Result("invited", [email.id], [push.id], [Timers.of(interview)])
 
 
 def handle_application_closed(session: Session, installation: Installation,
@@ -154,11 +167,19 @@ def plan_of(template: InterviewTemplate) -> list[dict]:
     } for q in sorted(template.questions, key=lambda q: q.position)]
 
 
+def reminder_at(interview: InterviewSession) -> datetime | None:
+    """When an open session's one reminder is due; None when it has none or had it already."""
+    if interview.state not in OPEN_STATES or interview.reminder_hours <= 0 \
+            or interview.reminded_at is not None:
+        return None
+    return interview.deadline_at - timedelta(hours=interview.reminder_hours)
+
+
 def interview_link(base_url: str, token: str) -> str:
     return f"{base_url}/interview/{token}"
 
 
-def _add_once(session: Session, row: InterviewSession | Email | Push):
+def add_once(session: Session, row: InterviewSession | Email | Push):
     """Insert a row keyed by a natural key; None when it already exists."""
     try:
         with session.begin_nested():

@@ -1,9 +1,9 @@
-"""The words we send: the candidate's invitation e-mail and the notes for the recruiter's ATS."""
+"""The words we send: the candidate's e-mails and the notes for the recruiter's ATS."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -37,10 +37,16 @@ def deadline_iso(deadline: datetime, zone: ZoneInfo) -> str:
     return deadline.astimezone(zone).isoformat(timespec="minutes")
 
 
-def invitation_email(installation: Installation, interview: InterviewSession, link: str) -> Email:
-    """The candidate's invitation, with text and HTML parts, keyed to send once per session."""
+def stamp(moment: datetime) -> str:
+    """A moment in UTC for keys and markers: the same whatever zone the database returns."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def candidate_context(installation: Installation, interview: InterviewSession,
+                      link: str) -> dict:
+    """What every e-mail to the candidate says: who asks, for which job, where, and until when."""
     zone = zone_of(installation)
-    context = {
+    return {
         "company": installation.organization.name,
         "candidate": interview.candidate_name,
         "job": interview.job_title,
@@ -48,16 +54,37 @@ def invitation_email(installation: Installation, interview: InterviewSession, li
         "deadline_words": deadline_in_words(interview.deadline_at, zone),
         "deadline_iso": deadline_iso(interview.deadline_at, zone),
     }
+
+
+def invitation_email(installation: Installation, interview: InterviewSession, link: str,
+                     resend: int = 0) -> Email:
+    """The candidate's invitation, keyed to send once per session (and once per resend)."""
+    key = f"invitation:{interview.public_id}" + (f":resend:{resend}" if resend else "")
+    return _candidate_email(installation, interview, link, "invitation", key,
+                            "Your video interview with")
+
+
+def reminder_email(installation: Installation, interview: InterviewSession, link: str) -> Email:
+    """The one reminder before a deadline; a new deadline (an extension) may have its own."""
+    key = f"reminder:{interview.public_id}:{stamp(interview.deadline_at)}"
+    return _candidate_email(installation, interview, link, "reminder", key,
+                            "Reminder: your video interview with")
+
+
+def _candidate_email(installation: Installation, interview: InterviewSession, link: str,
+                     kind: str, key: str, subject: str) -> Email:
+    """An e-mail to the candidate from templates/email/<kind>.txt and .html."""
+    context = candidate_context(installation, interview, link)
     job = f" for {interview.job_title}" if interview.job_title else ""
     return Email(
         organization_id=installation.organization_id,
         session_id=interview.id,
-        kind="invitation",
-        dedupe_key=f"invitation:{interview.public_id}",
+        kind=kind,
+        dedupe_key=key,
         to_address=interview.candidate_email,
-        subject=f"Your video interview with {installation.organization.name}{job}",
-        text_body=_templates.get_template("invitation.txt").render(context),
-        html_body=_templates.get_template("invitation.html").render(context),
+        subject=f"{subject} {installation.organization.name}{job}",
+        text_body=_templates.get_template(f"{kind}.txt").render(context),
+        html_body=_templates.get_template(f"{kind}.html").render(context),
     )
 
 
@@ -74,6 +101,41 @@ def invited(installation: Installation, interview: InterviewSession) -> Push:
     outcome = Outcome("invited", interview.ats_application_id, interview.ats_candidate_id,
                       text, marker)
     return _push(installation, interview.id, f"invited:{interview.public_id}", outcome)
+
+
+def expired(installation: Installation, interview: InterviewSession, answered: int,
+            total: int) -> Push:
+    """The recruiter's note: the deadline passed before the candidate finished."""
+    zone = zone_of(installation)
+    marker = f"[interview {interview.public_id} expired {stamp(interview.deadline_at)}]"
+    text = (
+        "Async video interview expired: the candidate did not finish by "
+        f"{deadline_in_words(interview.deadline_at, zone)}"
+        f" ({deadline_iso(interview.deadline_at, zone)}).\n"
+        f"Answers recorded: {answered} of {total}.\n"
+        f"{marker}"
+    )
+    outcome = Outcome("expired", interview.ats_application_id, interview.ats_candidate_id,
+                      text, marker)
+    key = f"expired:{interview.public_id}:{stamp(interview.deadline_at)}"
+    return _push(installation, interview.id, key, outcome)
+
+
+def completed(installation: Installation, interview: InterviewSession) -> Push:
+    """The recruiter's note: every question is answered and the interview is ready to review."""
+    zone = zone_of(installation)
+    done_at = interview.completed_at
+    marker = f"[interview {interview.public_id} completed {stamp(done_at)}]"
+    text = (
+        f"Async video interview completed by {interview.candidate_email} on "
+        f"{deadline_in_words(done_at, zone)} ({deadline_iso(done_at, zone)}).\n"
+        f"{marker}"
+    )
+    outcome = Outcome("completed", interview.ats_application_id, interview.ats_candidate_id,
+                      text, marker)
+    # Keyed by the completion time: an answer reset and recorded again completes anew.
+    return _push(installation, interview.id, f"completed:{interview.public_id}:{stamp(done_at)}",
+                 outcome)
 
 
 def no_email(installation: Installation, event: Event, entry: str) -> Push:

@@ -9,6 +9,7 @@ from connector import interviews
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from connector.services import current
 from jobs.claims import claim
+from jobs.lifecycle import enqueue_rows, schedule
 
 log = logging.getLogger("connector.jobs")
 
@@ -37,10 +38,8 @@ def process_delivery(delivery_id: int) -> None:
         _give_up_if_exhausted(services, delivery_id)
         raise
     log.info("%s.delivery.processed delivery=%s outcome=%s", ats, delivery_id, result.outcome)
-    for email_id in result.email_ids:
-        services.queue.enqueue("jobs.emails.send_email", email_id)
-    for push_id in result.push_ids:
-        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+    enqueue_rows(services.queue, result.email_ids, result.push_ids)
+    schedule(services.queue, result.timers)
 
 
 def _handle(session, services, installation: Installation, event: Event) -> interviews.Result:

@@ -1,4 +1,7 @@
-"""Re-enqueue every row that should be moving but is not: Redis may have lost its job."""
+"""Re-enqueue every row that should be moving but is not, and run the due reminders and expiries.
+
+Redis may have lost a job, and a timed reminder or expiry may never fire: every sweep does both.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import and_, or_, select
 
 from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookDelivery, utcnow
 from connector.services import current
+from jobs.lifecycle import expire_due_sessions, send_due_reminders
 
 log = logging.getLogger("connector.jobs")
 
@@ -18,7 +22,7 @@ SWEEP_INTERVAL_SECONDS = 60
 
 
 def sweep() -> dict[str, int]:
-    """Find stuck deliveries, pushes and e-mails and enqueue their jobs again."""
+    """Enqueue stuck deliveries, pushes and e-mails again; send due reminders; expire sessions."""
     services = current()
     now = utcnow()
     with services.db.session() as session:
@@ -37,9 +41,20 @@ def sweep() -> dict[str, int]:
     for email_id in emails:
         services.queue.enqueue("jobs.emails.send_email", email_id)
     counts = {"deliveries": len(deliveries), "pushes": len(pushes), "emails": len(emails)}
+    counts["reminders"] = _lifecycle(send_due_reminders)
+    counts["expired"] = _lifecycle(expire_due_sessions)
     if any(counts.values()):
         log.info("sweeper.requeued %s", " ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
+
+
+def _lifecycle(job) -> int:
+    """Run one lifecycle job; a failure is logged so that it does not stop the other."""
+    try:
+        return job()
+    except Exception:
+        log.exception("sweeper.failed job=%s", job.__name__)
+        return 0
 
 
 def _due(session, model, now) -> list[int]:

@@ -1,15 +1,27 @@
-"""The `connector` command: db upgrade, install, sessions list."""
+"""The `connector` command: db upgrade, install, sessions list, extend, resend, reset-answer."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect
 
 from connector.cli import main
-from tests.conftest import fixture_body, signed_post
+from connector.models import Answer, OutboxStatus, SessionState, utcnow
+from tests.conftest import fixture_body, row_counts, signed_post
+from tests.lifecycle_support import (
+    add_answer,
+    change,
+    emails,
+    interview_of,
+    invite,
+    link_in,
+    rows,
+    tick,
+)
 
 
 @pytest.fixture
@@ -69,8 +81,6 @@ def test_install_prints_the_webhook_url_and_secret(env, services, client, greenh
     (["--credential", "novalue"], "expected KEY=VALUE"),
 ])
 def test_install_refuses_bad_input_and_writes_nothing(env, services, args, message):
-    from tests.conftest import row_counts
-
     before = row_counts(services)
     result = run(env, "install", "greenhouse", "--organization", "Acme", "--name", "Main",
                  "--trigger-stage", "Assessment", *args)
@@ -83,3 +93,81 @@ def test_install_refuses_an_unknown_ats(env, services):
     result = run(env, "install", "taleo", "--organization", "Acme", "--name", "Main",
                  "--trigger-stage", "Assessment", "--credential", "api_key=k")
     assert result.exit_code == 1 and "unknown ATS 'taleo'" in result.output
+
+
+def test_sessions_extend_prints_the_new_deadline(env, services, client, installation,
+                                                 greenhouse):
+    invited = invite(client, services, installation)
+    result = run(env, "sessions", "extend", invited.public_id, "--hours", "24")
+    assert result.exit_code == 0, result.output
+    new_deadline = invited.deadline + timedelta(hours=24)
+    assert json.loads(result.stdout) == {
+        "id": invited.public_id, "state": "invited", "deadline": new_deadline.isoformat(),
+        "reminder_at": (new_deadline - timedelta(hours=24)).isoformat()}
+    assert interview_of(services, invited.public_id).deadline_at == new_deadline
+
+
+def test_sessions_extend_reopens_an_expired_session(env, services, client, installation,
+                                                    greenhouse):
+    invited = invite(client, services, installation)
+    tick(services, invited.deadline)
+    assert client.get(invited.path).status_code == 410
+    result = run(env, "sessions", "extend", invited.public_id, "--hours", "2")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert (printed["state"], printed["deadline"]) == (
+        "invited", (invited.deadline + timedelta(hours=2)).isoformat())
+    assert client.get(invited.path).status_code == 200
+
+
+def test_sessions_resend_emails_the_same_link(env, services, client, installation, greenhouse):
+    invited = invite(client, services, installation)
+    result = run(env, "sessions", "resend", invited.public_id)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    first, again = emails(services, "invitation")
+    assert printed == {"id": invited.public_id, "state": "invited",
+                       "deadline": invited.deadline.isoformat(), "email_id": again.id}
+    assert link_in(again.text_body) == invited.link == link_in(first.text_body)
+    assert again.status is OutboxStatus.HELD  # its send job ran before the command returned
+
+
+def test_sessions_reset_answer_deletes_it_and_reopens(env, services, client, installation,
+                                                      greenhouse):
+    invited = invite(client, services, installation)
+    key = f"{invited.public_id}/q1.webm"
+    add_answer(services, invited.public_id, 1, key=key)
+    change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=utcnow())
+    result = run(env, "sessions", "reset-answer", invited.public_id, "1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "id": invited.public_id, "state": "started", "deadline": invited.deadline.isoformat(),
+        "question": 1, "files_deleted": 1}
+    assert rows(services, Answer) == [] and not services.storage.exists(key)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["extend", "ses_nope", "--hours", "1"], "no interview session 'ses_nope'"),
+    (["resend", "ses_nope"], "no interview session 'ses_nope'"),
+    (["reset-answer", "ses_nope", "1"], "no interview session 'ses_nope'"),
+    (["extend", "ID", "--hours", "0"], "hours must be a whole number from 1 to 8760"),
+    (["reset-answer", "ID", "0"], "question 0 is the practice question"),
+    (["reset-answer", "ID", "9"], "has no question 9 (its questions are 1, 2, 3)"),
+    (["resend", "CANCELLED"], "is cancelled (the application was closed in the ATS)"),
+], ids=["extend-unknown", "resend-unknown", "reset-unknown", "zero-hours", "practice",
+        "no-such-question", "resend-cancelled"])
+def test_sessions_commands_refuse_bad_input_and_write_nothing(env, services, client,
+                                                              installation, greenhouse,
+                                                              args, message):
+    invited = invite(client, services, installation)
+    key = f"{invited.public_id}/q1.webm"
+    add_answer(services, invited.public_id, 1, key=key)
+    if "CANCELLED" in args:
+        change(services, invited.public_id, state=SessionState.CANCELLED)
+    before = row_counts(services)
+    args = [invited.public_id if a in ("ID", "CANCELLED") else a for a in args]
+    result = run(env, "sessions", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert row_counts(services) == before and services.storage.exists(key)
+    interview = interview_of(services, invited.public_id)
+    assert (interview.deadline_at, interview.completed_at) == (invited.deadline, None)
