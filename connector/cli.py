@@ -166,6 +166,23 @@ def sessions_reset_answer(session_id: str, question: int) -> None:
     click.echo(json.dumps(result))
 
 
+@sessions.command("accommodate")
+@click.argument("session_id", metavar="ID")
+@click.option("--time-factor", type=click.FloatRange(1.0, 4.0), default=1.0, show_default=True,
+              help="Multiplies every prep and answer time (1.5 = half as long again).")
+@click.option("--extra-retakes", type=click.IntRange(0, 10), default=0, show_default=True,
+              help="Retakes added to every question.")
+def sessions_accommodate(session_id: str, time_factor: float, extra_retakes: int) -> None:
+    """Give a candidate more time and retakes, for the questions not yet answered."""
+    services = _command_services()
+    with _refusals(), services.db.session() as session:
+        interview = lifecycle.find(session, session_id)
+        lifecycle.accommodate(interview, time_factor, extra_retakes)
+        result = _summary(interview) | {"time_factor": interview.time_factor,
+                                        "extra_retakes": interview.extra_retakes}
+    click.echo(json.dumps(result))
+
+
 def _command_services() -> Services:
     # Without Redis a command's e-mails and notes go out before it returns; its timers are
     # left to the sweeper of the process that serves the web (a command does not linger).

@@ -162,6 +162,16 @@ def _resends(session: Session, interview: InterviewSession) -> int:
         Email.session_id == interview.id, Email.dedupe_key.startswith(prefix, autoescape=True)))
 
 
+def accommodate(interview: InterviewSession, time_factor: float, extra_retakes: int) -> None:
+    """Longer prep and answer times and more retakes for one candidate, from now on."""
+    _refuse_cancelled(interview, "changed")
+    if interview.state in (SessionState.COMPLETED, SessionState.EXPIRED):
+        raise LifecycleError(f"session {interview.public_id} is {interview.state.value}; "
+                             "extend or reset it first")
+    interview.time_factor, interview.extra_retakes = time_factor, extra_retakes
+    log.info("lifecycle.accommodated session=%s", interview.public_id)
+
+
 def reset_answer(session: Session, interview: InterviewSession, position: int, storage: Storage,
                  now: datetime | None = None) -> list[str]:
     """Delete one answer and its file so the candidate can record it again; returns the keys."""

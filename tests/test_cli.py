@@ -171,3 +171,34 @@ def test_sessions_commands_refuse_bad_input_and_write_nothing(env, services, cli
     assert row_counts(services) == before and services.storage.exists(key)
     interview = interview_of(services, invited.public_id)
     assert (interview.deadline_at, interview.completed_at) == (invited.deadline, None)
+
+
+def test_sessions_accommodate_extends_times_and_retakes(env, services, client, installation,
+                                                        greenhouse):
+    from tests.candidate.conftest import Candidate, csrf_token
+
+    invited = invite(client, services, installation)
+    result = run(env, "sessions", "accommodate", invited.public_id, "--time-factor", "1.5",
+                 "--extra-retakes", "2")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) | {"deadline": None} == {
+        "id": invited.public_id, "state": "invited", "deadline": None,
+        "time_factor": 1.5, "extra_retakes": 2}
+    token = link_in(emails(services, "invitation")[0].text_body).rsplit("/", 1)[1]
+    client.post(f"/interview/{token}/consent",
+                data={"agree": "yes", "csrf_token": csrf_token(client, f"/interview/{token}")})
+    question = Candidate(client, token).state()["questions"][0]
+    assert (question["prep_seconds"], question["answer_seconds"], question["retakes"]) == (
+        45, 180, 3)
+
+
+@pytest.mark.parametrize("args", [["--time-factor", "0.5"], ["--extra-retakes", "-1"],
+                                  ["--time-factor", "9"]])
+def test_sessions_accommodate_refuses_out_of_range_values(env, services, client, installation,
+                                                          greenhouse, args):
+    invited = invite(client, services, installation)
+    before = row_counts(services)
+    result = run(env, "sessions", "accommodate", invited.public_id, *args)
+    assert result.exit_code == 2 and "Invalid value" in result.output
+    assert row_counts(services) == before
+    assert interview_of(services, invited.public_id).time_factor == 1.0
