@@ -124,6 +124,10 @@ class Adapter(abc.ABC):
         """The ATS's name for this delivery's event, for the inbox and logs."""
         return "unknown"
 
+    def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
+        """The action and the parsed event together; adapters override it to decode once."""
+        return self.action(body, headers), self.parse(body, headers)
+
     def candidate(self, event: Event) -> Candidate:
         """The candidate behind an event; adapters with thin payloads re-fetch it."""
         return event.candidate

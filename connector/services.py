@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config import Settings, load_settings
 from connector.crypto import Keyring, keyring_for
 from connector.db import Database
+from connector.installations import ReceiverCache
 from connector.storage import Storage, storage_for
 from jobs.queue import InProcessQueue, RedisQueue
 
@@ -18,6 +19,7 @@ class Services:
     keyring: Keyring
     queue: RedisQueue | InProcessQueue
     storage: Storage
+    receivers: ReceiverCache = field(default_factory=ReceiverCache)
 
     def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):

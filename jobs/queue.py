@@ -36,7 +36,11 @@ class RedisQueue:
 
     def enqueue(self, path: str, *args) -> None:
         try:
-            self.queue.enqueue(path, *args, result_ttl=60, failure_ttl=7 * 86400)
+            # One pipeline: a single round trip to Redis instead of one per command.
+            with self.connection.pipeline() as pipe:
+                self.queue.enqueue(path, *args, result_ttl=60, failure_ttl=7 * 86400,
+                                   pipeline=pipe)
+                pipe.execute()
         except Exception:  # Redis down: the sweeper picks the row up later
             log.warning("jobs.enqueue-failed job=%s", path, exc_info=True)
 

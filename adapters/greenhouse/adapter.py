@@ -25,6 +25,8 @@ _SIGNATURE = re.compile(r"^(?P<algorithm>[a-z0-9]+) (?P<digest>[0-9a-fA-F]+)$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 PING = "ping"  # sent when a web hook is saved; its shape is not documented
+_ENVELOPE = EnvelopeSchema()  # schemas are stateless once built: build them once
+_APPLICATION = ApplicationPayloadSchema()
 
 
 class GreenhouseAdapter(Adapter):
@@ -66,15 +68,19 @@ class GreenhouseAdapter(Adapter):
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
         """Turn a delivery into an Event; ping and actions we do not act on give None."""
+        return self.read(body, headers)[1]
+
+    def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
         envelope = _envelope(body)
-        kind = self.events.get(envelope["action"])
+        action = envelope["action"]
+        kind = self.events.get(action)
         if kind is None:
-            return None
+            return action, None
         try:
-            application = ApplicationPayloadSchema().load(envelope["payload"])["application"]
+            application = _APPLICATION.load(envelope["payload"])["application"]
         except ValidationError as exc:
             raise MalformedPayload(f"not a Greenhouse application payload: {exc.messages}") from exc
-        return _event(kind, envelope["action"], application)
+        return action, _event(kind, action, application)
 
     def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
         """Write the outcome as a note on the candidate, unless an earlier try already did."""
@@ -113,7 +119,7 @@ def _envelope(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise MalformedPayload("the body is not a JSON object")
     try:
-        return EnvelopeSchema().load(data)
+        return _ENVELOPE.load(data)
     except ValidationError as exc:
         raise MalformedPayload(f"not a Greenhouse webhook: {exc.messages}") from exc
 
