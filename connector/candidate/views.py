@@ -68,11 +68,9 @@ def landing(token: str):
     """Welcome the candidate: who is asking, what to expect, until when, and consent."""
     with _services().db.session() as session:
         interview = find_interview(session, token)
-        if interview is None:
-            return page("candidate/not_found.html", 404)
-        closed = _closed_page(interview)
-        if closed is not None:
-            return closed
+        instead = _page_instead(interview)
+        if instead is not None:
+            return instead
         if interview.state is SessionState.COMPLETED:
             return redirect(url_for("candidate.done", token=token))
         return page("candidate/landing.html", 200, token=token,
@@ -118,11 +116,9 @@ def room(token: str):
     """The interview itself: device check, practice, then each question."""
     with _services().db.session() as session:
         interview = find_interview(session, token)
-        if interview is None:
-            return page("candidate/not_found.html", 404)
-        closed = _closed_page(interview)
-        if closed is not None:
-            return closed
+        instead = _page_instead(interview)
+        if instead is not None:
+            return instead
         if interview.consented_at is None or interview.state is SessionState.COMPLETED:
             return redirect(url_for("candidate.landing", token=token))
         return page("candidate/room.html", 200, token=token, **page_context(interview))
@@ -161,6 +157,13 @@ def _open_interview(session, token: str) -> InterviewSession:
             or interview.deadline_at <= utcnow():
         abort(410)
     return interview
+
+
+def _page_instead(interview: InterviewSession | None):
+    """The page to show when the link is unknown or the interview is closed; else None."""
+    if interview is None:
+        return page("candidate/not_found.html", 404)
+    return _closed_page(interview)
 
 
 def _closed_page(interview: InterviewSession):
