@@ -186,6 +186,7 @@ def reset_answer(session: Session, interview: InterviewSession, position: int, s
                              "has no answer to reset")
     keys = [answer.storage_key] if answer.storage_key else []
     keys += [recording.chunk_key(interview, answer, i) for i in recording.received(session, answer)]
+    keys = [key for key in keys if storage.exists(key)]
     session.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     session.delete(answer)
     if interview.state is SessionState.COMPLETED:
