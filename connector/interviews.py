@@ -133,7 +133,7 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         candidate_email=event.candidate.email, job_title=event.job_title or "",
         token_hash=crypto.hash_token(token), token_encrypted=keyring.encrypt(token),
         deadline_at=utcnow() + timedelta(hours=template.deadline_hours),
-        plan=plan_of(template), template_version=template.version,
+        plan=plan_of(template), template_version=template.version, rubric=template.rubric,
         reminder_hours=template.reminder_hours,
     )
     if add_once(session, interview) is None:

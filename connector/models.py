@@ -121,6 +121,9 @@ class Installation(Base):
     attention_reason: Mapped[str | None] = mapped_column(Text)
     consent_text: Mapped[str | None] = mapped_column(Text)  # None: the built-in policy
     consent_version: Mapped[str | None] = mapped_column(String(50))
+    # What goes back to the ATS: note visibility, a custom field for the score, and the stage to
+    # move an application to per recommendation ({"strong_yes": "<stage id>", ...}).
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organization: Mapped[Organization] = relationship()
@@ -142,6 +145,8 @@ class InterviewTemplate(Base):
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     welcome_text: Mapped[str] = mapped_column(Text, default="")
     welcome_video_url: Mapped[str | None] = mapped_column(String(500))
+    # Competencies, each rated 1 to 5: [{"name": ..., "anchors": [five descriptions]}, ...]
+    rubric: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
@@ -220,6 +225,7 @@ class InterviewSession(Base):
     # never changes an interview in flight.
     plan: Mapped[list] = mapped_column(JSON, default=list)
     template_version: Mapped[int] = mapped_column(Integer, default=1)
+    rubric: Mapped[list] = mapped_column(JSON, default=list)  # pinned with the plan
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_version: Mapped[str | None] = mapped_column(String(50))
@@ -265,6 +271,9 @@ class Answer(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+    # A copy every browser can seek in (remuxed or transcoded by ffmpeg when it is installed).
+    playback_key: Mapped[str | None] = mapped_column(String(300))
+    playback_mime: Mapped[str | None] = mapped_column(String(100))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -353,3 +362,11 @@ class Email(OutboxRow, Base):
     html_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+from connector.review_models import (  # noqa: E402,F401  (registers their tables on Base)
+    Rating,
+    Scorecard,
+    ShareLink,
+    User,
+)

@@ -1,0 +1,98 @@
+"""Reviewers and their scorecards, and share links for hiring managers without an account."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from connector.models import Base, InterviewSession, Organization, UTCDateTime, _enum, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+
+
+class Recommendation(enum.StrEnum):
+    STRONG_NO = "strong_no"
+    NO = "no"
+    YES = "yes"
+    STRONG_YES = "strong_yes"
+
+
+class User(Base):
+    """A person who signs in: an admin or a reviewer of one organization."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.REVIEWER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class ShareLink(Base):
+    """A signed, expiring, revocable link to one session's review page."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_encrypted: Mapped[str] = mapped_column(Text)  # to put the same link in ATS notes
+    can_score: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    session: Mapped[InterviewSession] = relationship()
+
+
+class Scorecard(Base):
+    """One reviewer's independent scores for one session."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("session_id", "reviewer_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
+    # "user:<id>", or "link:<share link id>:<name>" for someone scoring through a share link
+    reviewer_key: Mapped[str] = mapped_column(String(300))
+    reviewer_name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    share_link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))
+    recommendation: Mapped[Recommendation | None] = mapped_column(_enum(Recommendation))
+    comments: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ratings: Mapped[list[Rating]] = relationship(
+        back_populates="scorecard", cascade="all, delete-orphan", order_by="Rating.id")
+
+
+class Rating(Base):
+    """A 1-to-5 rating of a competency (by its index in the rubric) or a question (by position)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("scorecard_id", "target", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"),
+                                              index=True)
+    target: Mapped[str] = mapped_column(String(20))  # "competency" or "question"
+    key: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="ratings")
