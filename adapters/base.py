@@ -5,9 +5,11 @@ from __future__ import annotations
 import abc
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
+
+from adapters.http import RateLimitInfo, TokenCache
 
 
 class EventKind(enum.StrEnum):
@@ -91,9 +93,15 @@ class Adapter(abc.ABC):
     events: ClassVar[Mapping[str, EventKind]]  # ATS event name -> ours; the supported set
     credential_keys: ClassVar[tuple[str, ...]] = ()
     allowed_hosts: ClassVar[tuple[str, ...]] = ()  # host suffixes the API client may call
+    # Requests per seconds, per installation: the default until the ATS reports its own limit.
+    rate_limit: ClassVar[tuple[int, int]] = (50, 10)
 
     def __init__(self, connection: Connection):
         self.connection = connection
+        # Set by the job code: a token store shared across processes, and who to tell what each
+        # response says of the rate limit. The adapter works without either.
+        self.token_cache: TokenCache | None = None
+        self.on_rate_limit: Callable[[RateLimitInfo], None] | None = None
 
     @abc.abstractmethod
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -66,6 +68,45 @@ def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> s
     return url
 
 
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """What one ATS response said about the caller's request budget; None where it said nothing."""
+
+    status: int
+    limit: int | None = None
+    remaining: int | None = None
+    retry_after: float | None = None
+
+
+class TokenCache(Protocol):
+    """Where an API token outlives one client, e.g. across rq's forked work horses."""
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        """The token stored under `key` and when it expires (epoch seconds), if any."""
+
+    def set(self, key: str, token: str, expires_at: float) -> None:
+        """Keep `token` under `key` until `expires_at` (epoch seconds)."""
+
+
+def rate_limit_info(response: requests.Response) -> RateLimitInfo | None:
+    """X-RateLimit-Limit, X-RateLimit-Remaining and Retry-After, if the response has any."""
+    headers = response.headers
+    info = RateLimitInfo(
+        status=response.status_code,
+        limit=_count(headers.get("X-RateLimit-Limit")),
+        remaining=_count(headers.get("X-RateLimit-Remaining")),
+        retry_after=retry_after_seconds(headers.get("Retry-After")),
+    )
+    if info.limit is None and info.remaining is None and info.status != 429:
+        return None
+    return info
+
+
+def _count(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
     """Read Retry-After as seconds or as an HTTP date (RFC 9110 section 10.2.3)."""
     if not value:
@@ -84,10 +125,12 @@ class ApiClient:
     """A requests session bound to one base URL; raises ApiError subclasses, never requests'."""
 
     def __init__(self, base_url: str, session: requests.Session | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT):
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 on_rate_limit: Callable[[RateLimitInfo], None] | None = None):
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.on_rate_limit = on_rate_limit  # told what each response says of the budget
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         url = urljoin(self.base_url, path.lstrip("/"))
@@ -95,12 +138,19 @@ class ApiClient:
         kwargs.setdefault("allow_redirects", False)  # a redirect could leave the allowed hosts
         try:
             response = self.session.request(method, url, **kwargs)
-        except requests.Timeout as exc:
+        except (requests.Timeout, TimeoutError) as exc:
             raise Temporary(f"{method} {path}: timed out") from exc
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            # A dropped connection, or a body cut off mid-read: nothing says it will fail again.
             raise Temporary(f"{method} {path}: connection failed") from exc
+        self._report(response)
         raise_for_status(response, f"{method} {path}")
         return response
+
+    def _report(self, response: requests.Response) -> None:
+        info = rate_limit_info(response) if self.on_rate_limit else None
+        if info is not None:
+            self.on_rate_limit(info)
 
 
 def raise_for_status(response: requests.Response, what: str) -> None:

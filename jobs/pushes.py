@@ -2,33 +2,116 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import timedelta
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from adapters.base import Outcome
+from adapters.base import Adapter, Outcome
 from adapters.http import ApiError, RateLimited
+from connector.crypto import InvalidToken, Keyring
 from connector.installations import adapter_for
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
 from connector.services import current
 from jobs.claims import backoff_seconds, claim
+from jobs.queue import RedisQueue
+from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
 
 log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 10
+MIN_RETRY_AFTER_SECONDS = 1.0  # a "Retry-After: 0" must not turn into a tight loop
+JOB = "jobs.pushes.deliver_push"
+
+
+class TokenCache:
+    """ATS tokens shared by every work horse: encrypted at rest, gone when they expire."""
+
+    def __init__(self, store: MemoryStore | RedisStore, keyring: Keyring):
+        self.store = store
+        self.keyring = keyring
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        """The token and its expiry (epoch seconds), or None; an undecryptable one is a miss."""
+        sealed = self.store.get(self._key(key))
+        if sealed is None:
+            return None
+        try:
+            token, expires_at = json.loads(self.keyring.decrypt(sealed))
+        except (InvalidToken, ValueError, TypeError):
+            return None
+        return str(token), float(expires_at)
+
+    def set(self, key: str, token: str, expires_at: float) -> None:
+        """Keep the token, encrypted, until it expires."""
+        ttl = expires_at - time.time()
+        if ttl > 0:
+            self.store.set(self._key(key), self.keyring.encrypt(json.dumps([token, expires_at])),
+                           ttl)
+
+    def _key(self, key: str) -> str:
+        # Keyed by an HMAC under our own key: the Redis key tells nothing about the credentials.
+        return "connector:ats-token:" + self.keyring.derive("ats-token:" + key)
+
+
+@dataclass(frozen=True)
+class Pushing:
+    """What pushes share across jobs: the rate limiter and the token cache."""
+
+    limiter: RateLimiter
+    tokens: TokenCache
+
+
+_build_lock = threading.Lock()
+
+
+def pushing(services) -> Pushing:
+    """The limiter and token cache of these services (on Redis when the queue is), built once."""
+    with _build_lock:
+        built = vars(services).get("_pushing")
+        if built is None:
+            built = _build(services)
+            services._pushing = built  # lives and dies with the services it belongs to
+    return built
+
+
+def _build(services) -> Pushing:
+    if isinstance(services.queue, RedisQueue):
+        connection = services.queue.connection
+        limiter = RateLimiter.on_redis(services.settings.redis_url, connection)
+        return Pushing(limiter, TokenCache(RedisStore(connection), services.keyring))
+    return Pushing(RateLimiter.in_memory(), TokenCache(MemoryStore(), services.keyring))
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    adapter: Adapter
+    outcome: Outcome
+    first_attempt: bool
+    installation: str  # its public id: the rate limit's key, safe to log
 
 
 def deliver_push(push_id: int) -> None:
     """Write one note (or other outcome) to the ATS, at most once where the ATS lets us check."""
     services = current()
-    with services.db.session() as session:
-        if not claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
-            return
-        push = session.get(Push, push_id)
-        installation = session.get(Installation, push.installation_id)
-        adapter = adapter_for(installation, services.keyring, services.settings.production)
-        outcome, first_attempt, ats = Outcome(**push.payload), push.attempts == 1, installation.ats
+    job = _claim(services, push_id)
+    if job is None:
+        return
+    shared, adapter, ats = pushing(services), job.adapter, job.adapter.key
+    key, budget = job.installation, job.adapter.rate_limit
+    # A retry first looks for the note an earlier attempt may have written: two calls.
+    wait = shared.limiter.acquire(key, budget, cost=1 if job.first_attempt else 2)
+    if wait > 0:
+        _defer(services, push_id, wait)
+        log.debug("%s.push.deferred push=%s wait=%.1fs", ats, push_id, wait)
+        return
+    adapter.token_cache = shared.tokens
+    adapter.on_rate_limit = lambda info: shared.limiter.observe(key, budget, info)
     try:
-        receipt = adapter.push(outcome, first_attempt=first_attempt)
+        receipt = adapter.push(job.outcome, first_attempt=job.first_attempt)
     except ApiError as exc:
         _record_failure(services, push_id, exc)
         log.warning("%s.push.failed push=%s error=%s", ats, push_id, type(exc).__name__)
@@ -37,7 +120,29 @@ def deliver_push(push_id: int) -> None:
         push = session.get(Push, push_id)
         push.status, push.external_id = OutboxStatus.DELIVERED, receipt.external_id
         push.delivered_at, push.lease_until, push.last_error = utcnow(), None, None
-    log.info("%s.push.delivered push=%s kind=%s", ats, push_id, outcome.kind)
+    log.info("%s.push.delivered push=%s kind=%s", ats, push_id, job.outcome.kind)
+
+
+def _claim(services, push_id: int) -> _Claimed | None:
+    """Take the row for this attempt (None if it is not due or another job has it)."""
+    with services.db.session() as session:
+        if not claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
+            return None
+        push = session.get(Push, push_id)
+        installation = session.get(Installation, push.installation_id)
+        adapter = adapter_for(installation, services.keyring, services.settings.production)
+        return _Claimed(adapter, Outcome(**push.payload), push.attempts == 1,
+                        installation.public_id)
+
+
+def _defer(services, push_id: int, wait: float) -> None:
+    """No slot is free: back to pending for when one frees, the claimed attempt given back."""
+    with services.db.session() as session:
+        push = session.get(Push, push_id)
+        push.status, push.lease_until = OutboxStatus.PENDING, None
+        push.attempts -= 1  # the ATS was not called: this was no attempt
+        push.next_attempt_at = due = utcnow() + timedelta(seconds=wait)
+    _run_when_due(services, push_id, due)
 
 
 def _record_failure(services, push_id: int, error: ApiError) -> None:
@@ -52,9 +157,23 @@ def _record_failure(services, push_id: int, error: ApiError) -> None:
                 installation.status = InstallationStatus.NEEDS_ATTENTION
                 installation.attention_reason = f"{type(error).__name__}: {str(error)[:500]}"
             return
-        delay = backoff_seconds(push.attempts)
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
+        delay = retry_delay(error, push.attempts)
         push.status = OutboxStatus.PENDING
-        push.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    services.queue.enqueue_in(delay, "jobs.pushes.deliver_push", push_id)
+        push.next_attempt_at = due = utcnow() + timedelta(seconds=delay)
+    _run_when_due(services, push_id, due)
+
+
+def _run_when_due(services, push_id: int, due: datetime) -> None:
+    """Schedule the job for the first whole second at or after `due`.
+
+    rq keeps scheduled times as whole seconds, rounded down: a job timed for 12.4 s would run
+    from 12 s on, find its row not yet due, and leave it to the sweeper a minute later.
+    """
+    services.queue.enqueue_in(math.ceil(due.timestamp()) - time.time(), JOB, push_id)
+
+
+def retry_delay(error: ApiError, attempts: int) -> float:
+    """Seconds before the next try: what a 429 asks for, else exponential backoff with jitter."""
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        return max(error.retry_after, MIN_RETRY_AFTER_SECONDS)
+    return backoff_seconds(attempts)

@@ -5,15 +5,17 @@ Docs: https://harvestdocs.greenhouse.io/docs/authentication and .../write-endpoi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
 
 from adapters.http import (
-    ApiClient, HostNotAllowed, Invalid, Temporary, Unauthorized, check_base_url, raise_for_status,
+    ApiClient, HostNotAllowed, Invalid, RateLimitInfo, Temporary, TokenCache, Unauthorized,
+    check_base_url, raise_for_status,
 )
 
 DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
@@ -50,13 +52,19 @@ class HarvestAuth(requests.auth.AuthBase):
     """
 
     def __init__(self, token_url: str, username: str, password: str, user_id: str,
-                 session: requests.Session):
+                 session: requests.Session, cache: TokenCache | None = None):
         self.token_url = token_url
         self.basic = (username, password)
         self.user_id = user_id
         self.session = session
+        self.cache = cache
+        # Every input of the grant is in the key, so a changed secret never reuses a token,
+        # and hashed, so the key names no secret.
+        self.cache_key = hashlib.sha256(
+            "\0".join((token_url, username, password, user_id)).encode()).hexdigest()
         self._token: str | None = None
         self._expires_at = 0.0
+        self._refused = False  # Greenhouse refused our token: the shared one is no good either
         self._lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -64,22 +72,43 @@ class HarvestAuth(requests.auth.AuthBase):
         return request
 
     def token(self) -> str:
+        """The bearer token: this client's, else the shared one, else a fresh one."""
         with self._lock:
             if self._token is None or time.monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch()
-                self._expires_at = time.monotonic() + max(0, lifetime - TOKEN_MARGIN_SECONDS)
+                self._token, usable_until = self._shared() or self._fetch_and_share()
+                self._expires_at = time.monotonic() + max(0.0, usable_until - time.time())
             return self._token
 
+    def _shared(self) -> tuple[str, float] | None:
+        """A token another client fetched that is still good for a while, from the cache."""
+        if self.cache is None or self._refused:
+            return None
+        hit = self.cache.get(self.cache_key)
+        if hit is None or hit[1] - TOKEN_MARGIN_SECONDS <= time.time():
+            return None
+        return hit[0], hit[1] - TOKEN_MARGIN_SECONDS
+
+    def _fetch_and_share(self) -> tuple[str, float]:
+        """A fresh token from Greenhouse, put in the cache; returns it and when to stop using it."""
+        token, lifetime = self._fetch()
+        expires_at = time.time() + lifetime
+        if self.cache is not None:
+            self.cache.set(self.cache_key, token, expires_at)
+        self._refused = False
+        return token, expires_at - TOKEN_MARGIN_SECONDS
+
     def forget(self) -> None:
-        """Drop the cached token, so the next call fetches a fresh one."""
+        """Drop the cached token, so the next call fetches a fresh one (not the shared one)."""
         with self._lock:
-            self._token = None
+            self._token, self._refused = None, True
 
     def _fetch(self) -> tuple[str, float]:
         data = {"grant_type": "client_credentials", "sub": self.user_id}
         try:
             response = self.session.post(self.token_url, data=data, auth=self.basic,
                                          timeout=(5, 20), allow_redirects=False)
+        except (requests.Timeout, TimeoutError) as exc:
+            raise Temporary("POST token: timed out") from exc
         except requests.RequestException as exc:
             raise Temporary("POST token: connection failed") from exc
         if response.status_code in (400, 401):
@@ -96,13 +125,17 @@ class HarvestAuth(requests.auth.AuthBase):
 class GreenhouseClient(ApiClient):
     """Calls Harvest v3 on behalf of one Greenhouse user."""
 
-    def __init__(self, base_url: str, auth: HarvestAuth, session: requests.Session | None = None):
-        super().__init__(base_url, session or auth.session)
+    def __init__(self, base_url: str, auth: HarvestAuth, session: requests.Session | None = None,
+                 on_rate_limit: Callable[[RateLimitInfo], None] | None = None):
+        super().__init__(base_url, session or auth.session, on_rate_limit=on_rate_limit)
         self.auth = auth
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, str], base_url: str | None = None,
-                         *, strict_hosts: bool = True) -> GreenhouseClient:
+                         *, strict_hosts: bool = True, token_cache: TokenCache | None = None,
+                         on_rate_limit: Callable[[RateLimitInfo], None] | None = None,
+                         ) -> GreenhouseClient:
+        """A client for one installation; `token_cache` shares its token with other processes."""
         problems = credential_problems(credentials)
         if problems:
             raise Unauthorized("; ".join(problems))
@@ -114,8 +147,9 @@ class GreenhouseClient(ApiClient):
         else:
             username, password = credentials["api_key"], ""
         session = requests.Session()
-        auth = HarvestAuth(token_url, username, password, str(credentials["user_id"]), session)
-        return cls(base, auth, session)
+        auth = HarvestAuth(token_url, username, password, str(credentials["user_id"]), session,
+                           cache=token_cache)
+        return cls(base, auth, session, on_rate_limit=on_rate_limit)
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """Authenticated call; a 401 gets one retry with a fresh token (it may have expired early)."""

@@ -1,0 +1,170 @@
+"""Pushing notes against a rate-limited Greenhouse: total time next to what the limit allows.
+
+A fake Greenhouse on loopback (tests/fakes/greenhouse_server.py) allows --limit requests per
+--per seconds over its notes endpoints, in a moving window, and answers 429 with Retry-After
+beyond. The connector gets a fresh PostgreSQL database, an installation pointed at the fake, and
+--results pending notes; --workers `connector worker` processes deliver them through the shared
+limiter on Redis. Reported: the total time from the first enqueue to the last delivery, the
+floor the limit allows (N / (limit/per) seconds; a moving window lets the first `limit` go at
+once, so the last could go at (N - limit) / (limit/per)), the 429s the fake answered, and how
+many tokens were fetched.
+
+Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (database 13 is emptied):
+
+  .venv/bin/python bench/push_rate.py [--results 1000] [--limit 50] [--per 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import redis
+import sqlalchemy
+from cryptography.fernet import Fernet
+from rq import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the fake Greenhouse lives with the tests
+
+from adapters.base import Outcome  # noqa: E402
+from config import Settings  # noqa: E402
+from connector import migrate  # noqa: E402
+from connector.installations import create_installation  # noqa: E402
+from connector.models import OutboxStatus, Push  # noqa: E402
+from connector.services import build_services, install  # noqa: E402
+from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
+
+PG = "postgresql://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+WORKER = "from connector.cli import main; main(['worker'])"
+
+
+@contextlib.contextmanager
+def database():
+    """A fresh, migrated PostgreSQL database and an empty Redis database; both gone after."""
+    name = f"connector_bench_push_{os.getpid()}"
+    admin = sqlalchemy.create_engine(f"{PG.replace('postgresql', 'postgresql+psycopg')}/postgres",
+                                     isolation_level="AUTOCOMMIT")
+    queue = redis.Redis.from_url(REDIS_URL)
+    queue.flushdb()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = f"{PG}/{name}"
+    try:
+        engine = sqlalchemy.create_engine(url.replace("postgresql", "postgresql+psycopg"))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+        queue.flushdb()
+
+
+@contextlib.contextmanager
+def workers(count: int, env: dict, logs: Path):
+    """`count` rq worker processes, registered before this yields, stopped after."""
+    files = [(logs / f"worker-{n}.log").open("w") for n in range(count)]
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=ROOT, stdout=f,
+                              stderr=subprocess.STDOUT) for f in files]
+    try:
+        connection = redis.Redis.from_url(REDIS_URL)
+        deadline = time.monotonic() + 30
+        while len(Worker.all(connection=connection)) < count:
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers did not start; see " + str(logs))
+            time.sleep(0.1)
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+        for f in files:
+            f.close()
+
+
+def add_pushes(services, fake: RateLimitedGreenhouse, count: int) -> list[int]:
+    with services.db.session() as session:
+        installation, _ = create_installation(
+            session, services.keyring, ats="greenhouse", organization="Bench", name="Loopback",
+            trigger_stages=["Assessment"], template_id=None, api_base_url=fake.url,
+            credentials=fake.credentials, strict_hosts=False)
+        pushes = [Push(installation_id=installation.id, kind="invited", dedupe_key=f"bench:{n}",
+                       payload=asdict(Outcome("invited", str(70000 + n), str(265000 + n),
+                                              f"Invited. [bench {n}]", f"[bench {n}]")))
+                  for n in range(count)]
+        session.add_all(pushes)
+        session.flush()
+        return [push.id for push in pushes]
+
+
+def delivered(services) -> int:
+    with services.db.session() as session:
+        return session.scalar(sqlalchemy.select(sqlalchemy.func.count()).select_from(Push)
+                              .where(Push.status == OutboxStatus.DELIVERED))
+
+
+def run(args) -> dict:
+    fake = RateLimitedGreenhouse(limit=args.limit, per=args.per).start()
+    with database() as url, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(env="test", database_url=url, redis_url=REDIS_URL,
+                            secret_keys=(Fernet.generate_key().decode(),), data_dir=Path(tmp))
+        services = install(build_services(settings))
+        env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, CONNECTOR_ENV="test",
+                   SECRET_KEYS=settings.secret_keys[0], CONNECTOR_DATA_DIR=tmp, SMTP_URL="",
+                   LOG_LEVEL="WARNING")
+        push_ids = add_pushes(services, fake, args.results)
+        rate = args.limit / args.per
+        deadline_seconds = 3 * args.results / rate + 120
+        with workers(args.workers, env, Path(args.logs or tmp)):
+            started = time.monotonic()
+            for push_id in push_ids:
+                services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+            while delivered(services) < args.results:
+                if time.monotonic() - started > deadline_seconds:
+                    raise SystemExit(f"only {delivered(services)} of {args.results} delivered")
+                time.sleep(0.2)
+            elapsed = time.monotonic() - started
+        services.close()
+    fake.stop()
+    markers = Counter(note["body"] for note in fake.notes)
+    return {"elapsed": elapsed, "floor": args.results / rate,
+            "burst_floor": max(0, args.results - args.limit) / rate, "throttled": fake.throttled,
+            "notes": len(fake.notes), "duplicates": sum(n - 1 for n in markers.values()),
+            "tokens": fake.tokens_issued}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=int, default=1000)
+    parser.add_argument("--limit", type=int, default=50, help="requests per window")
+    parser.add_argument("--per", type=float, default=10.0, help="window, seconds")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--logs", help="keep the workers' logs in this directory")
+    args = parser.parse_args()
+    print(f"{args.results} notes, {args.limit} requests per {args.per:g} s, {args.workers} "
+          f"workers; Python {platform.python_version()}, {os.cpu_count()} cores")
+    result = run(args)
+    print(f"total time          {result['elapsed']:8.1f} s")
+    print(f"floor N/(limit/per) {result['floor']:8.1f} s  (ratio "
+          f"{result['elapsed'] / result['floor']:.2f})")
+    print(f"floor after burst   {result['burst_floor']:8.1f} s")
+    print(f"429s                {result['throttled']:8d}")
+    print(f"notes / duplicates  {result['notes']:8d} / {result['duplicates']}")
+    print(f"tokens fetched      {result['tokens']:8d}")
+
+
+if __name__ == "__main__":
+    main()

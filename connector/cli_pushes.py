@@ -1,0 +1,98 @@
+"""`connector pushes`: the ATS outbox, listed, and a stopped push started again."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import func, select
+
+from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
+# At module level on purpose: `connector worker` loads the push job and its rate limiter once,
+# before rq forks a work horse per job, instead of every horse importing them again (~80 ms).
+from jobs.pushes import JOB
+
+RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.HELD)
+
+
+def _services():
+    # Imported here: connector.cli registers this group at its end, so it is half-built when
+    # this module loads. Without Redis the push goes out before the command returns.
+    from connector.cli import _services as services
+
+    return services(synchronous_jobs=True)
+
+
+@click.group()
+def pushes() -> None:
+    """Notes and other writes to the ATS (the outbox)."""
+
+
+@pushes.command("list")
+@click.option("--failed", is_flag=True, help="Only pushes that stopped for good.")
+@click.option("--installation", "installation_id", help="An installation id (inst_...).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def pushes_list(failed: bool, installation_id: str | None, as_json: bool) -> None:
+    """List pushes, newest first."""
+    services = _services()
+    with services.db.session() as session:
+        query = (select(Push, Installation.public_id).join(Installation)
+                 .order_by(Push.id.desc()))
+        if failed:
+            query = query.where(Push.status == OutboxStatus.FAILED)
+        if installation_id:
+            query = query.where(Installation.public_id == installation_id)
+        rows = [_row(push, public_id) for push, public_id in session.execute(query)]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        error = (row["last_error"] or "")[:60]
+        click.echo(f"{row['id']:>6}  {row['status']:<9}  {row['attempts']:>2}  "
+                   f"{row['installation']}  {row['kind']:<12}  {error}")
+
+
+@pushes.command("retry")
+@click.argument("push_id", metavar="ID", type=int)
+def pushes_retry(push_id: int) -> None:
+    """Send a failed or held push again now; its attempts and last error are kept."""
+    services = _services()
+    with services.db.session() as session:
+        push = session.get(Push, push_id)
+        if push is None:
+            raise click.ClickException(f"no push {push_id}")
+        if push.status not in RETRYABLE:
+            raise click.ClickException(
+                f"push {push_id} is {push.status.value}; only a failed or held push can be retried")
+        push.status, push.next_attempt_at, push.lease_until = OutboxStatus.PENDING, utcnow(), None
+        session.flush()
+        _clear_attention(session, push.installation_id)
+    services.queue.enqueue(JOB, push_id)
+    with services.db.session() as session:
+        push = session.get(Push, push_id)
+        installation = session.get(Installation, push.installation_id)
+        result = _row(push, installation.public_id)
+        result["installation_status"] = installation.status.value
+    click.echo(json.dumps(result))
+
+
+def _clear_attention(session, installation_id: int) -> None:
+    """The installation is fine again once none of its pushes is failed."""
+    failed = session.scalar(select(func.count()).select_from(Push).where(
+        Push.installation_id == installation_id, Push.status == OutboxStatus.FAILED))
+    installation = session.get(Installation, installation_id)
+    if failed == 0 and installation.status is InstallationStatus.NEEDS_ATTENTION:
+        installation.status, installation.attention_reason = InstallationStatus.ACTIVE, None
+
+
+def _row(push: Push, installation: str) -> dict:
+    return {
+        "id": push.id,
+        "installation": installation,
+        "kind": push.kind,
+        "status": push.status.value,
+        "attempts": push.attempts,
+        "last_error": push.last_error,
+        "next_attempt_at": push.next_attempt_at.isoformat() if push.next_attempt_at else None,
+        "created_at": push.created_at.isoformat(),
+    }

@@ -1,0 +1,123 @@
+"""Two real rq worker processes push 300 notes to a rate-limited Greenhouse on loopback.
+
+The fake allows 50 requests per 10 seconds, as Harvest does by default, and answers 429 beyond.
+Both workers draw from one budget on Redis, so every note arrives exactly once and almost none
+is refused. Pushing 300 notes at 50 per 10 s takes about a minute: that is the point.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from redis import Redis
+from rq import Worker
+from sqlalchemy import func, select
+
+from adapters.base import Outcome
+from config import Settings
+from connector.installations import create_installation
+from connector.models import OutboxStatus, Push
+from connector.services import build_services, install
+from tests.fakes.greenhouse_server import RateLimitedGreenhouse
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = 300
+MAX_429 = 5
+WORKER = "from connector.cli import main; main(['worker'])"
+
+
+@pytest.fixture
+def greenhouse():
+    server = RateLimitedGreenhouse(limit=50, per=10).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stack(pg_database_url, redis_url, tmp_path):
+    """This process enqueues; two `connector worker` processes deliver."""
+    settings = Settings(env="test", database_url=pg_database_url, redis_url=redis_url,
+                        secret_keys=(Fernet.generate_key().decode(),),
+                        public_base_url="https://connector.test", data_dir=tmp_path)
+    services = install(build_services(settings))
+    env = dict(os.environ, DATABASE_URL=pg_database_url, REDIS_URL=redis_url,
+               SECRET_KEYS=settings.secret_keys[0], PUBLIC_BASE_URL=settings.public_base_url,
+               CONNECTOR_DATA_DIR=str(tmp_path), CONNECTOR_ENV="test", SMTP_URL="",
+               LOG_LEVEL="WARNING")
+    logs = [(tmp_path / f"worker-{n}.log").open("w") for n in (1, 2)]
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT) for log in logs]
+    yield services
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    for log in logs:
+        log.close()
+    services.close()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def add_pushes(services, greenhouse, count: int) -> list[int]:
+    """An installation pointed at the fake, and `count` pending notes with distinct markers."""
+    with services.db.session() as session:
+        installation, _ = create_installation(
+            session, services.keyring, ats="greenhouse", organization="Acme", name="Loopback",
+            trigger_stages=["Assessment"], template_id=None, api_base_url=greenhouse.url,
+            credentials=greenhouse.credentials, strict_hosts=False)
+        pushes = [Push(installation_id=installation.id, kind="invited", dedupe_key=f"load:{n}",
+                       payload=asdict(Outcome("invited", str(70000 + n), str(265000 + n),
+                                              f"Invited. [load {n}]", f"[load {n}]")))
+                  for n in range(count)]
+        session.add_all(pushes)
+        session.flush()
+        return [push.id for push in pushes]
+
+
+def delivered(services) -> int:
+    with services.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Push)
+                              .where(Push.status == OutboxStatus.DELIVERED))
+
+
+def test_two_workers_share_the_rate_limit(stack, greenhouse, redis_url):
+    services = stack
+    connection = Redis.from_url(redis_url)
+    wait_for(lambda: len(Worker.all(connection=connection)) == 2, 30, "both workers")
+    push_ids = add_pushes(services, greenhouse, RESULTS)
+    started = time.monotonic()
+    for push_id in push_ids:
+        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+    wait_for(lambda: delivered(services) == RESULTS, 180, "every note")
+    elapsed = time.monotonic() - started
+
+    markers = Counter(note["body"].rsplit("[", 1)[1] for note in greenhouse.notes)
+    print(f"\n{RESULTS} notes in {elapsed:.1f} s (floor {RESULTS / 5 - 10:.0f} s); "
+          f"429s: {greenhouse.throttled}; tokens fetched: {greenhouse.tokens_issued}")
+    assert len(greenhouse.notes) == RESULTS
+    assert markers == Counter({f"load {n}]": 1 for n in range(RESULTS)})
+    assert greenhouse.throttled <= MAX_429
+    assert greenhouse.tokens_issued <= 2  # shared through Redis, not one per work horse
+    with services.db.session() as session:
+        attempts = session.scalars(select(Push.attempts)).all()
+    assert sum(attempts) == RESULTS + greenhouse.throttled  # waiting for a slot is no attempt
