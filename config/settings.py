@@ -37,6 +37,7 @@ class Settings:
     log_level: str = "INFO"
     recordings_url: str = ""
     s3: dict = field(default_factory=dict)  # endpoint_url, region_name, access keys
+    trusted_proxies: int = 0  # proxies in front that append to X-Forwarded-For; -1: malformed
 
     @property
     def production(self) -> bool:
@@ -70,6 +71,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "aws_access_key_id": env.get("S3_ACCESS_KEY_ID"),
             "aws_secret_access_key": env.get("S3_SECRET_ACCESS_KEY"),
         }.items() if v},
+        trusted_proxies=_count(env.get("TRUSTED_PROXIES", "")),
     )
     problems = check_settings(settings, env)
     if problems:
@@ -84,6 +86,8 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
         problems += [f"SMTP_URL: {p}" for p in _smtp_problems(settings.smtp_url, settings.production)]
     if urlsplit(settings.recordings).scheme not in ("file", "s3"):
         problems.append("RECORDINGS_URL: must be file:///path or s3://bucket/prefix")
+    if settings.trusted_proxies < 0:
+        problems.append("TRUSTED_PROXIES: must be a whole number, 0 or more")
     if settings.env not in ("development", "production", "test"):
         problems.append("CONNECTOR_ENV: must be development, production or test")
     if not settings.production:
@@ -101,6 +105,11 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
 
 def _split_keys(raw: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+def _count(raw: str) -> int:
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else (0 if not raw else -1)
 
 
 def _key_problems(keys: tuple[str, ...]) -> list[str]:

@@ -1,0 +1,155 @@
+"""Who is looking at a session's review page, and whether they may score it.
+
+Two kinds of visitor get in: a signed-in user of the organization that owns the session's
+installation, and anyone holding a live share link to that very session. Everything else is
+"not found" (never "forbidden"), so a visitor cannot even tell that another organization's
+session exists.
+
+The review pages call, inside their own database session:
+
+    viewer = require_viewer(session, public_id)                # /review/<public_id>
+    viewer = require_viewer(session, share_token=token)        # /review/shared/<token>
+    viewer.interview, viewer.can_score, viewer.reviewer_key(name)
+
+`viewer_for` is the same check without Flask (for jobs, the CLI and tests).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from connector.accounts import find_share_link
+from connector.models import Installation, InterviewSession
+from connector.review_models import Role, ShareLink, User
+
+MAX_REVIEWER_NAME = 200  # Scorecard.reviewer_name
+
+
+@dataclass(frozen=True, eq=False)
+class SignedIn(UserMixin):
+    """The signed-in user as Flask-Login keeps them: plain values, no database session needed."""
+
+    id: int
+    organization_id: int
+    organization_name: str
+    email: str
+    name: str
+    role: Role
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(user.id, user.organization_id, user.organization.name, user.email, user.name,
+                   user.role)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Someone allowed to see one session's review page, and what they may do there."""
+
+    interview: InterviewSession  # attached to the caller's database session
+    can_score: bool
+    name: str  # the user's name or email; "" for a share link (the visitor types theirs)
+    user_id: int | None = None
+    share_link_id: int | None = None
+    is_admin: bool = False
+
+    @property
+    def via_share_link(self) -> bool:
+        return self.share_link_id is not None
+
+    def reviewer_key(self, name: str = "") -> str:
+        """Scorecard.reviewer_key: one scorecard per user, or per name typed on a share link."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return f"link:{self.share_link_id}:{clean_name(name).casefold()}"
+
+
+def clean_name(name: str) -> str:
+    """A typed reviewer name: normalised, single-spaced, at most 200 characters."""
+    return " ".join(unicodedata.normalize("NFKC", name or "").split())[:MAX_REVIEWER_NAME]
+
+
+def interviews_of(organization_id: int) -> Select:
+    """SELECT the organization's interview sessions: the base of every review-page query."""
+    return (select(InterviewSession).join(Installation)
+            .where(Installation.organization_id == organization_id))
+
+
+def viewer_for(session: Session, interview_ref: str | int | None = None, *,
+               user: SignedIn | User | None = None, share_token: str | None = None,
+               now: datetime | None = None) -> Viewer | None:
+    """Who may see the session (by public id, or id), through their account or a share link.
+
+    With only a share token, the session is the link's own. None means "answer 404".
+    """
+    if user is not None and interview_ref is not None and getattr(user, "active", True):
+        viewer = _user_viewer(session, user, interview_ref)
+        if viewer is not None:
+            return viewer
+    if share_token:
+        return _link_viewer(session, share_token, interview_ref, now)
+    return None
+
+
+def require_viewer(session: Session, interview_ref: str | int | None = None,
+                   share_token: str | None = None) -> Viewer:
+    """viewer_for for the current request: sign-in page when needed, else 404 when refused."""
+    from flask import abort
+    from flask_login import current_user
+
+    from connector.auth import login_manager
+
+    user = current_user if current_user.is_authenticated else None
+    if user is None and not share_token:
+        abort(login_manager.unauthorized())  # to /login?next=<this page>
+    viewer = viewer_for(session, interview_ref, user=user, share_token=share_token)
+    if viewer is None:
+        abort(404)
+    return viewer
+
+
+def _user_viewer(session: Session, user: SignedIn | User,
+                 interview_ref: str | int) -> Viewer | None:
+    query = interviews_of(user.organization_id).where(_matches(interview_ref))
+    interview = session.scalar(query)
+    if interview is None:
+        return None
+    return Viewer(interview=interview, can_score=True, name=user.name or user.email,
+                  user_id=user.id, is_admin=user.role is Role.ADMIN)
+
+
+def _link_viewer(session: Session, token: str, interview_ref: str | int | None,
+                 now: datetime | None) -> Viewer | None:
+    link: ShareLink | None = find_share_link(session, token, now)
+    if link is None:
+        return None
+    interview = link.session
+    if interview_ref is not None and not _is(interview, interview_ref):
+        return None  # a live link, but to another session
+    return Viewer(interview=interview, can_score=link.can_score, name="",
+                  share_link_id=link.id)
+
+
+def _matches(interview_ref: str | int):
+    if isinstance(interview_ref, int):
+        return InterviewSession.id == interview_ref
+    return InterviewSession.public_id == interview_ref
+
+
+def _is(interview: InterviewSession, interview_ref: str | int) -> bool:
+    if isinstance(interview_ref, int):
+        return interview.id == interview_ref
+    return interview.public_id == interview_ref

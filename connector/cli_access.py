@@ -1,0 +1,92 @@
+"""`connector users create`, `connector sessions share` and `connector sessions unshare`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import select
+
+from connector import accounts
+from connector.models import InterviewSession
+from connector.review_models import Role
+
+
+def register_commands(main: click.Group, sessions: click.Group) -> None:
+    """Add these commands to the `connector` command and its `sessions` group."""
+    main.add_command(users)
+    sessions.add_command(share)
+    sessions.add_command(unshare)
+
+
+@click.group()
+def users() -> None:
+    """Reviewer and admin accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 12 characters; asked for when left out (keeps it out of the "
+                   "shell history).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REVIEWER.value,
+              show_default=True)
+@click.option("--organization", required=True, help="Created on first use.")
+@click.option("--name", default="", help="Shown on scorecards.")
+def users_create(email: str, password: str, role: str, organization: str, name: str) -> None:
+    """Create a user who signs in at /login; prints the user, never the password."""
+    services = _services()
+    with _refusals(), services.db.session() as session:
+        user = accounts.create_user(session, organization, email, password, role, name)
+        result = {"id": user.id, "email": user.email, "role": user.role.value,
+                  "organization": user.organization.name}
+    click.echo(json.dumps(result))
+
+
+@click.command("share")
+@click.argument("session_id", metavar="ID")
+@click.option("--can-score", is_flag=True, help="Let the link's holder fill in a scorecard.")
+@click.option("--days", type=click.IntRange(1, accounts.MAX_SHARE_DAYS), default=14,
+              show_default=True, help="How long the link works.")
+def share(session_id: str, can_score: bool, days: int) -> None:
+    """Print a link to the session's review page for someone without an account."""
+    services = _services()
+    with _refusals(), services.db.session() as session:
+        interview = session.scalar(select(InterviewSession)
+                                   .where(InterviewSession.public_id == session_id))
+        if interview is None:
+            raise accounts.AccessError(f"no interview session {session_id!r}")
+        link, token = accounts.create_share_link(session, services.keyring, interview,
+                                                 can_score=can_score, days=days)
+        result = {"id": link.public_id,
+                  "url": accounts.share_link_url(services.settings.public_base_url, token),
+                  "expires_at": link.expires_at.isoformat(), "can_score": link.can_score}
+    click.echo(json.dumps(result))
+
+
+@click.command("unshare")
+@click.argument("link_id", metavar="LINK_ID")
+def unshare(link_id: str) -> None:
+    """Stop a share link (its id, share_...) from working."""
+    services = _services()
+    with _refusals(), services.db.session() as session:
+        link = accounts.revoke_share_link(session, link_id)
+        result = {"id": link.public_id, "revoked_at": link.revoked_at.isoformat()}
+    click.echo(json.dumps(result))
+
+
+def _services():
+    from connector.cli import _services as services  # imported late: connector.cli imports us
+
+    return services()
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused request exits with status 1 and its reason; the transaction rolls back."""
+    try:
+        yield
+    except accounts.AccessError as exc:
+        raise click.ClickException(str(exc)) from exc
