@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         WTF_CSRF_TIME_LIMIT=None,  # an interview page may stay open for hours
     )
     app.extensions["connector"] = services
+    _set_up_sign_in(app, services.settings)
     _register_blueprints(app)
     app.before_request(_cap_body_size)  # before the CSRF check, which reads the body
     csrf.init_app(app)
@@ -43,15 +44,36 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
+def _set_up_sign_in(app: Flask, settings: Settings) -> None:
+    """Flask-Login sessions; Flask-Limiter counting sign-in attempts (in Redis if there is one)."""
+    from connector.auth import limiter, login_manager
+
+    app.config.update(
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX="connector-limits",
+        # Counted over the last minute and hour, not per clock minute: no double burst at :00.
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on a 429
+        # Redis down: count in this process rather than refuse every sign-in.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+
 def _register_blueprints(app: Flask) -> None:
+    from connector.auth.views import bp as auth
     from connector.candidate.api import bp as candidate_api
     from connector.candidate.views import bp as candidate
+    from connector.review.views import bp as review
     from webhooks.views import bp as webhooks
 
     app.register_blueprint(webhooks)
     csrf.exempt(webhooks)  # an ATS signs its deliveries; it has no browser session
     app.register_blueprint(candidate)
     app.register_blueprint(candidate_api)
+    app.register_blueprint(auth)
+    app.register_blueprint(review)
 
     @app.get("/healthz")
     def healthz():

@@ -224,5 +224,12 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
+# Command groups kept in their own modules (they import this one's `main` and `sessions`).
+from connector import cli_access  # noqa: E402
+from connector.cli_pushes import pushes  # noqa: E402
+
+cli_access.register_commands(main, sessions)
+main.add_command(pushes)
+
 if __name__ == "__main__":
     main()

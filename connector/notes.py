@@ -121,21 +121,50 @@ def expired(installation: Installation, interview: InterviewSession, answered: i
     return _push(installation, interview.id, key, outcome)
 
 
-def completed(installation: Installation, interview: InterviewSession) -> Push:
-    """The recruiter's note: every question is answered and the interview is ready to review."""
+def completed(installation: Installation, interview: InterviewSession,
+              links: list[tuple[str, str]] = ()) -> Push:
+    """The recruiter's note: every question is answered, with links to watch each answer."""
     zone = zone_of(installation)
     done_at = interview.completed_at
     marker = f"[interview {interview.public_id} completed {stamp(done_at)}]"
-    text = (
-        f"Async video interview completed by {interview.candidate_email} on "
-        f"{deadline_in_words(done_at, zone)} ({deadline_iso(done_at, zone)}).\n"
-        f"{marker}"
-    )
+    lines = [f"Async video interview completed by {interview.candidate_email} on "
+             f"{deadline_in_words(done_at, zone)} ({deadline_iso(done_at, zone)})."]
+    lines += [f"{label}: {url}" for label, url in links]
+    text = "\n".join([*lines, marker])
     outcome = Outcome("completed", interview.ats_application_id, interview.ats_candidate_id,
                       text, marker)
     # Keyed by the completion time: an answer reset and recorded again completes anew.
     return _push(installation, interview.id, f"completed:{interview.public_id}:{stamp(done_at)}",
                  outcome)
+
+
+def scores(installation: Installation, interview: InterviewSession, summary: dict,
+           review_url: str | None) -> Push:
+    """The hiring team's note: each competency and question out of 5, the recommendations."""
+    count = len(summary["reviewers"])
+    marker = f"[interview {interview.public_id} scores {count}]"
+    lines = [f"Async video interview scores for {interview.candidate_name}"
+             + (f" ({interview.job_title})" if interview.job_title else ""),
+             f"Reviewed by: {', '.join(summary['reviewers'])}",
+             "Recommendations: " + ", ".join(
+                 f"{RECOMMENDATIONS[name]} {n}" for name, n in summary["recommendations"].items()
+                 if n),
+             f"Overall: {_out_of_5(summary['overall'])}", ""]
+    lines += [f"{c['name']}: {_out_of_5(c['mean'])}" for c in summary["competencies"]]
+    lines += [""] + [f"Question {i}. {q['prompt']}: {_out_of_5(q['mean'])}"
+                     for i, q in enumerate(summary["questions"], start=1)]
+    if review_url:
+        lines += ["", f"Watch and review: {review_url}"]
+    outcome = Outcome("scores", interview.ats_application_id, interview.ats_candidate_id,
+                      "\n".join([*lines, marker]), marker)
+    return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
+
+
+RECOMMENDATIONS = {"strong_no": "Strong no", "no": "No", "yes": "Yes", "strong_yes": "Strong yes"}
+
+
+def _out_of_5(value: float | None) -> str:
+    return "not rated" if value is None else f"{value:.1f} / 5"
 
 
 def no_email(installation: Installation, event: Event, entry: str) -> Push:

@@ -218,8 +218,13 @@ def submit_text(db: Session, interview: InterviewSession, position: int, writer:
     return answer
 
 
-def complete(db: Session, interview: InterviewSession, now: datetime | None = None) -> int | None:
-    """Close an interview whose questions are all answered; returns the ATS note's push id."""
+def complete(db: Session, interview: InterviewSession, links=lambda: [],
+             now: datetime | None = None) -> int | None:
+    """Close an interview whose questions are all answered; returns the ATS note's push id.
+
+    `links` is called once the interview is known to be complete: the review links it returns
+    (label, url) go into the note.
+    """
     now = now or utcnow()
     if interview.state is SessionState.COMPLETED:
         return None
@@ -230,7 +235,7 @@ def complete(db: Session, interview: InterviewSession, now: datetime | None = No
     if missing:
         raise AnswerError(409, "unanswered_questions", missing=missing)
     interview.state, interview.completed_at = SessionState.COMPLETED, now
-    push = add_once(db, notes.completed(interview.installation, interview))
+    push = add_once(db, notes.completed(interview.installation, interview, links()))
     return push.id if push else None
 
 

@@ -80,6 +80,10 @@ class FileStorage:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
+    def path(self, key: str) -> Path:
+        """The file behind a key, for serving it with HTTP range requests."""
+        return self._path(key)
+
     def write(self, key: str, stream: BinaryIO, max_bytes: int) -> Written:
         return self._write(key, blocks(stream), max_bytes)
 

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 from connector import recording
+from connector.review import results
 from connector.candidate.views import find_interview
 from connector.models import Answer, AnswerStatus, InterviewSession, SessionState, utcnow
 
@@ -86,7 +87,9 @@ def submit(token: str, position: int, take: int):
         answer = recording.submit(session, _storage(), interview, position, take, _writer(),
                                   chunks=chunks, size=size, sha256=sha256,
                                   duration_ms=duration_ms)
-        return jsonify(_answer_state(session, interview, answer))
+        state, answer_id = _answer_state(session, interview, answer), answer.id
+    current_app.extensions["connector"].queue.enqueue("jobs.media.prepare_playback", answer_id)
+    return jsonify(state)
 
 
 @bp.post("/answers/<int:position>/text")
@@ -105,7 +108,8 @@ def finish(token: str):
     services = current_app.extensions["connector"]
     with _db() as session:
         interview = _interview(session, token)
-        push_id = recording.complete(session, interview)
+        push_id = recording.complete(
+            session, interview, lambda: results.completion_links(session, services, interview))
     if push_id:
         services.queue.enqueue("jobs.pushes.deliver_push", push_id)
     return jsonify(done_url=url_for("candidate.done", token=token))

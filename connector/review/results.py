@@ -1,0 +1,50 @@
+"""What reviewing sends back to the ATS: links when the candidate completes, scores after each
+submitted scorecard, and the application's move to a next stage when the team has decided."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from connector import accounts, notes
+from connector.interviews import add_once
+from connector.models import AnswerStatus, InterviewSession, utcnow
+from connector.review import scoring
+from connector.review_models import ShareLink
+
+ATS_LINK_DAYS = 30
+
+
+def review_url(db, services, interview: InterviewSession) -> str:
+    """The session's share link for the ATS (made once, reused until it expires or is revoked)."""
+    options = interview.installation.options or {}
+    link = db.scalar(select(ShareLink).where(
+        ShareLink.session_id == interview.id, ShareLink.created_by_id.is_(None),
+        ShareLink.revoked_at.is_(None), ShareLink.expires_at > utcnow())
+        .order_by(ShareLink.id.desc()).limit(1))
+    if link is not None:
+        token = accounts.share_link_token(services.keyring, link)
+    else:
+        link, token = accounts.create_share_link(
+            db, services.keyring, interview, can_score=bool(options.get("share_can_score")),
+            days=ATS_LINK_DAYS)
+    return accounts.share_link_url(services.settings.public_base_url, token)
+
+
+def completion_links(db, services, interview: InterviewSession) -> list[tuple[str, str]]:
+    """The review page, then each answer on it, for the completed note."""
+    url = review_url(db, services, interview)
+    links = [("Watch and review", url)]
+    answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
+    for number, question in enumerate((q for q in interview.plan if not q["is_practice"]), 1):
+        if question["position"] in answered:
+            links.append((f"Answer {number}", f"{url}#answer-{number}"))
+    return links
+
+
+def after_scorecard(db, services, interview: InterviewSession) -> list[int]:
+    """Queue the scores note (one per submitted scorecard); returns the new push ids."""
+    cards = scoring.submitted(db, interview)
+    summary = scoring.aggregate(interview, cards)
+    push = add_once(db, notes.scores(interview.installation, interview, summary,
+                                     review_url(db, services, interview)))
+    return [push.id] if push else []
