@@ -7,6 +7,7 @@ Enqueueing is best effort: the rows are the record, and the sweeper re-enqueues 
 from __future__ import annotations
 
 import importlib
+import math
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,9 @@ class RedisQueue:
 
     def enqueue_in(self, seconds: float, path: str, *args) -> None:
         try:
-            self.queue.enqueue_in(timedelta(seconds=max(seconds, 0)), path, *args,
+            # rq keeps scheduled times in whole seconds, rounded down: round up, or the job runs
+            # a moment early, finds its row not yet due, and waits for the sweeper instead.
+            self.queue.enqueue_in(timedelta(seconds=math.ceil(max(seconds, 0))), path, *args,
                                   result_ttl=60, failure_ttl=7 * 86400)
         except Exception:
             log.warning("jobs.enqueue-failed job=%s", path, exc_info=True)
