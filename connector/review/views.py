@@ -16,12 +16,12 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
-from connector import accounts, notes
-from connector.auth.access import clean_name
-from connector.models import Answer, AnswerStatus, Installation, InterviewSession, utcnow
+from connector import notes
+from connector.auth.access import clean_name, require_viewer
+from connector.models import Answer, AnswerStatus, InterviewSession
 from connector.review import results, scoring
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -75,26 +75,20 @@ def shared_media(token: str, position: int):
 
 def _as_user(db, public_id: str):
     """The session, if the signed-in user's organization owns it; 404 otherwise."""
-    interview = db.scalar(select(InterviewSession).join(Installation).where(
-        InterviewSession.public_id == public_id,
-        Installation.organization_id == current_user.organization_id))
-    if interview is None:
-        abort(404)
-    reviewer = scoring.Reviewer(key=f"user:{current_user.id}",
-                                name=current_user.name or current_user.email,
-                                user_id=current_user.id)
-    return interview, reviewer
+    return _reviewer(require_viewer(db, public_id), "")
 
 
 def _as_link(db, token: str, name: str | None):
     """The session a share link opens; 404 when the link is unknown, expired or revoked."""
-    link = accounts.find_share_link(db, token, utcnow())
-    if link is None:
-        abort(404)
-    name = clean_name(name or "")
-    reviewer = scoring.Reviewer(key=f"link:{link.id}:{name.casefold()}", name=name,
-                                share_link_id=link.id, can_score=link.can_score)
-    return link.session, reviewer
+    return _reviewer(require_viewer(db, share_token=token), name or "")
+
+
+def _reviewer(viewer, typed_name: str):
+    """The session and who is scoring it: the user, or the name typed on a share link."""
+    name = viewer.name if viewer.user_id is not None else clean_name(typed_name)
+    return viewer.interview, scoring.Reviewer(
+        key=viewer.reviewer_key(typed_name), name=name, user_id=viewer.user_id,
+        share_link_id=viewer.share_link_id, can_score=viewer.can_score)
 
 
 def _render(db, interview: InterviewSession, reviewer: scoring.Reviewer, base: str,
