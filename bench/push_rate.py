@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 
 import redis
@@ -36,13 +35,14 @@ from rq import Worker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake Greenhouse lives with the tests
 
-from adapters.base import Outcome  # noqa: E402
 from config import Settings  # noqa: E402
 from connector import migrate  # noqa: E402
-from connector.installations import create_installation  # noqa: E402
-from connector.models import OutboxStatus, Push  # noqa: E402
 from connector.services import build_services, install  # noqa: E402
-from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
+from tests.fakes.greenhouse_server import (  # noqa: E402
+    RateLimitedGreenhouse,
+    add_pushes,
+    delivered,
+)
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -95,27 +95,6 @@ def workers(count: int, env: dict, logs: Path):
             f.close()
 
 
-def add_pushes(services, fake: RateLimitedGreenhouse, count: int) -> list[int]:
-    with services.db.session() as session:
-        installation, _ = create_installation(
-            session, services.keyring, ats="greenhouse", organization="Bench", name="Loopback",
-            trigger_stages=["Assessment"], template_id=None, api_base_url=fake.url,
-            credentials=fake.credentials, strict_hosts=False)
-        pushes = [Push(installation_id=installation.id, kind="invited", dedupe_key=f"bench:{n}",
-                       payload=asdict(Outcome("invited", str(70000 + n), str(265000 + n),
-                                              f"Invited. [bench {n}]", f"[bench {n}]")))
-                  for n in range(count)]
-        session.add_all(pushes)
-        session.flush()
-        return [push.id for push in pushes]
-
-
-def delivered(services) -> int:
-    with services.db.session() as session:
-        return session.scalar(sqlalchemy.select(sqlalchemy.func.count()).select_from(Push)
-                              .where(Push.status == OutboxStatus.DELIVERED))
-
-
 def run(args) -> dict:
     fake = RateLimitedGreenhouse(limit=args.limit, per=args.per).start()
     with database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -125,7 +104,7 @@ def run(args) -> dict:
         env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, CONNECTOR_ENV="test",
                    SECRET_KEYS=settings.secret_keys[0], CONNECTOR_DATA_DIR=tmp, SMTP_URL="",
                    LOG_LEVEL="WARNING")
-        push_ids = add_pushes(services, fake, args.results)
+        push_ids = add_pushes(services, fake, args.results, organization="Bench", label="bench")
         rate = args.limit / args.per
         deadline_seconds = 3 * args.results / rate + 120
         with workers(args.workers, env, Path(args.logs or tmp)):

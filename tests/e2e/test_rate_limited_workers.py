@@ -13,21 +13,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
 from rq import Worker
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from adapters.base import Outcome
 from config import Settings
-from connector.installations import create_installation
-from connector.models import OutboxStatus, Push
+from connector.models import Push
 from connector.services import build_services, install
-from tests.fakes.greenhouse_server import RateLimitedGreenhouse
+from tests.fakes.greenhouse_server import RateLimitedGreenhouse, add_pushes, delivered
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = 300
@@ -76,28 +73,6 @@ def wait_for(condition, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def add_pushes(services, greenhouse, count: int) -> list[int]:
-    """An installation pointed at the fake, and `count` pending notes with distinct markers."""
-    with services.db.session() as session:
-        installation, _ = create_installation(
-            session, services.keyring, ats="greenhouse", organization="Acme", name="Loopback",
-            trigger_stages=["Assessment"], template_id=None, api_base_url=greenhouse.url,
-            credentials=greenhouse.credentials, strict_hosts=False)
-        pushes = [Push(installation_id=installation.id, kind="invited", dedupe_key=f"load:{n}",
-                       payload=asdict(Outcome("invited", str(70000 + n), str(265000 + n),
-                                              f"Invited. [load {n}]", f"[load {n}]")))
-                  for n in range(count)]
-        session.add_all(pushes)
-        session.flush()
-        return [push.id for push in pushes]
-
-
-def delivered(services) -> int:
-    with services.db.session() as session:
-        return session.scalar(select(func.count()).select_from(Push)
-                              .where(Push.status == OutboxStatus.DELIVERED))
 
 
 def test_two_workers_share_the_rate_limit(stack, greenhouse, redis_url):

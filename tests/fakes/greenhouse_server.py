@@ -15,10 +15,15 @@ import re
 import threading
 import time
 from collections import deque
+from dataclasses import asdict
 
+from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from adapters.base import Outcome
+from connector.installations import create_installation
+from connector.models import OutboxStatus, Push
 from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, USER_ID
 
 
@@ -117,3 +122,27 @@ class RateLimitedGreenhouse:
 
 def _json(value, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(value), status, headers or {}, content_type="application/json")
+
+
+def add_pushes(services, fake: RateLimitedGreenhouse, count: int, organization: str = "Acme",
+               label: str = "load") -> list[int]:
+    """An installation pointed at the fake, and `count` pending notes with distinct markers."""
+    with services.db.session() as session:
+        installation, _ = create_installation(
+            session, services.keyring, ats="greenhouse", organization=organization,
+            name="Loopback", trigger_stages=["Assessment"], template_id=None,
+            api_base_url=fake.url, credentials=fake.credentials, strict_hosts=False)
+        pushes = [Push(installation_id=installation.id, kind="invited", dedupe_key=f"{label}:{n}",
+                       payload=asdict(Outcome("invited", str(70000 + n), str(265000 + n),
+                                              f"Invited. [{label} {n}]", f"[{label} {n}]")))
+                  for n in range(count)]
+        session.add_all(pushes)
+        session.flush()
+        return [push.id for push in pushes]
+
+
+def delivered(services) -> int:
+    """How many pushes have reached the ATS."""
+    with services.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Push)
+                              .where(Push.status == OutboxStatus.DELIVERED))
