@@ -6,8 +6,8 @@ import abc
 import enum
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from adapters.http import RateLimitInfo, TokenCache
 
@@ -60,14 +60,35 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Result:
+    """The reviewers' verdict, structured, for an ATS with a slot of its own for it.
+
+    Greenhouse gets it as an application custom field; Lever feedback forms, Ashby assessment
+    results and Teamtailor partner results are the same numbers in other shapes.
+    """
+
+    overall: float | None  # mean of every rating, out of 5
+    recommendation: str | None  # the most common: strong_no, no, yes, strong_yes
+    competencies: tuple[tuple[str, float | None], ...] = ()
+    reviewers: tuple[str, ...] = ()
+    review_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """Something to write back on the candidate's ATS profile."""
+    """Something to write back on the candidate's ATS profile.
+
+    kind "move" moves the application to `move_to_stage`; every other kind writes `text` as a
+    note, and with a `result` also fills the ATS's own slot for scores where one is configured.
+    """
 
     kind: str
     application_id: str
     candidate_id: str
     text: str
     marker: str  # unique text inside the note, so a retry can find a note it already wrote
+    result: Result | None = None
+    move_to_stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,9 @@ class Connection:
     credentials: Mapping[str, str]
     api_base_url: str | None = None
     strict_hosts: bool = True  # production: only the ATS's own hosts
+    # What the admin chose to send back: {"note_visibility": "admin_only", "custom_field": ...,
+    # "decision_stages": {"strong_yes": "<stage id>", ...}}; see each adapter for its keys.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Adapter(abc.ABC):

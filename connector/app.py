@@ -62,10 +62,13 @@ def _set_up_sign_in(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from connector.admin import bp as admin
+    from connector.api import bp as api
     from connector.auth.views import bp as auth
     from connector.candidate.api import bp as candidate_api
     from connector.candidate.views import bp as candidate
     from connector.review.views import bp as review
+    from connector.sandbox import bp as sandbox
     from webhooks.views import bp as webhooks
 
     app.register_blueprint(webhooks)
@@ -74,6 +77,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(candidate_api)
     app.register_blueprint(auth)
     app.register_blueprint(review)
+    app.register_blueprint(admin)
+    app.register_blueprint(api)
+    csrf.exempt(api)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
+    app.register_blueprint(sandbox)
 
     @app.get("/healthz")
     def healthz():

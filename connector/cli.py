@@ -226,10 +226,14 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 
 # Command groups kept in their own modules (they import this one's `main` and `sessions`).
 from connector import cli_access  # noqa: E402
+from connector.cli_keys import keys  # noqa: E402
 from connector.cli_pushes import pushes  # noqa: E402
+from connector.cli_tokens import tokens  # noqa: E402
 
 cli_access.register_commands(main, sessions)
 main.add_command(pushes)
+main.add_command(tokens)
+main.add_command(keys)
 
 if __name__ == "__main__":
     main()

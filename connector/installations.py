@@ -27,6 +27,7 @@ def adapter_for(installation: Installation, keyring: Keyring, strict_hosts: bool
         credentials=keyring.decrypt_json(installation.credentials_encrypted),
         api_base_url=installation.api_base_url,
         strict_hosts=strict_hosts,
+        options=dict(installation.options or {}),
     )
     return adapter_cls(connection)
 

@@ -115,6 +115,10 @@ class Installation(Base):
     name: Mapped[str] = mapped_column(String(200))
     credentials_encrypted: Mapped[str] = mapped_column(Text)
     webhook_secret_encrypted: Mapped[str] = mapped_column(Text)
+    # After a rotation the old secret still verifies until this time, so deliveries the ATS
+    # signed before its admin pasted the new one are not refused.
+    previous_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_secret_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     api_base_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[InstallationStatus] = mapped_column(
         _enum(InstallationStatus), default=InstallationStatus.ACTIVE)
@@ -147,6 +151,12 @@ class InterviewTemplate(Base):
     welcome_video_url: Mapped[str | None] = mapped_column(String(500))
     # Competencies, each rated 1 to 5: [{"name": ..., "anchors": [five descriptions]}, ...]
     rubric: Mapped[list] = mapped_column(JSON, default=list)
+    # Branding and consent; None falls back to the organization's logo, the default colour and
+    # the installation's (or the built-in) consent policy.
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    brand_color: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB"
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_version: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
@@ -370,3 +380,4 @@ from connector.review_models import (  # noqa: E402,F401  (registers their table
     ShareLink,
     User,
 )
+from connector.admin_models import ApiToken, SandboxCard, SandboxNote  # noqa: E402,F401

@@ -1,0 +1,49 @@
+"""The admin web app: installations and their wizard, templates, people, and operations.
+
+Server-rendered pages under /admin for a signed-in admin of one organization. Every query a
+view makes starts from `current_organization_id()`, so one organization never sees another's
+rows; anything else answers 404, never 403, so a guessed id reveals nothing.
+
+Each area is its own module, registering its views on `bp`:
+    installs.py   the install wizard and installation settings
+    templates.py  the interview template editor
+    people.py     users and roles
+    ops.py        deliveries, pushes, sessions, health
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app
+from flask_login import current_user
+
+from connector.auth import login_manager
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def services():
+    """The process's services (database, keyring, queue, settings)."""
+    return current_app.extensions["connector"]
+
+
+def admin_required(view):
+    """Only a signed-in admin; a reviewer gets 404, a visitor the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current_organization_id() -> int:
+    return current_user.organization_id
+
+
+from connector.admin import installs, ops, people, templates  # noqa: E402,F401  (registers views)
