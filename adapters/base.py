@@ -90,6 +90,19 @@ class Outcome:
     result: Result | None = None
     move_to_stage: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Outcome:
+        """An outcome as the outbox stored it (dataclasses.asdict, through JSON)."""
+        values = dict(data)
+        result = values.get("result")
+        if result is not None:
+            values["result"] = Result(
+                overall=result.get("overall"), recommendation=result.get("recommendation"),
+                competencies=tuple(tuple(c) for c in result.get("competencies") or ()),
+                reviewers=tuple(result.get("reviewers") or ()),
+                review_url=result.get("review_url"))
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -143,6 +156,13 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def sign(cls, body: bytes, secret: str) -> dict[str, str]:
         """Headers the ATS itself would send with this body: for tests and replays."""
+
+    @classmethod
+    def new_webhook_secret(cls) -> str:
+        """A fresh webhook secret in the form this ATS expects; by default a URL-safe random one."""
+        from connector.crypto import new_webhook_secret
+
+        return new_webhook_secret()
 
     @classmethod
     def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from adapters import get_adapter
-from adapters.base import Event, Outcome
+from adapters.base import Event, Outcome, Result
 from connector.models import Email, Installation, InterviewSession, Push
 
 _templates = Environment(
@@ -156,8 +156,33 @@ def scores(installation: Installation, interview: InterviewSession, summary: dic
     if review_url:
         lines += ["", f"Watch and review: {review_url}"]
     outcome = Outcome("scores", interview.ats_application_id, interview.ats_candidate_id,
-                      "\n".join([*lines, marker]), marker)
+                      "\n".join([*lines, marker]), marker, result=_result(summary, review_url))
     return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
+
+
+def moved(installation: Installation, interview: InterviewSession, recommendation: str,
+          stage_id: str) -> Push:
+    """The application's move to the stage the admin chose for this decision: once a session."""
+    marker = f"[interview {interview.public_id} decision {recommendation}]"
+    outcome = Outcome("move", interview.ats_application_id, interview.ats_candidate_id,
+                      f"Moved on the reviewers' decision: {RECOMMENDATIONS[recommendation]}.",
+                      marker, move_to_stage=stage_id)
+    return _push(installation, interview.id, f"move:{interview.public_id}", outcome)
+
+
+def majority(counts: dict[str, int]) -> str | None:
+    """The recommendation most reviewers gave; None when nobody did or the top is a tie."""
+    ranked = sorted(((n, name) for name, n in counts.items() if n), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+        return None
+    return ranked[0][1]
+
+
+def _result(summary: dict, review_url: str | None) -> Result:
+    return Result(
+        overall=summary["overall"], recommendation=majority(summary["recommendations"]),
+        competencies=tuple((c["name"], c["mean"]) for c in summary["competencies"]),
+        reviewers=tuple(summary["reviewers"]), review_url=review_url)
 
 
 RECOMMENDATIONS = {"strong_no": "Strong no", "no": "No", "yes": "Yes", "strong_yes": "Strong yes"}

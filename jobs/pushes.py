@@ -131,7 +131,7 @@ def _claim(services, push_id: int) -> _Claimed | None:
         push = session.get(Push, push_id)
         installation = session.get(Installation, push.installation_id)
         adapter = adapter_for(installation, services.keyring, services.settings.production)
-        return _Claimed(adapter, Outcome(**push.payload), push.attempts == 1,
+        return _Claimed(adapter, Outcome.from_dict(push.payload), push.attempts == 1,
                         installation.public_id)
 
 

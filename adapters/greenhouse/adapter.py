@@ -12,8 +12,10 @@ from collections.abc import Mapping
 
 from marshmallow import ValidationError
 
-from adapters.base import Adapter, Candidate, EventKind, Event, Outcome, Receipt
-from adapters.greenhouse.client import ALLOWED_HOSTS, GreenhouseClient, credential_problems
+from adapters.base import Adapter, Candidate, EventKind, Event, Outcome, Receipt, Result
+from adapters.greenhouse.client import (
+    ALLOWED_HOSTS, NOTE_VISIBILITY, GreenhouseClient, credential_problems,
+)
 from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
 from webhooks.errors import MalformedPayload, SignatureError
 from webhooks.signing import hmac_sha256_hex, same
@@ -24,6 +26,9 @@ EVENT_ID_HEADER = "Greenhouse-Event-ID"
 _SIGNATURE = re.compile(r"^(?P<algorithm>[a-z0-9]+) (?P<digest>[0-9a-fA-F]+)$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+NOTE_VISIBILITIES = ("admin_only", "private", "public")  # Harvest's note visibility values
+RECOMMENDATION_WORDS = {"strong_no": "Strong no", "no": "No", "yes": "Yes",
+                        "strong_yes": "Strong yes"}
 PING = "ping"  # sent when a web hook is saved; its shape is not documented
 _ENVELOPE = EnvelopeSchema()  # schemas are stateless once built: build them once
 _APPLICATION = ApplicationPayloadSchema()
@@ -88,15 +93,35 @@ class GreenhouseAdapter(Adapter):
         return action, _event(kind, action, application)
 
     def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
-        """Write the outcome as a note on the candidate, unless an earlier try already did."""
+        """Write the outcome: a note (once), the score field if configured, or a stage move."""
         client = self.client()
+        if outcome.kind == "move":
+            return Receipt(self._move(client, outcome))
+        note_id = None
         if not first_attempt:
             # An earlier attempt may have reached Greenhouse before failing; Harvest has no
             # idempotency keys, so look for our marker before writing again.
-            existing = client.find_note(outcome.candidate_id, outcome.marker)
-            if existing is not None:
-                return Receipt(existing)
-        return Receipt(client.create_note(outcome.candidate_id, outcome.text))
+            note_id = client.find_note(outcome.candidate_id, outcome.marker)
+        if note_id is None:
+            note_id = client.create_note(outcome.candidate_id, outcome.text, self._visibility())
+        field = self.connection.options.get("custom_field")
+        if outcome.result is not None and field:
+            # Setting a field twice to the same value is harmless, so a retry just sets it.
+            client.set_application_field(outcome.application_id, field,
+                                         score_field_value(outcome.result))
+        return Receipt(note_id)
+
+    def _move(self, client: GreenhouseClient, outcome: Outcome) -> str | None:
+        """Move the application unless it is already there (a retry after a lost answer)."""
+        current = client.current_stage(outcome.application_id)
+        if current is None or current == outcome.move_to_stage:
+            return current
+        client.move_application(outcome.application_id, current, outcome.move_to_stage)
+        return outcome.move_to_stage
+
+    def _visibility(self) -> str:
+        visibility = self.connection.options.get("note_visibility")
+        return visibility if visibility in NOTE_VISIBILITIES else NOTE_VISIBILITY
 
     def client(self) -> GreenhouseClient:
         return GreenhouseClient.from_credentials(
@@ -114,6 +139,15 @@ class GreenhouseAdapter(Adapter):
             "Content-Type": "application/json",
             SIGNATURE_HEADER: f"sha256 {hmac_sha256_hex(secret, body)}",
         }
+
+
+def score_field_value(result: Result) -> str:
+    """The score as a short-text custom field shows it: '4.3 / 5, Strong yes (2 reviewers)'."""
+    parts = ["not rated" if result.overall is None else f"{result.overall:.1f} / 5"]
+    if result.recommendation:
+        parts.append(RECOMMENDATION_WORDS.get(result.recommendation, result.recommendation))
+    count = len(result.reviewers)
+    return ", ".join(parts) + f" ({count} reviewer{'s' if count != 1 else ''})"
 
 
 def _envelope(body: bytes) -> dict:

@@ -184,6 +184,29 @@ class GreenhouseClient(ApiClient):
                 raise HostNotAllowed("a next-page link points at another host")
         return None
 
+    def set_application_field(self, application_id: str, name_key: str, value: str) -> None:
+        """Set one application custom field (Enterprise accounts have them) to `value`."""
+        # Harvest v1 documents PATCH /v1/applications/{id} with custom_fields[] of
+        # {"name_key" | "id", "value"}; the migration guide maps it to the same path under /v3.
+        # The v3 body is assumed unchanged: not verified against harvestdocs.
+        payload = {"custom_fields": [{"name_key": name_key, "value": value}]}
+        self.request("PATCH", f"/v3/applications/{int(application_id)}", json=payload)
+
+    def current_stage(self, application_id: str) -> str | None:
+        """The id of the stage the application is in now."""
+        response = self.request("GET", f"/v3/applications/{int(application_id)}")
+        stage = (_json(response) or {}).get("current_stage") or {}
+        return str(stage["id"]) if stage.get("id") is not None else None
+
+    def move_application(self, application_id: str, from_stage_id: str,
+                         to_stage_id: str) -> None:
+        """Move an active application from one stage of its job to another."""
+        # v1: POST /v1/applications/{id}/move {"from_stage_id", "to_stage_id"}; Greenhouse
+        # refuses a from_stage_id that is not the current stage, so a stale move cannot undo a
+        # recruiter's own. The v3 path is assumed from the migration guide, not verified.
+        payload = {"from_stage_id": int(from_stage_id), "to_stage_id": int(to_stage_id)}
+        self.request("POST", f"/v3/applications/{int(application_id)}/move", json=payload)
+
     def check(self) -> None:
         """A cheap authenticated call: raises Unauthorized when the credentials are wrong."""
         self.auth.token()

@@ -42,9 +42,28 @@ def completion_links(db, services, interview: InterviewSession) -> list[tuple[st
 
 
 def after_scorecard(db, services, interview: InterviewSession) -> list[int]:
-    """Queue the scores note (one per submitted scorecard); returns the new push ids."""
+    """Queue the scores note (one per submitted scorecard), and the move on a decision."""
     cards = scoring.submitted(db, interview)
     summary = scoring.aggregate(interview, cards)
-    push = add_once(db, notes.scores(interview.installation, interview, summary,
-                                     review_url(db, services, interview)))
-    return [push.id] if push else []
+    pushes = [add_once(db, notes.scores(interview.installation, interview, summary,
+                                        review_url(db, services, interview)))]
+    pushes.append(_decision_move(db, interview, summary, len(cards)))
+    return [push.id for push in pushes if push]
+
+
+def _decision_move(db, interview: InterviewSession, summary: dict, reviewed: int):
+    """The move to the stage configured for the decision, once enough reviewers agree.
+
+    Options: "decision_stages" maps a recommendation to an ATS stage id; "decision_after" is
+    how many submitted scorecards make a decision (default 1). A tie is no decision. The move
+    happens once per session: later scorecards change the scores note, never the stage.
+    """
+    options = interview.installation.options or {}
+    stages = options.get("decision_stages") or {}
+    if not stages or reviewed < int(options.get("decision_after") or 1):
+        return None
+    decision = notes.majority(summary["recommendations"])
+    if decision is None or not stages.get(decision):
+        return None
+    return add_once(db, notes.moved(interview.installation, interview, decision,
+                                    str(stages[decision])))

@@ -3,6 +3,9 @@
 Token: POST https://auth.greenhouse.io/token, HTTP Basic client credentials, form body with
 grant_type=client_credentials and sub=<user id>; answers {"access_token", "token_type",
 "expires_in"}. Notes: POST /v3/notes and GET /v3/notes?candidate_id=..., bearer token required.
+Applications (v1's shapes under /v3): GET /v3/applications/{id} with its current_stage, PATCH
+with custom_fields [{"name_key", "value"}], POST .../move {"from_stage_id", "to_stage_id"}
+(refused with 422 unless from_stage_id is the current stage, as Harvest documents).
 Every call is appended to `calls`, and to a JSON-lines file when one is given, so a test can
 read what another process (an rq work horse) sent.
 """
@@ -34,11 +37,27 @@ class FakeGreenhouse:
         self.calls: list[dict] = []
         self.tokens_issued = 0
         self.failures: list[tuple[int, dict]] = []  # (status, headers) for the next note POSTs
+        self.field_failures: list[int] = []  # statuses for the next custom field PATCHes
+        # application id -> {"current_stage": {"id": ...}, "custom_fields": {name_key: value}}
+        self.applications: dict[int, dict] = {}
         self._lock = threading.Lock()
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
         mock.add_callback(responses.POST, f"{BASE_URL}/v3/notes", callback=self._create_note)
         mock.add_callback(responses.GET, re.compile(re.escape(BASE_URL) + r"/v3/notes\?.*"),
                           callback=self._list_notes)
+        application = re.escape(BASE_URL) + r"/v3/applications/(\d+)"
+        mock.add_callback(responses.GET, re.compile(application + "$"),
+                          callback=self._get_application)
+        mock.add_callback(responses.PATCH, re.compile(application + "$"),
+                          callback=self._patch_application)
+        mock.add_callback(responses.POST, re.compile(application + "/move$"),
+                          callback=self._move_application)
+
+    def add_application(self, application_id: int, stage_id: int) -> dict:
+        self.applications[application_id] = {"id": application_id,
+                                             "current_stage": {"id": stage_id},
+                                             "custom_fields": {}}
+        return self.applications[application_id]
 
     def fail_next(self, status: int, headers: dict | None = None, times: int = 1) -> None:
         self.failures.extend([(status, headers or {})] * times)
@@ -87,6 +106,44 @@ class FakeGreenhouse:
             return 401, {}, json.dumps({"message": "Unauthorized"})
         candidate = int(query["candidate_id"][0])
         return 200, {}, json.dumps([n for n in self.notes if n["candidate_id"] == candidate])
+
+
+    def _application(self, request) -> tuple[dict | None, tuple | None]:
+        """The application a request names, or the error answer to give instead."""
+        if not self._authorized(request):
+            return None, (401, {}, json.dumps({"message": "Unauthorized"}))
+        found = self.applications.get(int(re.search(r"/applications/(\d+)", request.url)[1]))
+        if found is None:
+            return None, (404, {}, json.dumps({"message": "Resource not found"}))
+        return found, None
+
+    def _get_application(self, request):
+        self._record("get_application", {"url": request.url})
+        found, error = self._application(request)
+        return error or (200, {}, json.dumps(found))
+
+    def _patch_application(self, request):
+        body = json.loads(request.body)
+        self._record("patch_application", {"url": request.url, "json": body})
+        found, error = self._application(request)
+        if error:
+            return error
+        if self.field_failures:
+            return self.field_failures.pop(0), {}, json.dumps({"message": "scripted"})
+        for field in body.get("custom_fields", []):
+            found["custom_fields"][field["name_key"]] = field["value"]
+        return 200, {}, json.dumps(found)
+
+    def _move_application(self, request):
+        body = json.loads(request.body)
+        self._record("move_application", {"url": request.url, "json": body})
+        found, error = self._application(request)
+        if error:
+            return error
+        if body.get("from_stage_id") != found["current_stage"]["id"]:
+            return 422, {}, json.dumps({"message": "from_stage_id is not the current stage"})
+        found["current_stage"] = {"id": body["to_stage_id"]}
+        return 200, {}, json.dumps({"message": "Application moved"})
 
 
 def _basic(header: str) -> tuple[str, str, str]:

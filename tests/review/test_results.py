@@ -1,0 +1,130 @@
+"""What reviewing writes to Greenhouse besides notes: the score field and the decision's move."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from adapters.base import Connection, Outcome, Result
+from adapters.http import Temporary
+from adapters.greenhouse.adapter import GreenhouseAdapter, score_field_value
+from connector.models import Installation, Push
+from tests.fakes.greenhouse import CREDENTIALS
+from tests.review.conftest import add_user, score_form, sign_in
+
+APPLICATION, TRIGGER_STAGE, NEXT_STAGE = 265277, 71416, 71417
+
+
+def set_options(services, **options):
+    with services.db.session() as db:
+        db.scalars(select(Installation)).one().options = options
+
+
+def review(app, services, public_id, email, name, **fields):
+    """One more reviewer signs in and submits a scorecard."""
+    add_user(services, email, name=name)
+    client = app.test_client()
+    sign_in(client, email)
+    assert score_form(client, f"/review/sessions/{public_id}", **fields).status_code == 303
+
+
+def calls(greenhouse, kind):
+    return [c for c in greenhouse.calls if c["kind"] == kind]
+
+
+def test_the_score_goes_into_the_configured_custom_field(app, services, completed, greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, custom_field="async_screen_score", note_visibility="private")
+    review(app, services, completed, "ana@acme.example", "Ana")  # 4, 5, 3; yes
+    review(app, services, completed, "bo@acme.example", "Bo", **{
+        "competency-0": "2", "competency-1": "3", "competency-2": "4",
+        "recommendation": "yes"})
+
+    fields = greenhouse.applications[APPLICATION]["custom_fields"]
+    assert fields == {"async_screen_score": "3.5 / 5, Yes (2 reviewers)"}
+    assert len(calls(greenhouse, "patch_application")) == 2  # once per scorecard
+    scores_notes = [n for n in greenhouse.notes if "scores for" in n["body"]]
+    assert [n["visibility"] for n in scores_notes] == ["private", "private"]
+
+
+def test_without_a_custom_field_only_notes_are_written(app, services, completed, greenhouse):
+    review(app, services, completed, "ana@acme.example", "Ana")
+    assert calls(greenhouse, "patch_application") == []
+    assert [n["visibility"] for n in greenhouse.notes] == ["admin_only"] * len(greenhouse.notes)
+
+
+def test_a_decision_moves_the_application_once(app, services, completed, greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, decision_stages={"yes": str(NEXT_STAGE)}, decision_after=2)
+    review(app, services, completed, "ana@acme.example", "Ana")  # yes
+    assert calls(greenhouse, "move_application") == []  # one scorecard is not yet a decision
+
+    review(app, services, completed, "bo@acme.example", "Bo")  # yes
+    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": NEXT_STAGE}
+    (move,) = calls(greenhouse, "move_application")
+    assert move["json"] == {"from_stage_id": TRIGGER_STAGE, "to_stage_id": NEXT_STAGE}
+
+    review(app, services, completed, "cy@acme.example", "Cy")  # a third: no second move
+    assert len(calls(greenhouse, "move_application")) == 1
+    with services.db.session() as db:
+        assert db.scalars(select(Push.kind).where(Push.kind == "move")).all() == ["move"]
+
+
+def test_a_tie_is_no_decision(app, services, completed, greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, decision_stages={"yes": str(NEXT_STAGE), "no": "1"}, decision_after=2)
+    review(app, services, completed, "ana@acme.example", "Ana", recommendation="yes")
+    review(app, services, completed, "bo@acme.example", "Bo", recommendation="no")
+    assert calls(greenhouse, "move_application") == []
+    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": TRIGGER_STAGE}
+
+
+def adapter(**options):
+    return GreenhouseAdapter(Connection("secret", CREDENTIALS, strict_hosts=False,
+                                        options=options))
+
+
+RESULT = Result(overall=4.25, recommendation="strong_yes", competencies=(("Communication", 4.5),),
+                reviewers=("Ana",), review_url="https://connector.test/review/shared/x")
+
+
+def scores_outcome():
+    return Outcome("scores", str(APPLICATION), "265772", "Scores\n[m-1]", "[m-1]", result=RESULT)
+
+
+def test_a_retry_after_the_field_failed_sets_it_without_a_second_note(greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    greenhouse.field_failures.append(503)  # the first PATCH fails after the note was written
+    ats = adapter(custom_field="score")
+    with pytest.raises(Temporary):
+        ats.push(scores_outcome())
+    ats.push(scores_outcome(), first_attempt=False)
+    assert len(greenhouse.notes) == 1
+    assert greenhouse.applications[APPLICATION]["custom_fields"] == {
+        "score": "4.2 / 5, Strong yes (1 reviewer)"}
+
+
+def test_a_move_already_made_is_not_made_again(greenhouse):
+    greenhouse.add_application(APPLICATION, NEXT_STAGE)
+    outcome = Outcome("move", str(APPLICATION), "265772", "Moved", "[m-2]",
+                      move_to_stage=str(NEXT_STAGE))
+    adapter().push(outcome, first_attempt=False)
+    assert calls(greenhouse, "move_application") == [] and greenhouse.notes == []
+
+
+def test_an_unknown_note_visibility_falls_back_to_admin_only(greenhouse):
+    adapter(note_visibility="everyone").push(scores_outcome())
+    assert greenhouse.notes[0]["visibility"] == "admin_only"
+
+
+def test_the_field_value_reads_well_without_a_recommendation():
+    assert score_field_value(Result(overall=None, recommendation=None)) == \
+        "not rated (0 reviewers)"
+
+
+def test_an_outcome_survives_the_outbox_round_trip():
+    from dataclasses import asdict
+    import json
+
+    stored = json.loads(json.dumps(asdict(scores_outcome())))
+    assert Outcome.from_dict(stored) == scores_outcome()
