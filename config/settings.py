@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class SettingsError(Exception):
@@ -38,6 +39,9 @@ class Settings:
     recordings_url: str = ""
     s3: dict = field(default_factory=dict)  # endpoint_url, region_name, access keys
     trusted_proxies: int = 0  # proxies in front that append to X-Forwarded-For; -1: malformed
+    metrics_token: str | None = None  # lets a scraper off this machine read /metrics
+    # The built-in sandbox ATS at /sandbox (a board, its API, a mailbox); None: SANDBOX malformed.
+    sandbox: bool | None = False
 
     @property
     def production(self) -> bool:
@@ -72,6 +76,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "aws_secret_access_key": env.get("S3_SECRET_ACCESS_KEY"),
         }.items() if v},
         trusted_proxies=_count(env.get("TRUSTED_PROXIES", "")),
+        metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+        sandbox=_switch(env.get("SANDBOX", ""), default=mode != "production"),
     )
     problems = check_settings(settings, env)
     if problems:
@@ -88,10 +94,17 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
         problems.append("RECORDINGS_URL: must be file:///path or s3://bucket/prefix")
     if settings.trusted_proxies < 0:
         problems.append("TRUSTED_PROXIES: must be a whole number, 0 or more")
+    if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+        problems.append(f"METRICS_TOKEN: at least {MIN_METRICS_TOKEN_LENGTH} characters")
     if settings.env not in ("development", "production", "test"):
         problems.append("CONNECTOR_ENV: must be development, production or test")
+    if settings.sandbox is None:
+        problems.append("SANDBOX: must be on or off (1/0, true/false, yes/no)")
     if not settings.production:
         return problems
+    if settings.sandbox:
+        # Its board and mailbox answer anyone who finds them: a local demo, never a live service.
+        problems.append("SANDBOX: the built-in sandbox ATS is for development; turn it off")
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "PUBLIC_BASE_URL", "SMTP_URL",
                  "MAIL_FROM", "RECORDINGS_URL"):
         if not env.get(name, "").strip():
@@ -110,6 +123,18 @@ def _split_keys(raw: str) -> tuple[str, ...]:
 def _count(raw: str) -> int:
     raw = raw.strip()
     return int(raw) if raw.isascii() and raw.isdigit() else (0 if not raw else -1)
+
+
+def _switch(raw: str, default: bool) -> bool | None:
+    """An on/off variable: empty means the default, anything unrecognised None."""
+    value = raw.strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
 
 
 def _key_problems(keys: tuple[str, ...]) -> list[str]:

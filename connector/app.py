@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=services.keyring.derive("flask-session"),
+        SECRET_KEY_FALLBACKS=services.keyring.derive_older("flask-session"),  # across key rotation
         MAX_CONTENT_LENGTH=MAX_CHUNK_BYTES,  # the largest body any route takes
         SESSION_COOKIE_SECURE=services.settings.production,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -67,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from connector.auth.views import bp as auth
     from connector.candidate.api import bp as candidate_api
     from connector.candidate.views import bp as candidate
+    from connector.health import bp as health
+    from connector.metrics import bp as metrics
     from connector.review.views import bp as review
     from connector.sandbox import bp as sandbox
     from webhooks.views import bp as webhooks
@@ -81,10 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
     app.register_blueprint(sandbox)
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(status="ok")
+    app.register_blueprint(health)
+    app.register_blueprint(metrics)
 
 
 def _cap_body_size() -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
+from connector.models import Installation, OutboxStatus, Push
+from connector.outbox_admin import NotFound, Refused, retry_push
 # At module level on purpose: `connector worker` loads the push job and its rate limiter once,
 # before rq forks a work horse per job, instead of every horse importing them again (~80 ms).
 from jobs.pushes import JOB
-
-RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.HELD)
 
 
 def _services():
@@ -57,16 +56,11 @@ def pushes_list(failed: bool, installation_id: str | None, as_json: bool) -> Non
 def pushes_retry(push_id: int) -> None:
     """Send a failed or held push again now; its attempts and last error are kept."""
     services = _services()
-    with services.db.session() as session:
-        push = session.get(Push, push_id)
-        if push is None:
-            raise click.ClickException(f"no push {push_id}")
-        if push.status not in RETRYABLE:
-            raise click.ClickException(
-                f"push {push_id} is {push.status.value}; only a failed or held push can be retried")
-        push.status, push.next_attempt_at, push.lease_until = OutboxStatus.PENDING, utcnow(), None
-        session.flush()
-        _clear_attention(session, push.installation_id)
+    try:
+        with services.db.session() as session:
+            retry_push(session, push_id)
+    except (NotFound, Refused) as exc:
+        raise click.ClickException(str(exc)) from exc
     services.queue.enqueue(JOB, push_id)
     with services.db.session() as session:
         push = session.get(Push, push_id)
@@ -74,15 +68,6 @@ def pushes_retry(push_id: int) -> None:
         result = _row(push, installation.public_id)
         result["installation_status"] = installation.status.value
     click.echo(json.dumps(result))
-
-
-def _clear_attention(session, installation_id: int) -> None:
-    """The installation is fine again once none of its pushes is failed."""
-    failed = session.scalar(select(func.count()).select_from(Push).where(
-        Push.installation_id == installation_id, Push.status == OutboxStatus.FAILED))
-    installation = session.get(Installation, installation_id)
-    if failed == 0 and installation.status is InstallationStatus.NEEDS_ATTENTION:
-        installation.status, installation.attention_reason = InstallationStatus.ACTIVE, None
 
 
 def _row(push: Push, installation: str) -> dict:

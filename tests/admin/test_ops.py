@@ -1,0 +1,492 @@
+"""The admin operations pages: deliveries, pushes, sessions, health; replay, retry, reactivate.
+
+Acme's admin sees Acme's rows; an admin of Globex gets 404 for every Acme id and sees none of
+Acme's rows; a reviewer gets 404; a visitor goes to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from datetime import datetime, timedelta, UTC
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.base import Outcome
+from adapters.greenhouse.adapter import GreenhouseAdapter
+from connector import crypto
+from connector.admin.ops import MASK, PAGE_SIZE, mask_personal, masked_json
+from connector.models import (
+    DeliveryStatus,
+    Email,
+    Installation,
+    InstallationStatus,
+    InterviewSession,
+    InterviewTemplate,
+    Organization,
+    OutboxStatus,
+    Push,
+    SessionState,
+    WebhookDelivery,
+    utcnow,
+)
+from connector.review_models import Role
+from tests.admin.conftest import post_form
+from tests.conftest import fixture_body, make_installation, row_counts, signed_post
+
+STAGE_CHANGE = fixture_body("greenhouse", "candidate_stage_change")
+PII = ("Giuseppe", "Hurley", "giuseppe.hurley@example.com", "330-281-8004", "123 Fake St.",
+       "alicia.flopple", "Alicia Flopple", "Ada Lacey", "Carl Buddha", "ghurley")
+
+
+@pytest.fixture
+def globex(services):
+    return make_installation(services, ["Assessment"], organization="Globex", name="Globex GH")
+
+
+def add_delivery(services, installation, key, status=DeliveryStatus.PROCESSED, body=None,
+                 event=None, action="candidate_stage_change", received_at=None, **fields):
+    with services.db.session() as db:
+        row = WebhookDelivery(installation_id=installation["id"], delivery_key=key,
+                              action=action, event=event, body=body or "{}", status=status,
+                              received_at=received_at or utcnow(), **fields)
+        db.add(row)
+        db.flush()
+        return row.id
+
+
+def add_push(services, installation, n, status=OutboxStatus.PENDING, **fields) -> int:
+    outcome = Outcome("invited", "69306314", "265772", f"Invited. [test {n}]", f"[test {n}]")
+    with services.db.session() as db:
+        push = Push(installation_id=installation["id"], kind="invited", dedupe_key=f"test:{n}",
+                    payload=asdict(outcome), status=status, **fields)
+        db.add(push)
+        db.flush()
+        return push.id
+
+
+def add_session(services, installation, name, email, title="Engineer",
+                state=SessionState.INVITED, created_at=None) -> str:
+    with services.db.session() as db:
+        template = db.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin))
+        interview = InterviewSession(
+            public_id=crypto.new_public_id("ses"), installation_id=installation["id"],
+            template_id=template.id, ats_application_id=crypto.new_token()[:12],
+            ats_candidate_id="c1", stage_entry="Assessment:1", candidate_name=name,
+            candidate_email=email, job_title=title, state=state,
+            token_hash=crypto.hash_token(crypto.new_token()), token_encrypted="x",
+            deadline_at=utcnow() + timedelta(days=3), created_at=created_at or utcnow())
+        db.add(interview)
+        db.flush()
+        return interview.public_id
+
+
+def get(services, model, row_id):
+    with services.db.session() as db:
+        return db.get(model, row_id)
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def count(services, model) -> int:
+    with services.db.session() as db:
+        return db.scalar(select(func.count()).select_from(model))
+
+
+# --- who gets in -----------------------------------------------------------------------------
+
+PAGES = ["/admin/deliveries", "/admin/pushes", "/admin/sessions", "/admin/health"]
+
+
+def test_admin_itself_goes_to_health(admin_client):
+    client = admin_client("Acme")
+    for path in ("/admin", "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"] == "/admin/health"
+
+
+def test_signed_out_goes_to_the_sign_in_page(client, installation):
+    delivery = add_delivery(client.application.extensions["connector"], installation, "e1")
+    for path in [*PAGES, f"/admin/deliveries/{delivery}", "/admin"]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_a_reviewer_gets_404_everywhere(user_client, services, installation):
+    reviewer = user_client("Acme", Role.REVIEWER)
+    delivery = add_delivery(services, installation, "e1", status=DeliveryStatus.FAILED,
+                            event={"kind": "stage_changed"})
+    push = add_push(services, installation, 1, OutboxStatus.FAILED)
+    for path in [*PAGES, f"/admin/deliveries/{delivery}"]:
+        assert reviewer.get(path).status_code == 404, path
+    for path in (f"/admin/deliveries/{delivery}/replay", f"/admin/pushes/{push}/retry",
+                 f"/admin/health/{installation['public_id']}/reactivate"):
+        assert post_form(reviewer, path, token_from="/account").status_code == 404, path
+    assert get(services, Push, push).status is OutboxStatus.FAILED
+    assert get(services, WebhookDelivery, delivery).status is DeliveryStatus.FAILED
+
+
+def test_another_organization_gets_404_for_every_id_and_sees_no_rows(
+        admin_client, services, installation, globex):
+    delivery = add_delivery(services, installation, "acme-1", status=DeliveryStatus.FAILED,
+                            event={"kind": "stage_changed"}, outcome="acme-outcome")
+    push = add_push(services, installation, 1, OutboxStatus.FAILED, last_error="acme-error")
+    add_session(services, installation, "Acme Candidate", "acme.cand@example.com")
+    with services.db.session() as db:
+        inst = db.get(Installation, installation["id"])
+        inst.status, inst.attention_reason = InstallationStatus.NEEDS_ATTENTION, "acme-reason"
+    add_delivery(services, globex, "globex-1", outcome="globex-outcome")
+    other = admin_client("Globex")
+    before = row_counts(services)
+
+    assert other.get(f"/admin/deliveries/{delivery}").status_code == 404
+    for path in (f"/admin/deliveries/{delivery}/replay", f"/admin/pushes/{push}/retry",
+                 f"/admin/health/{installation['public_id']}/reactivate"):
+        assert post_form(other, path, token_from="/admin/health").status_code == 404, path
+    for path in (f"/admin/deliveries?installation={installation['public_id']}",
+                 f"/admin/pushes?installation={installation['public_id']}"):
+        assert other.get(path).status_code == 404, path
+    pages = "".join(html(other.get(path)) for path in PAGES)
+    for acme in ("acme-outcome", "acme-error", "Acme Candidate", "acme.cand@example.com",
+                 "acme-reason", "Acme Greenhouse", installation["public_id"]):
+        assert acme not in pages
+    assert "globex-outcome" in pages and "Globex GH" in pages
+    assert row_counts(services) == before
+    assert get(services, Push, push).status is OutboxStatus.FAILED
+    assert get(services, WebhookDelivery, delivery).status is DeliveryStatus.FAILED
+    assert get(services, Installation, installation["id"]).attention_reason == "acme-reason"
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+def test_the_deliveries_log_newest_first_with_filters(admin_client, services, installation):
+    second = make_installation(services, ["Assessment"], organization="Acme", name="Acme Two")
+    now = utcnow()
+    add_delivery(services, installation, "old", outcome="invited", attempts=1,
+                 received_at=now - timedelta(hours=2))
+    add_delivery(services, installation, "new", status=DeliveryStatus.FAILED, outcome="error",
+                 attempts=10, action="reject_candidate", received_at=now - timedelta(hours=1))
+    add_delivery(services, second, "two", status=DeliveryStatus.IGNORED,
+                 outcome="not_actionable", action="ping", received_at=now)
+    client = admin_client("Acme")
+
+    page = html(client.get("/admin/deliveries"))
+    assert page.index("not_actionable") < page.index(">error<") < page.index("invited")
+    assert "reject_candidate" in page and "Acme Two" in page and ">10<" in page
+    failed = html(client.get("/admin/deliveries?status=failed"))
+    assert "reject_candidate" in failed and "invited" not in failed and "ping" not in failed
+    by_installation = html(client.get(f"/admin/deliveries?installation={second['public_id']}"))
+    assert "ping" in by_installation and "reject_candidate" not in by_installation
+    assert 'value="failed" selected' in failed
+
+
+@pytest.mark.parametrize("query", ["status=done", "page=0", "page=x", "page=99999999"])
+def test_bad_filters_are_a_400(admin_client, installation, query):
+    response = admin_client("Acme").get(f"/admin/deliveries?{query}")
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+
+
+def test_the_log_is_paginated(admin_client, services, installation):
+    start = utcnow() - timedelta(days=1)
+    for n in range(PAGE_SIZE + 1):
+        add_delivery(services, installation, f"e{n}", outcome=f"outcome-{n:03d}",
+                     received_at=start + timedelta(minutes=n))
+    client = admin_client("Acme")
+    first = html(client.get("/admin/deliveries?status=processed"))
+    assert "outcome-050" in first and "outcome-001" in first and "outcome-000" not in first
+    assert 'href="/admin/deliveries?status=processed&amp;page=2"' in first
+    second = html(client.get("/admin/deliveries?status=processed&page=2"))
+    assert "outcome-000" in second and "outcome-001" not in second and 'rel="next"' not in second
+
+
+def test_a_delivery_shows_its_payload_masked(admin_client, services, installation, greenhouse):
+    signed_post(client_for(services), installation, STAGE_CHANGE)
+    with services.db.session() as db:
+        delivery_id = db.scalar(select(WebhookDelivery.id))
+    page = html(admin_client("Acme").get(f"/admin/deliveries/{delivery_id}"))
+    for secret in PII:
+        assert secret not in page, secret
+    assert MASK in page
+    for kept in ("candidate_stage_change", "265277", "Designer", "Assessment", "invited",
+                 "Acme Greenhouse", "evt-1"):
+        assert kept in page, kept
+    assert 'action="/admin/deliveries/%d/replay"' % delivery_id in page
+
+
+def client_for(services):
+    from connector.app import create_app
+
+    return create_app(services=services).test_client()
+
+
+# --- masking ---------------------------------------------------------------------------------
+
+def test_masking_by_key_name_anywhere():
+    data = {"email": "a@b.example", "Phone": "555", "firstName": "Ann", "last-name": "Lee",
+            "email_addresses": [{"value": "x@y.example"}], "home_address": {"city": "Oslo"},
+            "date_of_birth": "1990-01-01", "job": {"name": "Designer", "id": 7},
+            "nothing": None}
+    assert mask_personal(data) == {
+        "email": MASK, "Phone": MASK, "firstName": MASK, "last-name": MASK,
+        "email_addresses": MASK, "home_address": MASK, "date_of_birth": MASK,
+        "job": {"name": "Designer", "id": 7}, "nothing": None}
+
+
+def test_masking_keeps_only_ids_times_and_flags_of_a_person():
+    data = {"candidate": {"id": 1, "name": "Ann Lee", "title": "CTO", "company": "X",
+                          "created_at": "2024-01-01", "is_private": False, "external_id": "e9",
+                          "custom_fields": {"color": "blue"}},
+            "interviewers": [{"id": 2, "display_name": "Bo", "status": "ok"}],
+            "stage": {"name": "Assessment"}}
+    assert mask_personal(data) == {
+        "candidate": {"id": 1, "name": MASK, "title": MASK, "company": MASK,
+                      "created_at": "2024-01-01", "is_private": False, "external_id": "e9",
+                      "custom_fields": MASK},
+        "interviewers": [{"id": 2, "display_name": MASK, "status": "ok"}],
+        "stage": {"name": "Assessment"}}
+
+
+def test_masking_e_mail_addresses_in_any_text():
+    assert mask_personal({"note": "Write to ann.lee+x@mail.example.co.uk today", "n": 3,
+                          "list": ["bo@example.com"]}) == {
+        "note": f"Write to {MASK} today", "n": 3, "list": [MASK]}
+
+
+def test_masked_json_of_text_that_is_not_json_shows_nothing():
+    assert masked_json("not json ann@example.com") is None
+    assert masked_json(None) is None
+    assert json.loads(masked_json('{"email": "a@b.example"}')) == {"email": MASK}
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+def test_replaying_a_processed_stage_change_invites_no_one_twice(
+        admin_client, services, installation, greenhouse):
+    signed_post(client_for(services), installation, STAGE_CHANGE)
+    with services.db.session() as db:
+        delivery = db.scalar(select(WebhookDelivery))
+    assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
+    before = {m: count(services, m) for m in (InterviewSession, Email, Push)}
+    assert before == {InterviewSession: 1, Email: 1, Push: 1}
+    admin = admin_client("Acme")
+
+    response = post_form(admin, f"/admin/deliveries/{delivery.id}/replay",
+                         token_from=f"/admin/deliveries/{delivery.id}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/deliveries/{delivery.id}"
+    replayed = get(services, WebhookDelivery, delivery.id)
+    assert replayed.status is DeliveryStatus.IGNORED and replayed.attempts == 1
+    assert replayed.outcome in ("stale_event", "duplicate_session")
+    assert replayed.processed_at > delivery.processed_at
+    assert {m: count(services, m) for m in (InterviewSession, Email, Push)} == before
+    assert "was queued again" in html(admin.get(response.headers["Location"]))
+
+
+def test_replaying_a_failed_delivery_runs_the_job_like_a_fresh_one(
+        admin_client, services, installation, greenhouse):
+    event = GreenhouseAdapter(None).read(STAGE_CHANGE, {})[1].to_dict()
+    failed = add_delivery(services, installation, "evt-9", status=DeliveryStatus.FAILED,
+                          event=event, body=STAGE_CHANGE.decode(), outcome="error", attempts=10)
+    assert count(services, InterviewSession) == 0
+
+    response = post_form(admin_client("Acme"), f"/admin/deliveries/{failed}/replay")
+    assert response.status_code == 303
+    row = get(services, WebhookDelivery, failed)
+    assert (row.status, row.outcome, row.attempts) == (DeliveryStatus.PROCESSED, "invited", 1)
+    assert (count(services, InterviewSession), count(services, Email)) == (1, 1)
+    assert [n["kind"] for n in greenhouse.calls if n["kind"] != "token"]  # the note went out
+
+
+@pytest.mark.parametrize("case", ["not_actionable", "processing"])
+def test_a_replay_that_cannot_run_is_refused_and_changes_nothing(
+        admin_client, services, installation, case):
+    if case == "not_actionable":
+        delivery = add_delivery(services, installation, "ping", status=DeliveryStatus.IGNORED,
+                                outcome="not_actionable")
+    else:
+        delivery = add_delivery(services, installation, "busy", status=DeliveryStatus.PROCESSING,
+                                event={"kind": "stage_changed"}, attempts=1,
+                                lease_until=utcnow() + timedelta(minutes=5))
+    before = get(services, WebhookDelivery, delivery)
+    response = post_form(admin_client("Acme"), f"/admin/deliveries/{delivery}/replay")
+    assert response.status_code == 409
+    assert "is not an event" in html_of(response) or "being processed now" in html_of(response)
+    after = get(services, WebhookDelivery, delivery)
+    assert (after.status, after.attempts, after.outcome) == (
+        before.status, before.attempts, before.outcome)
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_a_replay_without_the_csrf_token_is_refused(admin_client, services, installation):
+    delivery = add_delivery(services, installation, "e1", status=DeliveryStatus.FAILED,
+                            event={"kind": "stage_changed"})
+    response = admin_client("Acme").post(f"/admin/deliveries/{delivery}/replay")
+    assert response.status_code == 400
+    assert get(services, WebhookDelivery, delivery).status is DeliveryStatus.FAILED
+
+
+def test_an_unknown_delivery_is_404(admin_client, installation):
+    client = admin_client("Acme")
+    assert client.get("/admin/deliveries/999").status_code == 404
+    assert client.get("/admin/deliveries/abc").status_code == 404
+    assert post_form(client, "/admin/deliveries/999/replay").status_code == 404
+
+
+# --- pushes ----------------------------------------------------------------------------------
+
+def test_pushes_that_need_attention_come_first(admin_client, services, installation):
+    delivered = add_push(services, installation, 1, OutboxStatus.DELIVERED)
+    failed = add_push(services, installation, 2, OutboxStatus.FAILED, attempts=3,
+                      last_error="POST /v3/notes: HTTP 404 gone")
+    pending = add_push(services, installation, 3, OutboxStatus.PENDING)
+    held = add_push(services, installation, 4, OutboxStatus.HELD, last_error="held-why")
+    page = html(admin_client("Acme").get("/admin/pushes"))
+    order = [int(n) for n in re.findall(r'<tr>\s*<td>(\d+)', page)]
+    assert order == [held, failed, pending, delivered]
+    assert "POST /v3/notes: HTTP 404 gone" in page and "held-why" in page
+    assert page.count(">Retry</button>") == 2  # only the failed and the held one
+    only_failed = html(admin_client("Acme").get("/admin/pushes?status=failed"))
+    assert re.findall(r'<tr>\s*<td>(\d+)', only_failed) == [str(failed)]
+
+
+def failed_push(services, installation, n=1) -> int:
+    push_id = add_push(services, installation, n, OutboxStatus.FAILED, attempts=3,
+                       last_error="POST /v3/notes: HTTP 404 gone")
+    with services.db.session() as db:
+        inst = db.get(Installation, installation["id"])
+        inst.status, inst.attention_reason = InstallationStatus.NEEDS_ATTENTION, "NotFound: gone"
+    return push_id
+
+
+def test_retry_delivers_the_push_and_clears_the_flag(admin_client, services, installation,
+                                                     greenhouse):
+    push_id = failed_push(services, installation)
+    response = post_form(admin_client("Acme"), f"/admin/pushes/{push_id}/retry")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/pushes"
+    push = get(services, Push, push_id)
+    assert (push.status, push.attempts) == (OutboxStatus.DELIVERED, 4)
+    installation_row = get(services, Installation, installation["id"])
+    assert installation_row.status is InstallationStatus.ACTIVE
+    assert [c["kind"] for c in greenhouse.calls][-1] == "create_note"
+
+
+def test_retry_of_a_push_that_has_not_stopped_is_refused(admin_client, services, installation):
+    push_id = add_push(services, installation, 1, OutboxStatus.PENDING)
+    before = get(services, Push, push_id)
+    response = post_form(admin_client("Acme"), f"/admin/pushes/{push_id}/retry")
+    assert response.status_code == 409
+    assert "only a failed or held push can be retried" in html_of(response)
+    after = get(services, Push, push_id)
+    assert (after.status, after.attempts, after.next_attempt_at) == (
+        before.status, before.attempts, before.next_attempt_at)
+    assert post_form(admin_client("Acme"), "/admin/pushes/999/retry").status_code == 404
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+def test_sessions_search_is_case_insensitive_on_name_and_e_mail(admin_client, services,
+                                                                installation):
+    first = add_session(services, installation, "Ödön Kovács", "odon@example.com")
+    add_session(services, installation, "Pat Doe", "PAT.DOE@Example.com")
+    add_session(services, installation, "Sam 100% Smith", "sam@example.com")
+    client = admin_client("Acme")
+
+    def names(query):
+        page = html(client.get(f"/admin/sessions?{query}"))
+        return sorted(re.findall(r'/review/sessions/[^"]+">([^<]+)<', page))
+
+    assert names("q=ÖDÖN") == ["Ödön Kovács"]
+    assert names("q=kovÁcs") == ["Ödön Kovács"]
+    assert names("q=pat.doe@EXAMPLE") == ["Pat Doe"]
+    assert names("q=%25") == ["Sam 100% Smith"]  # a literal %, not a wildcard
+    assert names("q=_") == []
+    assert names("") == ["Pat Doe", "Sam 100% Smith", "Ödön Kovács"]
+    assert f'href="/review/sessions/{first}"' in html(client.get("/admin/sessions?q=odon"))
+
+
+def test_sessions_filter_by_state_job_and_creation_day_in_the_org_zone(
+        admin_client, services, installation):
+    with services.db.session() as db:
+        db.scalar(select(Organization).where(Organization.name == "Acme")).timezone = (
+            "America/New_York")
+    # 03:00 UTC on 2 March is 22:00 on 1 March in New York.
+    late = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    add_session(services, installation, "Ann", "ann@example.com", "Designer",
+                SessionState.COMPLETED, created_at=late)
+    add_session(services, installation, "Bo", "bo@example.com", "Engineer",
+                SessionState.INVITED, created_at=late + timedelta(days=1))
+    client = admin_client("Acme")
+
+    def names(query):
+        return re.findall(r'/review/sessions/[^"]+">([^<]+)<',
+                          html(client.get(f"/admin/sessions?{query}")))
+
+    assert names("state=completed") == ["Ann"]
+    assert names("job_title=Engineer") == ["Bo"]
+    assert names("created_from=2026-03-01&created_to=2026-03-01") == ["Ann"]
+    assert names("created_from=2026-03-02") == ["Bo"]
+    assert names("created_to=2026-03-01") == ["Ann"]
+    assert names("created_to=2026-03-02") == ["Bo", "Ann"]  # newest first
+    assert names("state=invited&job_title=Designer") == []
+    page = html(client.get("/admin/sessions"))
+    assert '<option value="Designer">' in page and "America/New_York" in page
+
+
+@pytest.mark.parametrize("query", ["state=lost", "created_from=yesterday",
+                                   "created_from=2026-03-05&created_to=2026-03-01",
+                                   "q=" + "x" * 201])
+def test_bad_session_filters_are_a_400(admin_client, installation, query):
+    assert admin_client("Acme").get(f"/admin/sessions?{query}").status_code == 400
+
+
+def test_sessions_are_paginated(admin_client, services, installation):
+    start = utcnow() - timedelta(days=2)
+    for n in range(PAGE_SIZE + 2):
+        add_session(services, installation, f"Person {n:03d}", f"p{n}@example.com",
+                    created_at=start + timedelta(minutes=n))
+    client = admin_client("Acme")
+    assert "Person 001" not in html(client.get("/admin/sessions"))
+    second = html(client.get("/admin/sessions?page=2"))
+    assert "Person 001" in second and "Person 000" in second and "Person 051" not in second
+
+
+# --- health ----------------------------------------------------------------------------------
+
+def test_health_shows_each_installation_and_what_failed(admin_client, services, installation):
+    quiet = make_installation(services, ["Assessment"], organization="Acme", name="Acme Quiet")
+    failed_push(services, installation, 1)
+    failed_push(services, installation, 2)
+    add_push(services, installation, 3, OutboxStatus.DELIVERED,
+             delivered_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+    add_delivery(services, installation, "e1", received_at=datetime(2026, 1, 6, 8, 15, tzinfo=UTC))
+    add_delivery(services, installation, "e2", status=DeliveryStatus.FAILED,
+                 received_at=datetime(2026, 1, 4, tzinfo=UTC))
+    page = html(admin_client("Acme").get("/admin/health"))
+    acme, rest = page.split("Acme Greenhouse", 1)[1].split("Acme Quiet")
+    assert "needs attention" in acme and "NotFound: gone" in acme
+    assert "2026-01-06 08:15" in acme and "2026-01-05 09:30" in acme
+    assert f'installation={installation["public_id"]}">2</a>' in acme  # failed pushes
+    assert f'installation={installation["public_id"]}">1</a>' in acme  # failed deliveries
+    assert "Mark active again" in acme
+    assert "needs attention" not in rest and "Mark active again" not in rest
+    assert quiet["public_id"] not in rest
+
+
+def test_marking_an_installation_active_again(admin_client, services, installation):
+    failed_push(services, installation)
+    admin = admin_client("Acme")
+    response = post_form(admin, f"/admin/health/{installation['public_id']}/reactivate")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/health"
+    row = get(services, Installation, installation["id"])
+    assert (row.status, row.attention_reason) == (InstallationStatus.ACTIVE, None)
+    assert "Acme Greenhouse is marked active again." in html(admin.get("/admin/health"))
+    assert post_form(admin, "/admin/health/inst_nope/reactivate").status_code == 404
