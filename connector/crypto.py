@@ -22,12 +22,20 @@ class Keyring:
     def __init__(self, keys: tuple[str, ...] | list[str]):
         if not keys:
             raise ValueError("at least one key is required")
-        self._fernet = MultiFernet([Fernet(k) for k in keys])
+        fernets = [Fernet(k) for k in keys]
+        self._fernet = MultiFernet(fernets)
+        self._current = fernets[0]
         self._primary = keys[0].encode()
+        self._older = tuple(keys[1:])
 
     def derive(self, label: str) -> str:
         """A stable secret for one purpose, derived from the first key."""
         return hmac.new(self._primary, label.encode(), hashlib.sha256).hexdigest()
+
+    def derive_older(self, label: str) -> list[str]:
+        """The same secret derived from each later key: still accepted while keys rotate."""
+        return [hmac.new(k.encode(), label.encode(), hashlib.sha256).hexdigest()
+                for k in self._older]
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()
@@ -44,6 +52,14 @@ class Keyring:
     def rotate(self, token: str) -> str:
         """Re-encrypt a value under the first key."""
         return self._fernet.rotate(token.encode()).decode()
+
+    def is_current(self, token: str) -> bool:
+        """Whether the first key already opens this value (Fernet tokens name no key: try it)."""
+        try:
+            self._current.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
 
 def keyring_for(settings: Settings) -> Keyring:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -13,8 +17,12 @@ from sqlalchemy.orm import Session
 from adapters import get_adapter
 from adapters.base import Adapter, Connection
 from adapters.http import HostNotAllowed, check_base_url
-from connector.crypto import Keyring, new_public_id, new_webhook_secret
-from connector.models import Installation, InterviewTemplate, Organization, StageRule
+from connector.crypto import InvalidToken, Keyring, new_public_id
+from connector.models import Installation, InterviewTemplate, Organization, StageRule, utcnow
+from webhooks.errors import SignatureError
+
+log = logging.getLogger("connector.installations")
+MAX_GRACE_HOURS = 24 * 7
 
 
 def adapter_for(installation: Installation, keyring: Keyring, strict_hosts: bool) -> Adapter:
@@ -40,10 +48,47 @@ def find_installation(session: Session, ats: str, public_id: str) -> Installatio
 
 @dataclass(frozen=True)
 class Receiver:
-    """What the webhook view needs of an installation: its id and its adapter, secret decrypted."""
+    """What the webhook view needs of an installation: its id and its adapter, secret decrypted.
+
+    After a secret rotation, `previous` holds an adapter with the old secret until
+    `previous_until`, so deliveries the ATS still signs with it are accepted until then.
+    """
 
     installation_id: int
     adapter: Adapter
+    previous: Adapter | None = None
+    previous_until: datetime | None = None
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> Adapter:
+        """The adapter whose secret signed the body; raise SignatureError when none did."""
+        try:
+            self.adapter.verify(body, headers)
+            return self.adapter
+        except SignatureError as refused:
+            # Only a delivery the current secret refuses pays for the second check.
+            if self.previous is None or utcnow() >= self.previous_until:
+                raise
+            try:
+                self.previous.verify(body, headers)
+            except SignatureError:
+                raise refused from None
+            return self.previous
+
+
+def receiver_for(installation: Installation, keyring: Keyring, strict_hosts: bool) -> Receiver:
+    """The installation's receiver: its adapter, and the previous secret's while it is valid."""
+    adapter = adapter_for(installation, keyring, strict_hosts)
+    until = installation.previous_secret_valid_until
+    if installation.previous_webhook_secret_encrypted is None or until is None or until <= utcnow():
+        return Receiver(installation.id, adapter)
+    try:
+        secret = keyring.decrypt(installation.previous_webhook_secret_encrypted)
+    except InvalidToken:  # the current secret still works; only the grace is lost
+        log.warning("installation.previous-secret-unreadable installation=%s",
+                    installation.public_id)
+        return Receiver(installation.id, adapter)
+    previous = type(adapter)(dataclasses.replace(adapter.connection, webhook_secret=secret))
+    return Receiver(installation.id, adapter, previous, until)
 
 
 class ReceiverCache:
@@ -70,7 +115,7 @@ class ReceiverCache:
             installation = find_installation(session, ats, public_id)
             if installation is None:
                 return None  # misses are not kept: a new installation works at once
-            receiver = Receiver(installation.id, adapter_for(installation, keyring, strict_hosts))
+            receiver = receiver_for(installation, keyring, strict_hosts)
         with self._lock:
             self._items[key] = (now + self.ttl, receiver)
             while len(self._items) > self.size:
@@ -89,14 +134,19 @@ class InstallError(ValueError):
 def create_installation(session: Session, keyring: Keyring, *, ats: str, organization: str,
                         name: str, trigger_stages: list[str], template_id: int | None,
                         api_base_url: str | None, credentials: dict[str, str],
-                        strict_hosts: bool) -> tuple[Installation, str]:
-    """Create an installation (and its organization on first use); return it and its secret."""
+                        strict_hosts: bool, require_stages: bool = True,
+                        ) -> tuple[Installation, str]:
+    """Create an installation (and its organization on first use); return it and its secret.
+
+    The admin wizard passes require_stages=False: it creates the installation at the
+    credentials step and asks for the trigger stages afterwards.
+    """
     adapter_cls = get_adapter(ats)
     if adapter_cls is None:
         raise InstallError(f"unknown ATS {ats!r}")
     problems = adapter_cls.check_credentials(credentials)
     stages = [s.strip() for s in trigger_stages if s.strip()]
-    if not stages:
+    if not stages and require_stages:
         problems.append("at least one trigger stage is required")
     if api_base_url:
         try:
@@ -111,7 +161,7 @@ def create_installation(session: Session, keyring: Keyring, *, ats: str, organiz
     if session.scalar(select(Installation.id).where(
             Installation.organization_id == org.id, Installation.name == name)):
         raise InstallError(f"organization {organization!r} already has an installation {name!r}")
-    secret = new_webhook_secret()
+    secret = adapter_cls.new_webhook_secret()
     installation = Installation(
         public_id=new_public_id("inst"), organization=org, ats=ats, name=name,
         credentials_encrypted=keyring.encrypt_json(credentials),
@@ -140,6 +190,31 @@ def _template(session: Session, org: Organization, template_id: int) -> Intervie
     return session.scalar(select(InterviewTemplate).where(
         InterviewTemplate.id == template_id,
         or_(InterviewTemplate.organization_id == org.id, InterviewTemplate.is_builtin)))
+
+
+def rotate_webhook_secret(session: Session, keyring: Keyring, installation: Installation,
+                          grace_hours: int = 24, now: datetime | None = None) -> str:
+    """Give the installation a new webhook secret; the current one still verifies for the grace.
+
+    A secret rotated again within its grace replaces the older previous one: only the last two
+    secrets verify. Returns the new secret, which is shown once and never again.
+    """
+    if isinstance(grace_hours, bool) or not isinstance(grace_hours, int) or not (
+            0 <= grace_hours <= MAX_GRACE_HOURS):
+        raise InstallError(f"the grace period is 0 to {MAX_GRACE_HOURS} hours")
+    adapter_cls = get_adapter(installation.ats)
+    if adapter_cls is None:
+        raise InstallError(f"no adapter {installation.ats!r}")
+    secret = adapter_cls.new_webhook_secret()
+    if grace_hours:
+        installation.previous_webhook_secret_encrypted = installation.webhook_secret_encrypted
+        installation.previous_secret_valid_until = (now or utcnow()) + timedelta(hours=grace_hours)
+    else:
+        installation.previous_webhook_secret_encrypted = None
+        installation.previous_secret_valid_until = None
+    installation.webhook_secret_encrypted = keyring.encrypt(secret)
+    session.flush()
+    return secret
 
 
 def webhook_url(base_url: str, installation: Installation) -> str:

@@ -51,8 +51,7 @@ def _receive(services, ats: str, public_id: str):
     if receiver is None:
         raise UnknownInstallation("no such installation")
     body = _read_body()
-    adapter = receiver.adapter
-    adapter.verify(body, request.headers)
+    adapter = receiver.verify(body, request.headers)  # or the previous secret, in its grace
     action, event = adapter.read(body, request.headers)
     row = {
         "installation_id": receiver.installation_id,

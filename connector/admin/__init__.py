@@ -9,6 +9,7 @@ Each area is its own module, registering its views on `bp`:
     templates.py  the interview template editor
     people.py     users and roles
     ops.py        deliveries, pushes, sessions, health
+    secrets.py    rotating a webhook secret
 """
 
 from __future__ import annotations
@@ -46,4 +47,4 @@ def current_organization_id() -> int:
     return current_user.organization_id
 
 
-from connector.admin import installs, ops, people, templates  # noqa: E402,F401  (registers views)
+from connector.admin import installs, ops, people, secrets, templates  # noqa: E402,F401  (registers views)

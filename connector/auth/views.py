@@ -113,6 +113,9 @@ def form_expired(_exc):
 
 
 def _home() -> str:
+    if current_user.is_authenticated and current_user.is_admin:  # an admin lands in the admin app
+        has_index = any(r.rule in ("/admin", "/admin/") for r in current_app.url_map.iter_rules())
+        return "/admin" if has_index else url_for("admin.users")
     endpoint = next(e for e in HOME_ENDPOINTS if e in current_app.view_functions)
     return url_for(endpoint)
 
