@@ -184,3 +184,14 @@ class Adapter(abc.ABC):
     def candidate(self, event: Event) -> Candidate:
         """The candidate behind an event; adapters with thin payloads re-fetch it."""
         return event.candidate
+
+    def check_connection(self) -> None:
+        """One cheap authenticated call to the ATS; raises adapters.http.ApiError subclasses.
+
+        The default calls nothing: an adapter without a way to check passes.
+        """
+        return None
+
+    def list_stages(self) -> list[tuple[str, str]] | None:
+        """The ATS's pipeline stages as [(id, name)]; None when its API cannot list them."""
+        return None

@@ -16,6 +16,7 @@ from adapters.base import Adapter, Candidate, EventKind, Event, Outcome, Receipt
 from adapters.greenhouse.client import (
     ALLOWED_HOSTS, NOTE_VISIBILITY, GreenhouseClient, credential_problems,
 )
+from adapters.http import Invalid
 from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
 from webhooks.errors import MalformedPayload, SignatureError
 from webhooks.signing import hmac_sha256_hex, same
@@ -113,11 +114,13 @@ class GreenhouseAdapter(Adapter):
 
     def _move(self, client: GreenhouseClient, outcome: Outcome) -> str | None:
         """Move the application unless it is already there (a retry after a lost answer)."""
-        current = client.current_stage(outcome.application_id)
-        if current is None or current == outcome.move_to_stage:
-            return current
-        client.move_application(outcome.application_id, current, outcome.move_to_stage)
-        return outcome.move_to_stage
+        application = client.application(outcome.application_id)
+        current = (application.get("current_stage") or {}).get("id")
+        target = _stage_in_job(client, application, outcome.move_to_stage or "")
+        if current is None or str(current) == target:
+            return target
+        client.move_application(outcome.application_id, str(current), target)
+        return target
 
     def _visibility(self) -> str:
         visibility = self.connection.options.get("note_visibility")
@@ -139,6 +142,36 @@ class GreenhouseAdapter(Adapter):
             "Content-Type": "application/json",
             SIGNATURE_HEADER: f"sha256 {hmac_sha256_hex(secret, body)}",
         }
+
+    # Who may read a note, offered to the admin as the adapter's choices.
+    note_visibilities = NOTE_VISIBILITIES
+
+    def check_connection(self) -> None:
+        """Fetch a token and list one note: wrong credentials or a missing scope raise."""
+        self.client().check_access()
+
+    def list_stages(self) -> list[tuple[str, str]] | None:
+        """The active interview stages of every job, in plan order, as (id, name)."""
+        stages = [s for s in self.client().job_interview_stages()
+                  if s.get("id") is not None and s.get("active", True) is not False]
+        stages.sort(key=lambda s: (s.get("sort_order") or 0, str(s.get("name") or "")))
+        return [(str(s["id"]), str(s.get("name") or s["id"]).strip()) for s in stages]
+
+
+def _stage_in_job(client: GreenhouseClient, application: dict, stage: str) -> str:
+    """A stage id as given, or the id of the stage by that name in the application's job.
+
+    Greenhouse stage ids belong to one job each, so an admin who wants "Interview" in every
+    job names the stage; the id is looked up per application.
+    """
+    if stage.isdigit():
+        return stage
+    jobs = {str(job.get("id")) for job in application.get("jobs") or []}
+    for candidate in client.job_interview_stages():
+        if str(candidate.get("job_id")) in jobs and \
+                str(candidate.get("name") or "").strip().casefold() == stage.strip().casefold():
+            return str(candidate["id"])
+    raise Invalid(f"no stage named {stage!r} in the application's job")
 
 
 def score_field_value(result: Result) -> str:

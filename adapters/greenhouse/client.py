@@ -192,11 +192,11 @@ class GreenhouseClient(ApiClient):
         payload = {"custom_fields": [{"name_key": name_key, "value": value}]}
         self.request("PATCH", f"/v3/applications/{int(application_id)}", json=payload)
 
-    def current_stage(self, application_id: str) -> str | None:
-        """The id of the stage the application is in now."""
+    def application(self, application_id: str) -> dict:
+        """The application: its current_stage {"id", "name"} and jobs [{"id", "name"}]."""
         response = self.request("GET", f"/v3/applications/{int(application_id)}")
-        stage = (_json(response) or {}).get("current_stage") or {}
-        return str(stage["id"]) if stage.get("id") is not None else None
+        body = _json(response)
+        return body if isinstance(body, dict) else {}
 
     def move_application(self, application_id: str, from_stage_id: str,
                          to_stage_id: str) -> None:
@@ -210,6 +210,42 @@ class GreenhouseClient(ApiClient):
     def check(self) -> None:
         """A cheap authenticated call: raises Unauthorized when the credentials are wrong."""
         self.auth.token()
+
+    def check_access(self) -> None:
+        """A token, then one read every installation needs: listing notes (retries search them).
+
+        GET /v3/notes is the v3 equivalent of v1's activity feed (READ endpoint migration
+        guide); listing it without a candidate filter is assumed, not verified, to be allowed.
+        """
+        self.auth.token()
+        try:
+            self.request("GET", "/v3/notes?per_page=1")
+        except Unauthorized as exc:
+            if exc.status != 403:
+                raise
+            raise Unauthorized("these credentials may not list notes: add the Notes scopes "
+                               "(list and create) to the API credentials", 403) from exc
+
+    def job_interview_stages(self, max_pages: int = 20) -> list[dict]:
+        """Every job's interview stages: [{"id", "job_id", "name", "sort_order", "active"}].
+
+        GET /v3/job_interview_stages, cursor-paged through the Link header. The path and the
+        fields come from Greenhouse's published v3 OpenAPI description as mirrored by
+        MeltanoLabs/tap-greenhouse (streams.toml, schemas/job_interview_stages.json); not
+        verified against a live account. Stages belong to one job each, so the same name
+        appears once per job.
+        """
+        stages: list[dict] = []
+        path: str | None = "/v3/job_interview_stages?per_page=100"
+        for _ in range(max_pages):
+            if not path:
+                break
+            response = self.request("GET", path)
+            stages.extend(s for s in (_json(response) or []) if isinstance(s, dict))
+            path = response.links.get("next", {}).get("url")
+            if path and urlsplit(path).netloc not in ("", urlsplit(self.base_url).netloc):
+                raise HostNotAllowed("a next-page link points at another host")
+        return stages
 
 
 def _json(response: requests.Response):

@@ -52,12 +52,21 @@ class FakeGreenhouse:
                           callback=self._patch_application)
         mock.add_callback(responses.POST, re.compile(application + "/move$"),
                           callback=self._move_application)
+        self.stages: list[dict] = []  # {"id", "job_id", "name"}: each job has its own
+        mock.add_callback(responses.GET, re.compile(
+            re.escape(BASE_URL) + r"/v3/job_interview_stages(\?.*)?$"), callback=self._stages)
 
-    def add_application(self, application_id: int, stage_id: int) -> dict:
+    def add_application(self, application_id: int, stage_id: int, job_id: int = 87752) -> dict:
         self.applications[application_id] = {"id": application_id,
                                              "current_stage": {"id": stage_id},
-                                             "custom_fields": {}}
+                                             "jobs": [{"id": job_id}], "custom_fields": {}}
         return self.applications[application_id]
+
+    def _stages(self, request):
+        self._record("list_stages", {"url": request.url})
+        if not self._authorized(request):
+            return 401, {}, json.dumps({"message": "Unauthorized"})
+        return 200, {}, json.dumps(self.stages)
 
     def fail_next(self, status: int, headers: dict | None = None, times: int = 1) -> None:
         self.failures.extend([(status, headers or {})] * times)

@@ -9,71 +9,39 @@ limit gets a 429 with Retry-After (https://harvestdocs.greenhouse.io/docs/api-ra
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import threading
 import time
 from collections import deque
 from dataclasses import asdict
 
 from sqlalchemy import func, select
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from adapters.base import Outcome
 from connector.installations import create_installation
 from connector.models import OutboxStatus, Push
-from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, USER_ID
+from tests.fakes.loopback import LoopbackGreenhouse, json_response
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        """No line per request: a run makes thousands."""
-
-
-class RateLimitedGreenhouse:
+class RateLimitedGreenhouse(LoopbackGreenhouse):
     """Start with `start()`; `notes`, `throttled` and `tokens_issued` say what it saw."""
 
     def __init__(self, limit: int = 50, per: float = 10.0):
+        super().__init__()
         self.limit, self.per = limit, per
         self.notes: list[dict] = []
         self.throttled = 0  # 429s answered
-        self.tokens_issued = 0
         self._recent: deque[float] = deque()  # when each admitted notes request arrived
-        self._lock = threading.Lock()
-        self._server = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    @property
-    def credentials(self) -> dict[str, str]:
-        return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "user_id": USER_ID,
-                "token_url": f"{self.url}/token"}
-
-    def start(self) -> RateLimitedGreenhouse:
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
-                                   request_handler=_Quiet)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @Request.application
-    def _app(self, request: Request) -> Response:
-        if request.path == "/token" and request.method == "POST":
-            return self._token(request)
+    def handle(self, request: Request) -> Response:
         if request.path != "/v3/notes" or request.method not in ("GET", "POST"):
-            return _json({"message": "Not found"}, 404)
+            return json_response({"message": "Not found"}, 404)
         if not re.fullmatch(r"Bearer token-\d+", request.headers.get("Authorization", "")):
-            return _json({"message": "Unauthorized"}, 401)
+            return json_response({"message": "Unauthorized"}, 401)
         remaining, retry_after = self._admit()
         if retry_after is not None:
-            return _json({"message": "Too many requests"}, 429, {
+            return json_response({"message": "Too many requests"}, 429, {
                 "Retry-After": str(retry_after), **self._budget(0)})
         if request.method == "GET":
             return self._list(request, remaining)
@@ -94,34 +62,19 @@ class RateLimitedGreenhouse:
     def _budget(self, remaining: int) -> dict[str, str]:
         return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining)}
 
-    def _token(self, request: Request) -> Response:
-        auth = request.authorization
-        if auth is None or (auth.username, auth.password) != (CLIENT_ID, CLIENT_SECRET):
-            return _json({"error": "invalid_client"}, 401)
-        if request.form.get("grant_type") != "client_credentials" or \
-                request.form.get("sub") != USER_ID:
-            return _json({"error": "invalid_request"}, 400)
-        with self._lock:
-            self.tokens_issued += 1
-            token = f"token-{self.tokens_issued}"
-        return _json({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
-
     def _create(self, request: Request, remaining: int) -> Response:
         body = request.get_json()
         with self._lock:
             note = {"id": 1000 + len(self.notes), **body}
             self.notes.append(note)
-        return _json(note, 201, self._budget(remaining))
+        return json_response(note, 201, self._budget(remaining))
 
     def _list(self, request: Request, remaining: int) -> Response:
         candidate = int(request.args.get("candidate_id", "0"))
         with self._lock:
             found = [n for n in self.notes if n["candidate_id"] == candidate]
-        return _json(found, 200, self._budget(remaining))
+        return json_response(found, 200, self._budget(remaining))
 
-
-def _json(value, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(value), status, headers or {}, content_type="application/json")
 
 
 def add_pushes(services, fake: RateLimitedGreenhouse, count: int, organization: str = "Acme",

@@ -70,6 +70,27 @@ def test_a_decision_moves_the_application_once(app, services, completed, greenho
         assert db.scalars(select(Push.kind).where(Push.kind == "move")).all() == ["move"]
 
 
+def test_a_decision_stage_given_by_name_is_found_in_the_applications_job(
+        app, services, completed, greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE, job_id=87752)
+    greenhouse.stages = [{"id": 500, "job_id": 11111, "name": "Interview"},  # another job's
+                         {"id": NEXT_STAGE, "job_id": 87752, "name": "Interview"}]
+    set_options(services, decision_stages={"yes": "interview"})
+    review(app, services, completed, "ana@acme.example", "Ana")  # yes
+    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": NEXT_STAGE}
+
+
+def test_a_decision_stage_missing_from_the_job_fails_the_push_visibly(
+        app, services, completed, greenhouse):
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, decision_stages={"yes": "Offer"})
+    review(app, services, completed, "ana@acme.example", "Ana")
+    assert calls(greenhouse, "move_application") == []
+    with services.db.session() as db:
+        move = db.scalars(select(Push).where(Push.kind == "move")).one()
+        assert move.status.value == "failed" and "no stage named 'Offer'" in move.last_error
+
+
 def test_a_tie_is_no_decision(app, services, completed, greenhouse):
     greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
     set_options(services, decision_stages={"yes": str(NEXT_STAGE), "no": "1"}, decision_after=2)

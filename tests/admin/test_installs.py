@@ -1,0 +1,465 @@
+"""The install wizard and installation settings, through the Flask client on both backends.
+
+Greenhouse is faked with `responses` (token, the notes check, job interview stages); the test
+event's POST to the installation's public URL is handed to the app itself, so it is verified,
+stored and processed exactly as a real delivery.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from responses.matchers import query_string_matcher
+from sqlalchemy import select
+
+from adapters.greenhouse.adapter import GreenhouseAdapter
+from adapters.http import HostNotAllowed, Unauthorized
+from adapters.base import Connection
+from connector.admin import installs
+from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
+from connector.review_models import Role
+from tests.admin.conftest import post_form
+from tests.conftest import make_installation, row_counts
+from tests.review.conftest import csrf_token_of
+from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, CREDENTIALS, USER_ID
+
+TOKEN_URL = "https://auth.greenhouse.io/token"
+BASE = "https://harvest.greenhouse.io"
+STAGES = [{"id": 11, "job_id": 1, "name": "Async screen", "sort_order": 1, "active": True},
+          {"id": 21, "job_id": 2, "name": "Async screen", "sort_order": 1, "active": True},
+          {"id": 12, "job_id": 1, "name": "Onsite", "sort_order": 2, "active": True},
+          {"id": 13, "job_id": 1, "name": "Old stage", "sort_order": 3, "active": False}]
+FORM = {"name": "Acme Greenhouse", **CREDENTIALS}
+
+
+class FakeHarvest:
+    """Greenhouse's token, notes-check and stages endpoints; `calls` lists (method, URL)."""
+
+    def __init__(self, mock: responses.RequestsMock, app):
+        self.app, self.calls = app, []
+        self.token_status, self.notes_status, self.stages_status = 200, 200, 200
+        mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
+        mock.add_callback(responses.GET, re.compile(re.escape(BASE) + r"/v3/notes.*"),
+                          callback=self._notes)
+        mock.add_callback(responses.GET,
+                          re.compile(re.escape(BASE) + r"/v3/job_interview_stages.*"),
+                          callback=self._stages)
+        # The test event's self-POST: handed to the app, as the public URL would be.
+        mock.add_callback(responses.POST, re.compile(r"https://connector\.test/webhooks/.*"),
+                          callback=self._webhook)
+
+    def _token(self, request):
+        self.calls.append(("POST", request.url))
+        user, _, password = base64.b64decode(
+            request.headers["Authorization"][6:]).decode().partition(":")
+        form = {k: v[0] for k, v in parse_qs(request.body).items()}
+        if self.token_status != 200 or (user, password) != (CLIENT_ID, CLIENT_SECRET) \
+                or form.get("sub") != USER_ID:
+            return self.token_status if self.token_status != 200 else 401, {}, \
+                json.dumps({"error": "invalid_client"})
+        return 200, {}, json.dumps({"access_token": "t-1", "expires_in": 3600})
+
+    def _notes(self, request):
+        self.calls.append(("GET", request.url))
+        return self.notes_status, {}, json.dumps([] if self.notes_status == 200 else
+                                                 {"message": "Forbidden"})
+
+    def _stages(self, request):
+        self.calls.append(("GET", request.url))
+        return self.stages_status, {}, json.dumps(STAGES if self.stages_status == 200 else
+                                                  {"message": "Forbidden"})
+
+    def _webhook(self, request):
+        path = urlsplit(request.url).path
+        answer = self.app.test_client().post(path, data=request.body,
+                                             headers=dict(request.headers))
+        return answer.status_code, {}, answer.get_data()
+
+    def writes(self) -> list:
+        """Calls that could change Greenhouse: anything but the token and GETs."""
+        return [c for c in self.calls if c[0] != "GET" and c[1] != TOKEN_URL]
+
+
+@pytest.fixture
+def harvest(app):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeHarvest(mock, app)
+
+
+@pytest.fixture
+def admin(admin_client):
+    return admin_client("Acme")
+
+
+def post(client, path, **data):
+    return post_form(client, path, data, token_from="/admin/installations")
+
+
+def installation_ids(services) -> list[int]:
+    with services.db.session() as db:
+        return list(db.scalars(select(Installation.id).order_by(Installation.id)))
+
+
+def install(admin, services, **form) -> int:
+    """Through the credentials step; the new installation's id."""
+    response = post(admin, "/admin/installations/new/greenhouse", **{**FORM, **form})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return installation_ids(services)[-1]
+
+
+# The list and the choice of ATS
+
+
+def test_the_list_shows_the_organizations_installations_only(admin, services):
+    ours = make_installation(services, ["Assessment"], name="Ours")
+    make_installation(services, ["Assessment"], organization="Other", name="Theirs")
+    with services.db.session() as db:
+        row = db.get(Installation, ours["id"])
+        row.status, row.attention_reason = "needs_attention", "Greenhouse answered 401"
+    html = admin.get("/admin/installations").get_data(as_text=True)
+    assert "Ours" in html and "Theirs" not in html
+    assert "Needs attention" in html and "Greenhouse answered 401" in html
+    assert f"https://connector.test/webhooks/greenhouse/{ours['public_id']}" in html
+    assert "Connect an ATS" in html
+
+
+def test_the_choice_lists_whatever_the_registry_holds(admin, monkeypatch):
+    class Sandbox(GreenhouseAdapter):
+        key, name = "sandbox", "Sandbox ATS"
+
+    monkeypatch.setattr(installs, "ADAPTERS", [GreenhouseAdapter, Sandbox])
+    html = admin.get("/admin/installations/new").get_data(as_text=True)
+    assert "/admin/installations/new/greenhouse" in html and ">Greenhouse<" in html
+    assert "/admin/installations/new/sandbox" in html and "Sandbox ATS" in html
+
+
+def test_the_credentials_form_has_the_adapters_fields(admin):
+    html = admin.get("/admin/installations/new/greenhouse").get_data(as_text=True)
+    for key in GreenhouseAdapter.credential_keys:
+        assert f'name="{key}"' in html
+    assert 'name="client_secret"' in html and 'type="password"' in html
+    assert admin.get("/admin/installations/new/nonesuch").status_code == 404
+
+
+# The whole wizard
+
+
+def test_each_step_of_the_wizard(admin, services, harvest):
+    installation_id = install(admin, services)
+    with services.db.session() as db:
+        row = db.get(Installation, installation_id)
+        assert CLIENT_SECRET not in row.credentials_encrypted  # encrypted at rest
+        assert services.keyring.decrypt_json(row.credentials_encrypted) == CREDENTIALS
+        secret = services.keyring.decrypt(row.webhook_secret_encrypted)
+        public_id = row.public_id
+    assert [c for c in harvest.calls if "/v3/notes" in c[1]]  # the live check happened
+    step = f"/admin/installations/{installation_id}/setup"
+
+    webhook = admin.get(f"{step}/webhook").get_data(as_text=True)
+    assert f"https://connector.test/webhooks/greenhouse/{public_id}" in webhook
+    assert secret in webhook and 'data-copy="webhook-secret"' in webhook
+    assert "Configure → Dev Center → Web Hooks" in webhook
+    assert "Candidate has changed stage" in webhook
+
+    stages = admin.get(f"{step}/stages").get_data(as_text=True)
+    assert stages.count('value="Async screen"') == 1 and "(in 2 jobs)" in stages
+    assert 'value="Onsite"' in stages and "Old stage" not in stages
+    response = post(admin, f"{step}/stages", stage="Async screen", stages_text="Phone screen\n")
+    assert response.headers["Location"].endswith(f"{step}/template")
+
+    acme_template, other_template = add_templates(services)
+    page = admin.get(f"{step}/template").get_data(as_text=True)
+    assert "Acme questions" in page and "(built in)" in page and "Other questions" not in page
+    assert post(admin, f"{step}/template", template_id=acme_template).status_code == 302
+
+    results = admin.get(f"{step}/results").get_data(as_text=True)
+    assert 'value="admin_only"' in results and 'value="public"' in results
+    assert '<option value="21"' in results  # each job's stage id, for the move
+    response = post(admin, f"{step}/results", note_visibility="private",
+                    custom_field="async_score", decision_strong_yes="12", decision_yes="12",
+                    decision_no="", decision_strong_no="")
+    assert response.headers["Location"].endswith(f"{step}/test")
+
+    with services.db.session() as db:
+        row = db.get(Installation, installation_id)
+        assert [(r.stage, r.template_id) for r in row.stage_rules] == [
+            ("Async screen", acme_template), ("Phone screen", acme_template)]
+        assert row.options["note_visibility"] == "private"
+        assert row.options["custom_field"] == "async_score"
+        assert row.options["decision_stages"] == {"strong_yes": "12", "yes": "12"}
+
+    response = post(admin, f"/admin/installations/{installation_id}/setup/finish")
+    assert response.headers["Location"].endswith(f"/admin/installations/{installation_id}")
+    assert secret not in admin.get(f"{step}/webhook").get_data(as_text=True)
+    settings = admin.get(f"/admin/installations/{installation_id}").get_data(as_text=True)
+    assert public_id in settings and secret not in settings
+    assert 'value="Async screen" checked' in settings
+
+
+def test_the_test_event_is_verified_stored_and_processed_and_writes_nothing(
+        admin, services, harvest):
+    installation_id = install(admin, services)
+    post(admin, f"/admin/installations/{installation_id}/setup/stages", stage="Async screen")
+    response = post(admin, f"/admin/installations/{installation_id}/test-event")
+    assert response.status_code == 302
+    token = re.search(r"token=([0-9a-f]{32})", response.headers["Location"])[1]
+
+    status = admin.get(f"/admin/installations/{installation_id}/test-event/{token}").get_json()
+    assert status["state"] == "arrived", status
+    with services.db.session() as db:
+        delivery = db.scalars(select(WebhookDelivery)).one()
+        assert delivery.installation_id == installation_id
+        assert delivery.action == "candidate_stage_change"
+        assert delivery.status.value == "ignored" and delivery.outcome == "stage_not_mapped"
+    assert status["delivery"]["id"] == delivery.id
+    assert harvest.writes() == []  # no note, no field, no move for the fake application
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/test-event/{token}" in page
+
+
+def test_a_test_event_the_webhook_refuses_is_reported(admin, services, harvest, monkeypatch):
+    installation_id = install(admin, services)
+    monkeypatch.setattr(GreenhouseAdapter, "sign", classmethod(
+        lambda cls, body, secret: {"Content-Type": "application/json", "Signature": "sha256 00"}))
+    token = re.search(r"token=(\w+)", post(
+        admin, f"/admin/installations/{installation_id}/test-event").headers["Location"])[1]
+    status = admin.get(f"/admin/installations/{installation_id}/test-event/{token}").get_json()
+    assert status == {"state": "failed", "done": True, "message":
+                      "Not delivered: the webhook URL answered 401 (bad_signature)."}
+    assert row_counts(services)["webhook_deliveries"] == 0
+
+
+def test_an_unreachable_webhook_url_is_reported(admin, services, harvest, monkeypatch):
+    installation_id = install(admin, services)
+
+    def refuse(*args, **kwargs):
+        raise requests.ConnectionError("refused")
+
+    monkeypatch.setattr("jobs.test_events.requests.post", refuse)
+    token = re.search(r"token=(\w+)", post(
+        admin, f"/admin/installations/{installation_id}/test-event").headers["Location"])[1]
+    status = admin.get(f"/admin/installations/{installation_id}/test-event/{token}").get_json()
+    assert status["state"] == "failed" and "could not reach https://connector.test" in \
+        status["message"]
+
+
+# Credentials that do not work: a clear 400 and nothing written
+
+
+@pytest.mark.parametrize("scenario, expected", [
+    ("401", "Greenhouse refused these credentials (401)."),
+    ("403", "Greenhouse refused a call these credentials need (403): these credentials may "
+            "not list notes"),
+    ("unreachable", "Could not reach Greenhouse"),
+])
+def test_credentials_greenhouse_refuses_write_nothing(admin, services, harvest, monkeypatch,
+                                                      scenario, expected):
+    if scenario == "401":
+        form = {**FORM, "client_secret": "wrong"}
+    else:
+        form = dict(FORM)
+    if scenario == "403":
+        harvest.notes_status = 403
+    if scenario == "unreachable":
+        form["token_url"] = "https://eu.auth.greenhouse.io/token"  # nothing answers there
+    before = row_counts(services)
+    response = post(admin, "/admin/installations/new/greenhouse", **form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert expected in html.replace("&#39;", "'")
+    assert row_counts(services) == before
+    assert "wrong" not in html and CLIENT_SECRET not in html  # secrets are not echoed back
+
+
+def test_malformed_credentials_are_refused_before_calling_greenhouse(admin, services, harvest):
+    before = row_counts(services)
+    response = post(admin, "/admin/installations/new/greenhouse", name="",
+                    client_id=CLIENT_ID, user_id="ann")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "A name is required." in html
+    assert "client_id and client_secret go together" in html
+    assert "user_id must be the numeric id" in html
+    assert harvest.calls == [] and row_counts(services) == before
+
+
+def test_an_api_base_url_off_greenhouse_is_refused_in_production(admin, services, harvest,
+                                                                 monkeypatch):
+    monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings,
+                                                                  env="production"))
+    assert services.settings.production
+    response = post(admin, "/admin/installations/new/greenhouse", **FORM,
+                    api_base_url="https://evil.example")
+    assert response.status_code == 400 and "host not allowed" in response.get_data(as_text=True)
+
+
+def test_a_taken_name_is_refused(admin, services, harvest):
+    install(admin, services)
+    before = row_counts(services)
+    response = post(admin, "/admin/installations/new/greenhouse", **FORM)
+    assert response.status_code == 400
+    assert "already has an installation" in response.get_data(as_text=True)
+    assert row_counts(services) == before
+
+
+# Stages the ATS will not list, and bad choices
+
+
+def test_stages_that_cannot_be_listed_are_typed(admin, services, harvest):
+    installation_id = install(admin, services)
+    harvest.stages_status = 403
+    step = f"/admin/installations/{installation_id}/setup/stages"
+    html = admin.get(step).get_data(as_text=True)
+    assert "The stages could not be listed" in html and "(403)" in html
+    assert 'name="stage"' not in html and 'name="stages_text"' in html
+    typed = "Async screen\n\n  async SCREEN \nOnsite"
+    assert post(admin, step, stages_text=typed).status_code == 302
+    with services.db.session() as db:
+        assert [r.stage for r in db.scalars(select(StageRule))] == ["Async screen", "Onsite"]
+
+
+@pytest.mark.parametrize("step, data, message", [
+    ("stages", {"stages_text": "  \n"}, "Choose at least one trigger stage."),
+    ("template", {"template_id": "OTHER"}, "Choose one of the listed templates."),
+    ("results", {"note_visibility": "everyone"}, "Choose who may read the notes."),
+    ("results", {"note_visibility": "public", "custom_field": "a b"}, "custom field key"),
+])
+def test_bad_choices_get_a_400_and_change_nothing(admin, services, harvest, step, data, message):
+    installation_id = install(admin, services)
+    post(admin, f"/admin/installations/{installation_id}/setup/stages", stage="Onsite")
+    _acme, other = add_templates(services)
+    data = {k: (str(other) if v == "OTHER" else v) for k, v in data.items()}
+    before = snapshot(services, installation_id)
+    response = post(admin, f"/admin/installations/{installation_id}/setup/{step}", **data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert snapshot(services, installation_id) == before
+
+
+def test_settings_save_and_return_to_the_settings_page(admin, services, harvest):
+    installation_id = install(admin, services)
+    response = post(admin, f"/admin/installations/{installation_id}/setup/stages",
+                    stage="Onsite", return_to="settings")
+    assert response.headers["Location"].endswith(f"/admin/installations/{installation_id}")
+    html = admin.get(f"/admin/installations/{installation_id}").get_data(as_text=True)
+    assert 'value="Onsite" checked' in html and "secret_actions" not in html
+
+
+# Tenancy: another organization's admin, and a reviewer, get 404
+
+
+def id_routes(installation_id: int, token: str = "0" * 32) -> list[tuple[str, str]]:
+    base = f"/admin/installations/{installation_id}"
+    routes = [("GET", base), ("GET", f"{base}/test-event/{token}"),
+              ("POST", f"{base}/test-event"), ("POST", f"{base}/setup/finish")]
+    for step, _label in installs.STEPS:
+        routes += [("GET", f"{base}/setup/{step}"), ("POST", f"{base}/setup/{step}")]
+    return routes
+
+
+def test_another_organizations_admin_gets_404_everywhere(admin, admin_client, services,
+                                                         harvest):
+    installation_id = install(admin, services)
+    outsider = admin_client("Other")
+    before = row_counts(services)
+    for method, path in id_routes(installation_id):
+        if method == "GET":
+            response = outsider.get(path)
+        else:
+            response = post(outsider, path, stage="Onsite", template_id="1",
+                            note_visibility="public")
+        assert response.status_code == 404, (method, path, response.status_code)
+    assert row_counts(services) == before
+    assert "Acme Greenhouse" not in outsider.get("/admin/installations").get_data(as_text=True)
+
+
+def test_a_reviewer_gets_404(admin, user_client, services, harvest):
+    installation_id = install(admin, services)
+    reviewer = user_client("Acme", Role.REVIEWER)
+    paths = ["/admin/installations", "/admin/installations/new",
+             "/admin/installations/new/greenhouse"]
+    for path in paths + [p for m, p in id_routes(installation_id) if m == "GET"]:
+        assert reviewer.get(path).status_code == 404, path
+    token = csrf_token_of(reviewer, "/account")
+    for method, path in id_routes(installation_id):
+        if method == "POST":
+            response = reviewer.post(path, data={"csrf_token": token, "stage": "Onsite"})
+            assert response.status_code == 404, path
+
+
+def test_a_visitor_is_sent_to_sign_in(client):
+    response = client.get("/admin/installations")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# The adapter's two new calls, against the faked Harvest
+
+
+def greenhouse(**credentials) -> GreenhouseAdapter:
+    return GreenhouseAdapter(Connection(webhook_secret="s", credentials={**CREDENTIALS,
+                                                                         **credentials}))
+
+
+def test_list_stages_follows_pages_and_drops_inactive_stages():
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages",
+                 json=STAGES[:2], match=[query_string_matcher("per_page=100")],
+                 headers={"Link": f'<{BASE}/v3/job_interview_stages?cursor=abc>; rel="next"'})
+        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages",
+                 json=STAGES[2:], match=[query_string_matcher("cursor=abc")])
+        assert greenhouse().list_stages() == [("11", "Async screen"), ("21", "Async screen"),
+                                              ("12", "Onsite")]
+
+
+def test_list_stages_refuses_a_next_page_on_another_host():
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages", json=[],
+                 headers={"Link": '<https://evil.example/v3/x>; rel="next"'})
+        with pytest.raises(HostNotAllowed):
+            greenhouse().list_stages()
+
+
+def test_check_connection_names_the_missing_permission():
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+        mock.add(responses.GET, f"{BASE}/v3/notes", status=403, json={"message": "Forbidden"})
+        with pytest.raises(Unauthorized) as refused:
+            greenhouse().check_connection()
+    assert refused.value.status == 403 and "list notes" in str(refused.value)
+
+
+# Helpers
+
+
+def add_templates(services) -> tuple[int, int]:
+    """A template of Acme's and one of another organization's; their ids."""
+    from connector.models import Organization
+
+    with services.db.session() as db:
+        acme = db.scalar(select(Organization).where(Organization.name == "Acme"))
+        other = db.scalar(select(Organization).where(Organization.name == "Other"))
+        if other is None:
+            other = Organization(name="Other")
+            db.add(other)
+            db.flush()
+        rows = [InterviewTemplate(organization_id=acme.id, name="Acme questions"),
+                InterviewTemplate(organization_id=other.id, name="Other questions")]
+        db.add_all(rows)
+        db.flush()
+        return rows[0].id, rows[1].id
+
+
+def snapshot(services, installation_id: int) -> tuple:
+    with services.db.session() as db:
+        row = db.get(Installation, installation_id)
+        return ([(r.stage, r.template_id) for r in row.stage_rules], dict(row.options or {}))
+
