@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters.base import Outcome
 from connector import crypto, notes, recording
+from connector.candidate import branding
 from connector.interviews import add_once
 from connector.models import InterviewSession, Push, SessionState, utcnow
 
@@ -34,7 +35,16 @@ def find_interview(session, token: str) -> InterviewSession | None:
 
 
 def consent_of(interview: InterviewSession) -> tuple[str, str]:
-    """The installation's consent text and version, or the built-in ones."""
+    """What the candidate agreed to; else the template's, the installation's or the built-in text.
+
+    Like the installation's, the template's consent is read when the page is shown (sessions
+    pin their questions, not their consent); the version shown is the version recorded.
+    """
+    if interview.consented_at is not None and interview.consent_text:
+        return interview.consent_text, interview.consent_version or "1"
+    template = interview.template
+    if template.consent_text:
+        return template.consent_text, template.consent_version or "1"
     installation = interview.installation
     company = installation.organization.name
     if installation.consent_text:
@@ -50,7 +60,8 @@ def page_context(interview: InterviewSession) -> dict:
     consent_text, consent_version = consent_of(interview)
     return {
         "company": installation.organization.name,
-        "logo_url": installation.organization.logo_url,
+        "logo_url": interview.template.logo_url or installation.organization.logo_url,
+        "brand_digits": branding.brand_digits(interview.template.brand_color),
         "interview": interview,
         "questions": questions,
         "practice": any(q["is_practice"] for q in interview.plan),
@@ -86,8 +97,12 @@ def consent(token: str):
             return page("candidate/landing.html", 422, token=token, consent_error=True,
                         **page_context(interview))
         if interview.consented_at is None:
+            text, version = consent_of(interview)
+            if request.form.get("consent_version", version) != version:  # changed since shown
+                return page("candidate/landing.html", 409, token=token, consent_changed=True,
+                            **page_context(interview))
             now = utcnow()
-            interview.consent_text, interview.consent_version = consent_of(interview)
+            interview.consent_text, interview.consent_version = text, version
             interview.consented_at, interview.started_at = now, now
             interview.state = SessionState.STARTED
     return redirect(url_for("candidate.room", token=token), 303)
@@ -133,6 +148,20 @@ def done(token: str):
         if interview.state is not SessionState.COMPLETED:
             return redirect(url_for("candidate.landing", token=token))
         return page("candidate/done.html", 200, **page_context(interview))
+
+
+@bp.get("/interview/<token>/brand.css")
+def brand(token: str):
+    """The template's brand colour as a stylesheet (the pages' CSP allows no inline style)."""
+    with _services().db.session() as session:
+        interview = find_interview(session, token)
+        digits = branding.brand_digits(interview.template.brand_color) if interview else None
+    if digits is None:
+        abort(404)
+    response = current_app.response_class(branding.brand_css(digits), mimetype="text/css")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def accommodation_note(interview: InterviewSession) -> Push:
