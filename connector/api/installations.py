@@ -1,0 +1,78 @@
+"""/api/v1/installations: the organization's ATS connections, and what goes back to the ATS.
+
+Secrets and credentials never leave: not the webhook secret, not the ATS credentials.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from connector.api import schemas
+from connector.api.errors import not_found
+from connector.api.routing import operation, organization_id, page_of, services
+from connector.installations import webhook_url
+from connector.models import Installation
+
+TAG = "installations"
+
+
+def find_installation(db, public_id: str) -> Installation:
+    """The organization's installation by its public id; 404 for anyone else's."""
+    installation = db.scalar(select(Installation).where(
+        Installation.public_id == public_id, Installation.organization_id == organization_id()))
+    if installation is None:
+        raise not_found("installation")
+    return installation
+
+
+def describe(installation: Installation) -> dict:
+    return {
+        "id": installation.public_id,
+        "name": installation.name,
+        "ats": installation.ats,
+        "status": installation.status.value,
+        "attention_reason": installation.attention_reason,
+        "webhook_url": webhook_url(services().settings.public_base_url, installation),
+        "trigger_stages": [{"stage": r.stage, "template_id": r.template_id}
+                           for r in installation.stage_rules],
+        "options": dict(installation.options or {}),
+        "created_at": installation.created_at,
+    }
+
+
+@operation("GET", "/installations", tag=TAG, query=schemas.PageQuery(),
+           response=schemas.InstallationPage())
+def list_installations(query):
+    """List the organization's installations, newest first."""
+    with services().db.session() as db:
+        rows = select(Installation).where(Installation.organization_id == organization_id())
+        found = page_of(db, rows, Installation.id, query)
+        return {**found, "data": [describe(i) for i in found["data"]]}
+
+
+@operation("GET", "/installations/<public_id>", tag=TAG, response=schemas.Installation())
+def get_installation(public_id):
+    """One installation: status, ATS, webhook URL, trigger stages and options."""
+    with services().db.session() as db:
+        return describe(find_installation(db, public_id))
+
+
+@operation("PATCH", "/installations/<public_id>/options", tag=TAG,
+           body=schemas.InstallationOptions(), response=schemas.Installation())
+def update_options(public_id, body):
+    """Change what goes back to the ATS; a field set to null returns to its default.
+
+    Fields left out keep their value.
+    """
+    with services().db.session() as db:
+        installation = find_installation(db, public_id)
+        options = dict(installation.options or {})
+        for key, value in body.items():
+            if value is None:
+                options.pop(key, None)
+            else:
+                options[key] = value
+        installation.options = options  # a new dict, so SQLAlchemy sees the JSON change
+        services().receivers.forget(installation.ats, installation.public_id)
+        db.flush()
+        return describe(installation)
