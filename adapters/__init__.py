@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from adapters.base import Adapter
 from adapters.greenhouse import GreenhouseAdapter
+from adapters.sandbox import SandboxAdapter
 
 ADAPTERS: list[type[Adapter]] = [
     GreenhouseAdapter,
+    SandboxAdapter,
 ]
 
 _BY_KEY = {adapter.key: adapter for adapter in ADAPTERS}

@@ -39,9 +39,19 @@ def main() -> None:
 @click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), show_default="$PORT or 8000")
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
-    """Migrate the database, then run the web service under gunicorn."""
+    """Migrate the database (and seed the sandbox ATS), then run the web service under gunicorn."""
+    if not os.environ.get("PUBLIC_BASE_URL") and \
+            os.environ.get("CONNECTOR_ENV", "").strip().lower() != "production":
+        # Links and the sandbox's own webhooks must reach this server, on whatever port it has.
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["PUBLIC_BASE_URL"] = f"http://{local}:{port}"
     services = _services()
     migrate.upgrade(services.db.engine)
+    if services.settings.sandbox:
+        from connector.sandbox.cli import seed_and_describe
+
+        for line in seed_and_describe(services):
+            click.echo(line)
     services.close()
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     os.execvp(sys.executable, [
@@ -225,15 +235,18 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 
 
 # Command groups kept in their own modules (they import this one's `main` and `sessions`).
-from connector import cli_access  # noqa: E402
+from connector import cli_access, cli_installations  # noqa: E402
 from connector.cli_keys import keys  # noqa: E402
 from connector.cli_pushes import pushes  # noqa: E402
 from connector.cli_tokens import tokens  # noqa: E402
+from connector.sandbox.cli import sandbox  # noqa: E402
 
 cli_access.register_commands(main, sessions)
 main.add_command(pushes)
 main.add_command(tokens)
 main.add_command(keys)
+main.add_command(sandbox)
+main.add_command(cli_installations.installations)
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,47 @@
-"""The built-in sandbox ATS: a Kanban board at /sandbox that signs its webhooks like any ATS."""
+"""The built-in sandbox ATS: a Kanban board at /sandbox that signs its webhooks like any ATS.
+
+    views.py    the board, a card's profile, moving a card (a form, or drag and drop)
+    api.py      the REST contract of adapters/sandbox/client.py, under /sandbox/api
+    mailbox.py  e-mails held for want of SMTP_URL, readable at /sandbox/mailbox
+    seed.py     the organization, installation, cards and admin it starts with
+    cli.py      `connector sandbox seed`
+
+Everything answers 404 unless the `sandbox` setting is on (never in production).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+
+def services():
+    return current_app.extensions["connector"]
+
+
+@bp.before_request
+def _only_when_on() -> None:
+    # Runs for the nested API blueprint too (Flask applies a parent's hooks to its children).
+    if not services().settings.sandbox:
+        abort(404)
+
+
+@bp.after_request
+def _headers(response):
+    response.headers.setdefault("X-Robots-Tag", "noindex")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'")
+    return response
+
+
+from connector.sandbox import mailbox, views  # noqa: E402,F401  (register their views)
+from connector.app import csrf  # noqa: E402
+from connector.sandbox.api import api  # noqa: E402
+
+bp.register_blueprint(api)
+csrf.exempt(api)  # bearer keys, no cookies: nothing for a cross-site form to ride on

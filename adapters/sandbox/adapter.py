@@ -1,0 +1,211 @@
+"""The sandbox ATS, and the generic adapter for any Kanban ATS that signs with Standard Webhooks.
+
+Signatures: https://www.standardwebhooks.com/ (spec: github.com/standard-webhooks/standard-webhooks,
+spec/standard-webhooks.md). Headers `webhook-id`, `webhook-timestamp` (Unix seconds) and
+`webhook-signature`, a space-separated list of `v1,<base64 HMAC-SHA256>`; the signed content is
+`{id}.{timestamp}.{raw body}`, keyed with the base64-decoded secret after its `whsec_` prefix.
+Pushes: the REST contract in client.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+
+from marshmallow import ValidationError
+
+from adapters.base import Adapter, Candidate, Connection, Event, EventKind, Outcome, Receipt
+from adapters.http import Invalid
+from adapters.sandbox.client import ALLOWED_HOSTS, SandboxClient, credential_problems
+from adapters.sandbox.schemas import DataSchema, EnvelopeSchema
+from webhooks.errors import MalformedPayload, SignatureError
+from webhooks.signing import same
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
+TOLERANCE_SECONDS = 5 * 60  # the spec's suggested replay window, both ways
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+_ENVELOPE = EnvelopeSchema()
+_DATA = DataSchema()
+
+
+def signature(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """The base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under the decoded secret."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key: the secret's base64 after `whsec_`; ValueError when it is not base64."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("the webhook secret is not base64") from exc
+    if not key:
+        raise ValueError("the webhook secret is empty")
+    return key
+
+
+class SandboxAdapter(Adapter):
+    key = "sandbox"
+    name = "Sandbox"
+    events = {
+        "application.stage_changed": EventKind.STAGE_CHANGED,
+        "application.closed": EventKind.APPLICATION_CLOSED,
+    }
+    credential_keys = ("api_key",)
+    allowed_hosts = ALLOWED_HOSTS
+    rate_limit = (100, 10)  # the contract names none; a client's fair share
+
+    def __init__(self, connection: Connection, clock: Callable[[], float] = time.time):
+        super().__init__(connection)
+        self.clock = clock  # injectable, so a test can make a published vector's time "now"
+
+    @classmethod
+    def new_webhook_secret(cls) -> str:
+        """`whsec_` and the base64 of 32 random bytes, as Standard Webhooks secrets look."""
+        return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Check one of the `v1,` signatures over id, timestamp and raw body; fail closed."""
+        if not self.connection.webhook_secret:
+            raise SignatureError("no webhook secret is set", "missing_secret")
+        message_id, stamp, given = (headers.get(h) for h in
+                                    (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
+        if not (message_id and stamp and given):
+            raise SignatureError("a webhook-id, -timestamp or -signature header is missing",
+                                 "missing_signature")
+        if not stamp.strip().isascii() or not stamp.strip().isdigit():
+            raise SignatureError("webhook-timestamp is not Unix seconds", "malformed_signature")
+        if abs(self.clock() - int(stamp)) > TOLERANCE_SECONDS:
+            raise SignatureError("webhook-timestamp is outside the 5 minute window",
+                                 "stale_timestamp")
+        try:
+            expected = signature(self.connection.webhook_secret, message_id, stamp.strip(), body)
+        except ValueError as exc:  # a secret we cannot decode verifies nothing
+            raise SignatureError("the webhook secret is unusable", "missing_secret") from exc
+        candidates = [value for version, _, value in
+                      (entry.partition(",") for entry in given.split(" ")) if version == "v1"]
+        # Compare with every v1 entry (no early exit), so the time taken says nothing.
+        if not any([same(expected, value) for value in candidates]):
+            raise SignatureError("no signature matches the body", "bad_signature")
+
+    def delivery_id(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """The webhook-id: the same for every retry of one message, as the spec requires."""
+        message_id = (headers.get(ID_HEADER) or "").strip()
+        if _MESSAGE_ID.match(message_id):
+            return message_id
+        return super().delivery_id(body, headers)
+
+    def action(self, body: bytes, headers: Mapping[str, str]) -> str:
+        return _envelope(body)["type"]
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
+        """Turn a delivery into an Event; types we do not act on give None."""
+        return self.read(body, headers)[1]
+
+    def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
+        envelope = _envelope(body)
+        kind = self.events.get(envelope["type"])
+        if kind is None:
+            return envelope["type"], None
+        try:
+            data = _DATA.load(envelope["data"])
+        except ValidationError as exc:
+            raise MalformedPayload(f"not an application event: {exc.messages}") from exc
+        return envelope["type"], _event(kind, envelope, data)
+
+    def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
+        """A move, or a note (found by its marker on a retry) and the result's fields."""
+        client = self.client()
+        if outcome.kind == "move":
+            if not outcome.move_to_stage:
+                raise Invalid("a move needs a stage to move to")  # a bug upstream: no retry
+            client.move(outcome.application_id, outcome.move_to_stage)
+            return Receipt(outcome.move_to_stage)
+        note_id = None if first_attempt else client.find_note(outcome.application_id,
+                                                              outcome.marker)
+        if note_id is None:
+            note_id = client.create_note(outcome.application_id, outcome.text)
+        if outcome.result is not None:
+            client.set_fields(outcome.application_id, result_fields(outcome.result))
+        return Receipt(note_id)
+
+    def client(self) -> SandboxClient:
+        return SandboxClient.from_credentials(
+            self.connection.credentials, self.connection.api_base_url,
+            strict_hosts=self.connection.strict_hosts, on_rate_limit=self.on_rate_limit)
+
+    @classmethod
+    def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
+        return credential_problems(credentials)
+
+    @classmethod
+    def sign(cls, body: bytes, secret: str, *, message_id: str | None = None,
+             timestamp: int | None = None) -> dict[str, str]:
+        message_id = message_id or f"msg_{secrets.token_urlsafe(18)}"
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        return {
+            "Content-Type": "application/json",
+            ID_HEADER: message_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: "v1," + signature(secret, message_id, timestamp, body),
+        }
+
+
+def result_fields(result) -> dict:
+    """The reviewers' verdict as the contract's fields: score out of 5, recommendation, link."""
+    return {
+        "score": None if result.overall is None else round(result.overall, 2),
+        "recommendation": result.recommendation,
+        "review_url": result.review_url,
+    }
+
+
+def _envelope(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
+    if not isinstance(data, dict):
+        raise MalformedPayload("the body is not a JSON object")
+    try:
+        return _ENVELOPE.load(data)
+    except ValidationError as exc:
+        raise MalformedPayload(f"not a Standard Webhooks event: {exc.messages}") from exc
+
+
+def _event(kind: EventKind, envelope: dict, data: dict) -> Event:
+    candidate, job, stage = data["candidate"], data["job"] or {}, data["stage"] or {}
+    email = (candidate["email"] or "").strip()
+    return Event(
+        kind=kind,
+        action=envelope["type"],
+        application_id=data["application"]["id"],
+        candidate=Candidate(
+            ats_id=candidate["id"],
+            first_name=(candidate["first_name"] or "").strip(),
+            last_name=(candidate["last_name"] or "").strip(),
+            email=email if _EMAIL.fullmatch(email) else None,
+            profile_url=data["application"]["url"],
+        ),
+        stage_id=stage.get("id"),
+        stage_name=stage.get("name"),
+        job_id=job.get("id"),
+        job_title=job.get("title"),
+        application_url=data["application"]["url"],
+        occurred_at=data["occurred_at"] or envelope["timestamp"],
+    )

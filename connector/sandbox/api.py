@@ -1,0 +1,148 @@
+"""The sandbox's REST API (the contract in adapters/sandbox/client.py), under /sandbox/api.
+
+Authenticated by `Authorization: Bearer <key>`, compared in constant time with the sandbox
+installation's own `api_key`; no cookies, so CSRF does not apply. Errors are JSON with a reason.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from functools import wraps
+
+from flask import Blueprint, jsonify, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from connector.models import SandboxNote, utcnow
+from connector.sandbox import board, services
+
+api = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger("connector.sandbox")
+
+MAX_NOTE_CHARACTERS = 50_000
+RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a field the board does not keep is refused, not silently dropped
+
+
+class NoteSchema(_Strict):
+    body = fields.String(required=True, validate=validate.Length(1, MAX_NOTE_CHARACTERS))
+
+
+class FieldsSchema(_Strict):
+    score = fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                         validate=validate.Range(0, 5))
+    recommendation = fields.String(allow_none=True, load_default=None,
+                                   validate=validate.OneOf(RECOMMENDATIONS))
+    review_url = fields.Url(allow_none=True, load_default=None, require_tld=False,
+                            schemes={"http", "https"}, validate=validate.Length(max=1000))
+
+
+class MoveSchema(_Strict):
+    stage_id = fields.String(required=True, validate=validate.OneOf(list(board.BY_ID)))
+
+
+def _error(status: int, reason: str, detail=""):
+    return jsonify(error=reason, detail=detail), status
+
+
+def authenticated(view):
+    """Only a bearer key equal to the sandbox installation's api_key; 401 otherwise."""
+
+    @wraps(view)
+    def wrapped(application_id: str):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        with services().db.session() as db:
+            installation = board.installation_of(db)
+            key = "" if installation is None else services().keyring.decrypt_json(
+                installation.credentials_encrypted).get("api_key", "")
+        if scheme.lower() != "bearer" or not key or not hmac.compare_digest(
+                given.strip().encode(), key.encode()):
+            response = _error(401, "unauthorized", "a valid bearer key is required")
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
+            return response
+        return view(application_id)
+
+    return wrapped
+
+
+def _load(schema: Schema):
+    """The JSON body through a schema; raises ValidationError (422) or returns None (400)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return None
+    return schema.load(data)
+
+
+@api.errorhandler(ValidationError)
+def _invalid(exc: ValidationError):
+    return _error(422, "invalid", exc.messages)
+
+
+@api.get("/applications/<application_id>/notes")
+@authenticated
+def list_notes(application_id: str):
+    with services().db.session() as db:
+        card = _card(db, application_id)
+        if card is None:
+            return _error(404, "not_found", "no such application")
+        return jsonify([_note(n) for n in card.notes])
+
+
+@api.post("/applications/<application_id>/notes")
+@authenticated
+def create_note(application_id: str):
+    data = _load(NoteSchema())
+    if data is None:
+        return _error(400, "bad_request", "send a JSON object")
+    with services().db.session() as db:
+        card = _card(db, application_id)
+        if card is None:
+            return _error(404, "not_found", "no such application")
+        note = SandboxNote(card_id=card.id, body=data["body"], created_at=utcnow())
+        db.add(note)
+        db.flush()
+        return jsonify(_note(note)), 201
+
+
+@api.put("/applications/<application_id>/fields")
+@authenticated
+def put_fields(application_id: str):
+    data = _load(FieldsSchema())
+    if data is None:
+        return _error(400, "bad_request", "send a JSON object")
+    with services().db.session() as db:
+        card = _card(db, application_id)
+        if card is None:
+            return _error(404, "not_found", "no such application")
+        card.fields = data
+        card.updated_at = utcnow()
+        return jsonify(fields=data)
+
+
+@api.post("/applications/<application_id>/move")
+@authenticated
+def move(application_id: str):
+    data = _load(MoveSchema())
+    if data is None:
+        return _error(400, "bad_request", "send a JSON object")
+    with services().db.session() as db:
+        card = _card(db, application_id)
+        if card is None:
+            return _error(404, "not_found", "no such application")
+        moved = board.move(db, card, data["stage_id"])
+    if moved is not None:  # an ATS reports every move, whoever made it
+        services().queue.enqueue(board.WEBHOOK_JOB, *moved.args())
+    return jsonify(stage_id=data["stage_id"])
+
+
+def _card(db, application_id: str):
+    installation = board.installation_of(db)
+    return board.card_by_application(db, installation, application_id) if installation else None
+
+
+def _note(note: SandboxNote) -> dict:
+    return {"id": note.id, "body": note.body, "created_at": note.created_at.isoformat()}
