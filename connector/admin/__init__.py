@@ -5,11 +5,14 @@ view makes starts from `current_organization_id()`, so one organization never se
 rows; anything else answers 404, never 403, so a guessed id reveals nothing.
 
 Each area is its own module, registering its views on `bp`:
-    installs.py   the install wizard and installation settings
-    templates.py  the interview template editor
-    people.py     users and roles
-    ops.py        deliveries, pushes, sessions, health
-    secrets.py    rotating a webhook secret
+    installs.py       installations, connecting an ATS, and installation settings
+    install_steps.py  the install wizard's later steps and the test event
+    templates.py      the interview template editor
+    people.py         users and roles
+    ops.py            deliveries and pushes, and the pages' shared helpers
+    ops_sessions.py   searching interview sessions
+    ops_health.py     installation health
+    secrets.py        rotating a webhook secret
 """
 
 from __future__ import annotations
@@ -47,4 +50,6 @@ def current_organization_id() -> int:
     return current_user.organization_id
 
 
-from connector.admin import installs, ops, people, secrets, templates  # noqa: E402,F401  (registers views)
+# Importing each area's module registers its views on bp.
+from connector.admin import install_steps, installs, people, secrets, templates  # noqa: E402,F401
+from connector.admin import ops, ops_health, ops_sessions  # noqa: E402,F401

@@ -1,9 +1,4 @@
-"""Admin pages for operations: the deliveries log, the pushes, the sessions, and health.
-
-Every query joins Installation and filters on the signed-in admin's organization, so another
-organization's id is "not found". Replay, retry and reactivate are POST forms (CSRF-checked)
-sharing their logic with the CLI through connector.outbox_admin.
-"""
+"""Admin pages for operations: the deliveries log and the pushes, and what such pages share."""
 
 from __future__ import annotations
 
@@ -11,11 +6,10 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from connector import outbox_admin
@@ -27,7 +21,6 @@ from connector.models import (
     Organization,
     OutboxStatus,
     Push,
-    SessionState,
     WebhookDelivery,
 )
 
@@ -35,15 +28,7 @@ log = logging.getLogger("connector.admin")
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
-MAX_SEARCH_LENGTH = 200
 ATTENTION_FIRST = (OutboxStatus.FAILED, OutboxStatus.HELD)
-
-
-@bp.get("")
-@bp.get("/")
-@admin_required
-def home():
-    return redirect(url_for("admin.health"))
 
 
 # --- deliveries ------------------------------------------------------------------------------
@@ -54,7 +39,7 @@ def deliveries():
     """The webhook deliveries log, newest first, by status and installation."""
     with services().db.session() as db:
         org = current_organization_id()
-        status = _choice("status", DeliveryStatus)
+        status = enum_arg("status", DeliveryStatus)
         installation = _installation_filter(db, org)
         query = (select(WebhookDelivery.id, WebhookDelivery.received_at, WebhookDelivery.action,
                         WebhookDelivery.status, WebhookDelivery.outcome,
@@ -65,8 +50,8 @@ def deliveries():
             query = query.where(WebhookDelivery.status == status)
         if installation:
             query = query.where(WebhookDelivery.installation_id == installation.id)
-        return _page("admin/ops_deliveries.html", db, rows=_paginate(db, query),
-                     statuses=list(DeliveryStatus), installations=_installations(db, org))
+        return render_page("admin/ops_deliveries.html", db, rows=paginate(db, query),
+                           statuses=list(DeliveryStatus), installations=_installations(db, org))
 
 
 @bp.get("/deliveries/<int:delivery_id>")
@@ -74,10 +59,11 @@ def deliveries():
 def delivery(delivery_id: int):
     """One delivery: its payload with candidate data masked, and a way to replay it."""
     with services().db.session() as db:
-        row = _found(outbox_admin.find_delivery, db, delivery_id)
+        row = run_scoped(outbox_admin.find_delivery, db, delivery_id)
         installation = db.get(Installation, row.installation_id)
-        return _page("admin/ops_delivery.html", db, delivery=row, installation=installation,
-                     payload=masked_json(row.body), event=masked_json(row.event))
+        return render_page("admin/ops_delivery.html", db, delivery=row,
+                           installation=installation, payload=masked_json(row.body),
+                           event=masked_json(row.event))
 
 
 @bp.post("/deliveries/<int:delivery_id>/replay")
@@ -85,8 +71,8 @@ def delivery(delivery_id: int):
 def replay_delivery(delivery_id: int):
     """Run the stored delivery through its job again, as if it had just arrived."""
     with services().db.session() as db:
-        _found(outbox_admin.replay_delivery, db, delivery_id, "admin.delivery",
-               delivery_id=delivery_id)
+        run_scoped(outbox_admin.replay_delivery, db, delivery_id, "admin.delivery",
+                   delivery_id=delivery_id)
     services().queue.enqueue(outbox_admin.DELIVERY_JOB, delivery_id)
     log.info("admin.delivery.replayed delivery=%s", delivery_id)
     flash(f"Delivery {delivery_id} was queued again.", "success")
@@ -101,7 +87,7 @@ def pushes():
     """Writes to the ATS: those that need attention (failed, held) first, then newest first."""
     with services().db.session() as db:
         org = current_organization_id()
-        status = _choice("status", OutboxStatus)
+        status = enum_arg("status", OutboxStatus)
         installation = _installation_filter(db, org)
         needs_attention = case((Push.status.in_(ATTENTION_FIRST), 0), else_=1)
         query = (select(Push.id, Push.created_at, Push.kind, Push.status, Push.attempts,
@@ -116,9 +102,9 @@ def pushes():
             query = query.where(Push.status == status)
         if installation:
             query = query.where(Push.installation_id == installation.id)
-        return _page("admin/ops_pushes.html", db, rows=_paginate(db, query),
-                     statuses=list(OutboxStatus), installations=_installations(db, org),
-                     retryable=outbox_admin.RETRYABLE)
+        return render_page("admin/ops_pushes.html", db, rows=paginate(db, query),
+                           statuses=list(OutboxStatus), installations=_installations(db, org),
+                           retryable=outbox_admin.RETRYABLE)
 
 
 @bp.post("/pushes/<int:push_id>/retry")
@@ -126,127 +112,11 @@ def pushes():
 def retry_push(push_id: int):
     """Send a failed or held push again now, as `connector pushes retry` does."""
     with services().db.session() as db:
-        _found(outbox_admin.retry_push, db, push_id, "admin.pushes")
+        run_scoped(outbox_admin.retry_push, db, push_id, "admin.pushes")
     services().queue.enqueue(outbox_admin.PUSH_JOB, push_id)
     log.info("admin.push.retried push=%s", push_id)
     flash(f"Push {push_id} was queued again.", "success")
     return redirect(url_for("admin.pushes"), 303)
-
-
-# --- sessions --------------------------------------------------------------------------------
-
-@bp.get("/sessions")
-@admin_required
-def sessions():
-    """Interview sessions, found by candidate and filtered by state, job and creation date."""
-    with services().db.session() as db:
-        org = current_organization_id()
-        zone = _zone(db)
-        query = (select(InterviewSession).join(Installation)
-                 .where(Installation.organization_id == org)
-                 .order_by(InterviewSession.created_at.desc(), InterviewSession.id.desc()))
-        query = _filter_sessions(db, query, zone)
-        titles = db.scalars(select(InterviewSession.job_title).distinct().join(Installation)
-                            .where(Installation.organization_id == org)
-                            .order_by(InterviewSession.job_title).limit(500)).all()
-        return _page("admin/ops_sessions.html", db, rows=_paginate(db, query, scalars=True),
-                     states=list(SessionState), titles=titles)
-
-
-def _filter_sessions(db: Session, query, zone: ZoneInfo):
-    """Apply the search box and filters in SQL that means the same on SQLite and PostgreSQL."""
-    search = request.args.get("q", "").strip()
-    if len(search) > MAX_SEARCH_LENGTH:
-        abort(400, f"a search has at most {MAX_SEARCH_LENGTH} characters")
-    if search:
-        needle = search.lower()
-        query = query.where(
-            _lower(db, InterviewSession.candidate_name).contains(needle, autoescape=True)
-            | _lower(db, InterviewSession.candidate_email).contains(needle, autoescape=True))
-    state = _choice("state", SessionState)
-    if state:
-        query = query.where(InterviewSession.state == state)
-    title = request.args.get("job_title", "")
-    if title:
-        query = query.where(InterviewSession.job_title == title)
-    start, end = _day("created_from"), _day("created_to")
-    if start and end and start > end:
-        abort(400, "created_from is after created_to")
-    if start:  # whole days in the organization's zone, compared as UTC instants
-        query = query.where(InterviewSession.created_at >= _midnight(start, zone))
-    if end:
-        query = query.where(InterviewSession.created_at < _midnight(end + timedelta(days=1), zone))
-    return query
-
-
-def _lower(db: Session, column):
-    """lower() that folds every letter: SQLite's built-in one folds only A to Z."""
-    if db.get_bind().dialect.name != "sqlite":
-        return func.lower(column)  # PostgreSQL folds by its ctype (UTF-8 here)
-    raw = db.connection().connection.driver_connection
-    raw.create_function("unicode_lower", 1, _py_lower, deterministic=True)
-    return func.unicode_lower(column)
-
-
-def _py_lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def _day(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date (YYYY-MM-DD)")
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, zone)
-
-
-# --- health ----------------------------------------------------------------------------------
-
-@bp.get("/health")
-@admin_required
-def health():
-    """Each installation: status and why, last delivery, last push delivered, what failed."""
-    with services().db.session() as db:
-        rows = db.execute(_health_query(current_organization_id())).all()
-        return _page("admin/ops_health.html", db, rows=rows)
-
-
-def _health_query(org: int):
-    of = Installation.id
-    last_delivery = (select(func.max(WebhookDelivery.received_at))
-                     .where(WebhookDelivery.installation_id == of).scalar_subquery())
-    last_push = (select(func.max(Push.delivered_at))
-                 .where(Push.installation_id == of, Push.status == OutboxStatus.DELIVERED)
-                 .scalar_subquery())
-    failed_pushes = (select(func.count(Push.id))
-                     .where(Push.installation_id == of, Push.status == OutboxStatus.FAILED)
-                     .scalar_subquery())
-    failed_deliveries = (select(func.count(WebhookDelivery.id))
-                         .where(WebhookDelivery.installation_id == of,
-                                WebhookDelivery.status == DeliveryStatus.FAILED)
-                         .scalar_subquery())
-    return (select(Installation, last_delivery.label("last_delivery"),
-                   last_push.label("last_push"), failed_pushes.label("failed_pushes"),
-                   failed_deliveries.label("failed_deliveries"))
-            .where(Installation.organization_id == org).order_by(Installation.name))
-
-
-@bp.post("/health/<public_id>/reactivate")
-@admin_required
-def reactivate_installation(public_id: str):
-    """Mark the installation active again once its admin has fixed the cause."""
-    with services().db.session() as db:
-        installation = _found(outbox_admin.reactivate, db, public_id)
-        name = installation.name
-    log.info("admin.installation.reactivated installation=%s", public_id[:40])
-    flash(f"{name} is marked active again.", "success")
-    return redirect(url_for("admin.health"), 303)
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -258,7 +128,7 @@ class Paged:
     has_next: bool
 
 
-def _paginate(db: Session, query, scalars: bool = False) -> Paged:
+def paginate(db: Session, query, scalars: bool = False) -> Paged:
     """One page of the query; one row more than shown tells whether a next page exists."""
     raw = request.args.get("page", "1")
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
@@ -269,7 +139,7 @@ def _paginate(db: Session, query, scalars: bool = False) -> Paged:
     return Paged(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
 
 
-def _choice(name: str, kind):
+def enum_arg(name: str, kind):
     raw = request.args.get(name, "")
     if not raw:
         return None
@@ -295,7 +165,9 @@ def _installation_filter(db: Session, org: int) -> Installation | None:
     return found
 
 
-def _found(action, db: Session, ref, back: str = "admin.home", **back_args):
+# Replay, retry and reactivate share their logic with the CLI through connector.outbox_admin,
+# which finds only the organization's own rows: another organization's id is "not found" there.
+def run_scoped(action, db: Session, ref, back: str = "admin.home", **back_args):
     """Run a scoped lookup or action: not found is 404, a refused change 409 with its reason."""
     try:
         return action(db, ref, current_organization_id())
@@ -307,16 +179,16 @@ def _found(action, db: Session, ref, back: str = "admin.home", **back_args):
         abort(make_response(page, 409))
 
 
-def _zone(db: Session) -> ZoneInfo:
+def organization_zone(db: Session) -> ZoneInfo:
     try:
         return ZoneInfo(db.get(Organization, current_organization_id()).timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def _page(template: str, db: Session, **context):
+def render_page(template: str, db: Session, **context):
     """An admin page in the organization's time zone; never cached (it names candidates)."""
-    zone = _zone(db)
+    zone = organization_zone(db)
     context.setdefault("when", lambda moment: (
         f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "—"))
     page = render_template(template, zone=zone.key, args=request.args.to_dict(), **context)

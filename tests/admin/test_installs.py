@@ -22,7 +22,7 @@ from sqlalchemy import select
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from adapters.http import HostNotAllowed, Unauthorized
 from adapters.base import Connection
-from connector.admin import installs
+from connector.admin import install_steps, installs
 from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
 from connector.review_models import Role
 from tests.admin.conftest import post_form
@@ -359,7 +359,7 @@ def id_routes(installation_id: int, token: str = "0" * 32) -> list[tuple[str, st
     base = f"/admin/installations/{installation_id}"
     routes = [("GET", base), ("GET", f"{base}/test-event/{token}"),
               ("POST", f"{base}/test-event"), ("POST", f"{base}/setup/finish")]
-    for step, _label in installs.STEPS:
+    for step, _label in install_steps.STEPS:
         routes += [("GET", f"{base}/setup/{step}"), ("POST", f"{base}/setup/{step}")]
     return routes
 
