@@ -4,6 +4,25 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import re
+
+# What may reach a log through an exception's text despite the care taken in messages:
+# e-mail addresses, and PostgreSQL's DETAIL line, which quotes the values of a refused row
+# ("Key (email)=(ada@example.org) already exists").
+_EMAIL = re.compile(r"[^@\s'\"()<>,;:]+@[^@\s'\"()<>,;:]+\.[A-Za-z]{2,}")
+_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+
+
+def redact(text: str) -> str:
+    """The text with e-mail addresses and database DETAIL values replaced."""
+    return _EMAIL.sub("[email]", _DETAIL.sub(r"\1 [redacted]", text))
+
+
+class RedactingFormatter(logging.Formatter):
+    """The plain format, with exception text and messages redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -12,7 +31,8 @@ def configure_logging(level: str = "INFO") -> None:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "plain": {"()": RedactingFormatter,
+                      "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         },
         "handlers": {
             "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},

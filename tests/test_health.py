@@ -107,3 +107,28 @@ def test_healthz_does_not_ask_the_database(app_on, settings):
     client = app_on(replace(settings, database_url=f"postgresql://x@127.0.0.1:{free_port()}/x"))
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
+
+
+def test_database_errors_do_not_reach_the_log_with_row_values(services):
+    """A refused row's values stay out of logs: unbound by SQLAlchemy, redacted from DETAIL."""
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    from config.logging import RedactingFormatter
+    from connector.review_models import User
+
+    def add_user():
+        with services.db.session() as db:
+            db.add(User(organization_id=None, email="ada@example.org", password_hash="x"))
+
+    try:
+        add_user()  # no such organization: refused, with the address among the values
+    except IntegrityError:
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "boom", None,
+                                   __import__("sys").exc_info())
+        logged = RedactingFormatter("%(message)s").format(record)
+    else:
+        raise AssertionError("the row was accepted")
+    assert "IntegrityError" in logged
+    assert "ada@example.org" not in logged

@@ -70,3 +70,12 @@ def test_serve_refuses_to_start_and_names_the_problems():
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL", "MAIL_FROM"):
         assert f"{name}: required in production" in result.output
     assert "PUBLIC_BASE_URL: must be https://" in result.output
+
+
+def test_log_lines_redact_email_addresses_and_database_details():
+    from config.logging import redact
+
+    text = ('IntegrityError: duplicate key\nDETAIL:  Key (email)=(ada@example.org) exists.\n'
+            'sent to "bo.li@mail.example.co.uk"')
+    assert redact(text) == ('IntegrityError: duplicate key\nDETAIL: [redacted]\n'
+                            'sent to "[email]"')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
@@ -75,8 +76,9 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(Exception)
     def unexpected(exc: Exception):
-        # The type and the route only: a message may quote the request's data.
-        log.exception("api.error type=%s endpoint=%s", type(exc).__name__, request.endpoint)
+        # The type, the route and where it happened: a message may quote the request's data.
+        log.error("api.error type=%s endpoint=%s at %s", type(exc).__name__, request.endpoint,
+                  _where(exc))
         return error_response(500, CODES[500], "something went wrong on our side")
 
     @bp.before_app_request
@@ -88,3 +90,9 @@ def register(bp: Blueprint) -> None:
         if in_api and isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
             return _from_http(exc)
         return None
+
+
+def _where(exc: BaseException) -> str:
+    """The frames an exception passed through, as file:line in function; no source, no text."""
+    return " < ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}"
+                      for frame in reversed(traceback.extract_tb(exc.__traceback__)))

@@ -74,7 +74,7 @@ def test_too_many_requests_is_a_429_with_retry_after(app, acme):
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_an_unexpected_failure_is_a_500_without_the_cause(monkeypatch, acme):
+def test_an_unexpected_failure_is_a_500_without_the_cause(monkeypatch, acme, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail ada@example.org")
 
@@ -82,6 +82,9 @@ def test_an_unexpected_failure_is_a_500_without_the_cause(monkeypatch, acme):
     response = acme.api.get("/sessions")
     assert_error(response, 500, "internal_error")
     assert "secret detail" not in response.get_data(as_text=True)
+    logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    assert "api.error type=RuntimeError" in logged and "in list_sessions" in logged  # where
+    assert "ada@example.org" not in logged and "secret detail" not in logged
 
 
 @pytest.mark.parametrize("path", ["/openapi.json"])
