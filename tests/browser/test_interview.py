@@ -7,7 +7,7 @@ import hashlib
 from playwright.sync_api import Page, expect
 
 from connector.models import AnswerStatus, SessionState
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, PLAN
 
 EBML = b"\x1a\x45\xdf\xa3"
 
@@ -74,6 +74,25 @@ def test_a_whole_interview_with_one_retake(live, phone):
     assert completed["candidate_id"] == 265772
     assert f"Watch and review: {live.base_url}/review/shared/" in completed["body"]
     assert "Answer 1: " in completed["body"] and "#answer-2" in completed["body"]
+
+
+def test_an_audio_question_records_sound_only(live, phone):
+    plan = [dict(PLAN[1], position=1, kind="audio", retakes=0,
+                 prompt="Describe your ideal team, out loud.")]
+    agree_and_enter(phone, live.invite(plan))
+
+    expect(phone.get_by_text("Describe your ideal team, out loud.")).to_be_visible()
+    record_for(phone, 1.5)
+    button(phone, "Submit answer").click()
+    expect(phone.get_by_role("status").filter(has_text="Answer saved.").first).to_be_visible()
+    button(phone, "Finish").click()
+    expect(phone.get_by_role("heading", name="Thank you, Giuseppe Hurley")).to_be_visible()
+
+    (answer,) = live.interview().answers
+    assert answer.status is AnswerStatus.SUBMITTED and answer.kind.value == "audio"
+    assert answer.mime_type.startswith("audio/")  # no video track was recorded
+    data = stored(live, answer)
+    assert data[:4] == EBML and hashlib.sha256(data).hexdigest() == answer.sha256
 
 
 def test_a_reload_in_the_middle_of_a_question_resumes_it(live, phone):
@@ -178,6 +197,22 @@ def test_a_blocked_camera_gets_clear_guidance(live, playwright):
     expect(page.get_by_role("heading", name="Allow the camera and microphone")).to_be_visible()
     expect(page.get_by_text("allow the camera and microphone, then reload")).to_be_visible()
     refusing.close()
+
+
+def test_a_machine_without_a_camera_gets_clear_guidance(live, playwright):
+    from tests.browser.conftest import launch
+
+    link = live.invite()
+    # Permission granted, but no fake devices: headless Chromium then has no camera at all.
+    bare = launch(playwright, "--use-fake-ui-for-media-stream")
+    context = bare.new_context(viewport=PHONE, permissions=["camera", "microphone"])
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_label("I agree").check()
+    button(page, "Start").click()
+    expect(page.get_by_role("heading", name="No camera or microphone found")).to_be_visible()
+    expect(page.get_by_text("open this link on your phone")).to_be_visible()
+    bare.close()
 
 
 def test_the_room_fits_a_phone_and_works_from_the_keyboard(live, phone):
