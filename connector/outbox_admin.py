@@ -49,7 +49,8 @@ def _find(session: Session, model, row_id: int, organization_id: int | None, nou
     query = select(model).where(model.id == row_id)
     if organization_id is not None:
         query = query.join(Installation).where(Installation.organization_id == organization_id)
-    row = session.scalar(query)
+    # Locked, so two retries (or a retry and a worker's claim) cannot both act on one row.
+    row = session.scalar(query.with_for_update(of=model))
     if row is None:
         raise NotFound(f"no {noun} {row_id}")
     return row

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from connector import outbox_admin
 from connector.api import schemas
 from connector.api.errors import ApiError, not_found
 from connector.api.routing import operation, organization_id, page_of, services
-from connector.models import (
-    Installation,
-    InstallationStatus,
-    InterviewSession,
-    OutboxStatus,
-    Push,
-    utcnow,
-)
-from jobs.pushes import JOB
+from connector.models import Installation, InterviewSession, Push
 
 TAG = "pushes"
-# The same rule as `connector pushes retry` (connector/cli_pushes.py): only a push that
-# stopped (failed) or waits on a person (held) may be started again.
-RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.HELD)
 
 
 def organization_pushes():
@@ -28,9 +18,8 @@ def organization_pushes():
             .where(Installation.organization_id == organization_id()))
 
 
-def find_push(db, push_id: int, for_update: bool = False) -> Push:
-    query = organization_pushes().where(Push.id == push_id)
-    push = db.scalar(query.with_for_update(of=Push) if for_update else query)
+def find_push(db, push_id: int) -> Push:
+    push = db.scalar(organization_pushes().where(Push.id == push_id))
     if push is None:
         raise not_found("push")
     return push
@@ -79,22 +68,12 @@ def retry_push(push_id):
     """Send a failed or held push again now; its attempts and last error are kept."""
     svc = services()
     with svc.db.session() as db:
-        push = find_push(db, push_id, for_update=True)
-        if push.status not in RETRYABLE:
-            raise ApiError(409, f"push {push_id} is {push.status.value}; only a failed or held "
-                                "push can be retried")
-        push.status, push.next_attempt_at, push.lease_until = OutboxStatus.PENDING, utcnow(), None
-        db.flush()
-        _clear_attention(db, push.installation_id)
-    svc.queue.enqueue(JOB, push_id)
+        try:
+            outbox_admin.retry_push(db, push_id, organization_id())
+        except outbox_admin.NotFound:
+            raise not_found("push") from None
+        except outbox_admin.Refused as exc:
+            raise ApiError(409, str(exc)) from None
+    svc.queue.enqueue(outbox_admin.PUSH_JOB, push_id)
     with svc.db.session() as db:
         return describe(db, [find_push(db, push_id)])[0]
-
-
-def _clear_attention(db, installation_id: int) -> None:
-    """The installation is fine again once none of its pushes is failed (as the CLI does)."""
-    failed = db.scalar(select(func.count()).select_from(Push).where(
-        Push.installation_id == installation_id, Push.status == OutboxStatus.FAILED))
-    installation = db.get(Installation, installation_id)
-    if failed == 0 and installation.status is InstallationStatus.NEEDS_ATTENTION:
-        installation.status, installation.attention_reason = InstallationStatus.ACTIVE, None

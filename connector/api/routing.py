@@ -16,6 +16,7 @@ from marshmallow import Schema
 from connector.api import bp, tokens
 from connector.api.errors import ApiError
 from connector.api.schemas import cursor_of
+from connector.crypto import hash_token
 
 PUBLIC_ENDPOINTS: set[str] = set()
 # An INTEGER column's largest value. A larger id cannot exist, and PostgreSQL would refuse to
@@ -149,7 +150,7 @@ def _rate_key() -> str:
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return "api-token:" + tokens.hash_of(token.strip())
+        return "api-token:" + hash_token(token.strip())
     return "api-address:" + client_address()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -10,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from connector.crypto import hash_token
 from connector.models import Organization, utcnow  # first: it registers admin_models' tables
 from connector.admin_models import ApiToken  # noqa: I001
 
@@ -25,10 +25,6 @@ class TokenError(ValueError):
     """A token request that cannot be carried out; the message says why."""
 
 
-def hash_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(session: Session, organization_name: str, name: str = "") -> tuple[ApiToken, str]:
     """A new token for an existing organization; returns the row and the token (shown once)."""
     name = (name or "").strip()
@@ -37,7 +33,7 @@ def create_token(session: Session, organization_name: str, name: str = "") -> tu
     organization = organization_named(session, organization_name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     row = ApiToken(organization_id=organization.id, name=name, prefix=token[:PREFIX_LENGTH],
-                   token_hash=hash_of(token))
+                   token_hash=hash_token(token))
     session.add(row)
     session.flush()
     return row, token
@@ -61,7 +57,7 @@ def find_token(session: Session, token: str) -> ApiToken | None:
     """
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
         return None
-    digest = hash_of(token)
+    digest = hash_token(token)
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
     if row is None or not hmac.compare_digest(row.token_hash, digest) \
             or row.revoked_at is not None:
