@@ -13,7 +13,6 @@ from adapters import get_adapter
 from connector.crypto import InvalidToken
 from connector.models import DeliveryStatus, WebhookDelivery
 from webhooks.errors import (
-    MalformedPayload,
     PayloadTooLarge,
     SignatureError,
     UnknownInstallation,

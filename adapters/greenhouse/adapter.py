@@ -6,19 +6,21 @@ Harvest API: https://harvestdocs.greenhouse.io/ (v3; v1 and v2 were retired on 2
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
 from marshmallow import ValidationError
 
-from adapters.base import Adapter, Candidate, EventKind, Event, Outcome, Receipt, Result
+from adapters.base import (
+    RECOMMENDATION_WORDS, Adapter, Candidate, Event, EventKind, Outcome, Receipt, Result,
+)
 from adapters.greenhouse.client import (
     ALLOWED_HOSTS, NOTE_VISIBILITY, GreenhouseClient, credential_problems,
 )
 from adapters.http import Invalid
 from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
 from webhooks.errors import MalformedPayload, SignatureError
+from webhooks.parsing import load_object
 from webhooks.signing import hmac_sha256_hex, same
 
 # "Signature: sha256 37d27..." - the algorithm, one space, the hex HMAC of the whole raw body.
@@ -28,8 +30,6 @@ _SIGNATURE = re.compile(r"^(?P<algorithm>[a-z0-9]+) (?P<digest>[0-9a-fA-F]+)$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 NOTE_VISIBILITIES = ("admin_only", "private", "public")  # Harvest's note visibility values
-RECOMMENDATION_WORDS = {"strong_no": "Strong no", "no": "No", "yes": "Yes",
-                        "strong_yes": "Strong yes"}
 PING = "ping"  # sent when a web hook is saved; its shape is not documented
 _ENVELOPE = EnvelopeSchema()  # schemas are stateless once built: build them once
 _APPLICATION = ApplicationPayloadSchema()
@@ -185,16 +185,7 @@ def score_field_value(result: Result) -> str:
 
 def _envelope(body: bytes) -> dict:
     """The {"action", "payload"} wrapper of every Greenhouse webhook."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
-    if not isinstance(data, dict):
-        raise MalformedPayload("the body is not a JSON object")
-    try:
-        return _ENVELOPE.load(data)
-    except ValidationError as exc:
-        raise MalformedPayload(f"not a Greenhouse webhook: {exc.messages}") from exc
+    return load_object(body, _ENVELOPE, "a Greenhouse webhook")
 
 
 def _event(kind: EventKind, action: str, application: dict) -> Event:

@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import time
@@ -26,6 +25,7 @@ from adapters.http import Invalid
 from adapters.sandbox.client import ALLOWED_HOSTS, SandboxClient, credential_problems
 from adapters.sandbox.schemas import DataSchema, EnvelopeSchema
 from webhooks.errors import MalformedPayload, SignatureError
+from webhooks.parsing import load_object
 from webhooks.signing import same
 
 ID_HEADER = "webhook-id"
@@ -176,16 +176,8 @@ def result_fields(result) -> dict:
 
 
 def _envelope(body: bytes) -> dict:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
-    if not isinstance(data, dict):
-        raise MalformedPayload("the body is not a JSON object")
-    try:
-        return _ENVELOPE.load(data)
-    except ValidationError as exc:
-        raise MalformedPayload(f"not a Standard Webhooks event: {exc.messages}") from exc
+    """The {"type", "timestamp", "data"} envelope of every event."""
+    return load_object(body, _ENVELOPE, "a Standard Webhooks event")
 
 
 def _event(kind: EventKind, envelope: dict, data: dict) -> Event:
