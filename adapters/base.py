@@ -59,6 +59,11 @@ class Event:
         return cls(**values)
 
 
+# The reviewers' recommendations, weakest first, as Result.recommendation names them.
+RECOMMENDATION_WORDS = {"strong_no": "Strong no", "no": "No", "yes": "Yes",
+                        "strong_yes": "Strong yes"}
+
+
 @dataclass(frozen=True)
 class Result:
     """The reviewers' verdict, structured, for an ATS with a slot of its own for it.

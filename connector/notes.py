@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from adapters import get_adapter
-from adapters.base import Event, Outcome, Result
+from adapters.base import RECOMMENDATION_WORDS, Event, Outcome, Result
 from connector.models import Email, Installation, InterviewSession, Push
 
 _templates = Environment(
@@ -147,7 +147,7 @@ def scores(installation: Installation, interview: InterviewSession, summary: dic
              + (f" ({interview.job_title})" if interview.job_title else ""),
              f"Reviewed by: {', '.join(summary['reviewers'])}",
              "Recommendations: " + ", ".join(
-                 f"{RECOMMENDATIONS[name]} {n}" for name, n in summary["recommendations"].items()
+                 f"{RECOMMENDATION_WORDS[name]} {n}" for name, n in summary["recommendations"].items()
                  if n),
              f"Overall: {_out_of_5(summary['overall'])}", ""]
     lines += [f"{c['name']}: {_out_of_5(c['mean'])}" for c in summary["competencies"]]
@@ -165,7 +165,7 @@ def moved(installation: Installation, interview: InterviewSession, recommendatio
     """The application's move to the stage the admin chose for this decision: once a session."""
     marker = f"[interview {interview.public_id} decision {recommendation}]"
     outcome = Outcome("move", interview.ats_application_id, interview.ats_candidate_id,
-                      f"Moved on the reviewers' decision: {RECOMMENDATIONS[recommendation]}.",
+                      f"Moved on the reviewers' decision: {RECOMMENDATION_WORDS[recommendation]}.",
                       marker, move_to_stage=stage_id)
     return _push(installation, interview.id, f"move:{interview.public_id}", outcome)
 
@@ -185,7 +185,6 @@ def _result(summary: dict, review_url: str | None) -> Result:
         reviewers=tuple(summary["reviewers"]), review_url=review_url)
 
 
-RECOMMENDATIONS = {"strong_no": "Strong no", "no": "No", "yes": "Yes", "strong_yes": "Strong yes"}
 
 
 def _out_of_5(value: float | None) -> str:

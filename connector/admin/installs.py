@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from adapters import ADAPTERS, get_adapter
-from adapters.base import Adapter, Connection
+from adapters.base import RECOMMENDATION_WORDS, Adapter, Connection
 from adapters.http import ApiError, HostNotAllowed, Temporary, Unauthorized, check_base_url
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.installations import InstallError, adapter_for, create_installation, webhook_url
@@ -22,8 +22,7 @@ log = logging.getLogger("connector.admin")
 # (after a live call to the ATS) with this option set until the admin finishes. Until then the
 # webhook step shows the secret; afterwards only a rotation shows a new one.
 SETUP_FLAG = "setup_in_progress"
-RECOMMENDATIONS = (("strong_yes", "Strong yes"), ("yes", "Yes"), ("no", "No"),
-                   ("strong_no", "Strong no"))
+RECOMMENDATIONS = tuple(reversed(RECOMMENDATION_WORDS.items()))  # strongest yes first
 LABELS = {
     "api_key": "Harvest API key (legacy, instead of a client id and secret)",
     "client_id": "Client ID", "client_secret": "Client secret",

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
-from sqlalchemy import select
 
 from connector import recording
 from connector.review import results

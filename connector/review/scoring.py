@@ -14,14 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adapters.base import RECOMMENDATION_WORDS as WORDS
 from connector.models import InterviewSession, utcnow
 from connector.review_models import Rating, Recommendation, Scorecard
 
 SCALE = range(1, 6)
-RECOMMENDATION_WORDS = {
-    Recommendation.STRONG_NO: "Strong no", Recommendation.NO: "No",
-    Recommendation.YES: "Yes", Recommendation.STRONG_YES: "Strong yes",
-}
+RECOMMENDATION_WORDS = {Recommendation(key): words for key, words in WORDS.items()}
 
 
 class ScoringError(ValueError):

@@ -13,6 +13,7 @@ from functools import wraps
 from flask import Blueprint, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from adapters.base import RECOMMENDATION_WORDS
 from connector.models import SandboxNote, utcnow
 from connector.sandbox import board, services
 
@@ -20,7 +21,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger("connector.sandbox")
 
 MAX_NOTE_CHARACTERS = 50_000
-RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
+RECOMMENDATIONS = tuple(RECOMMENDATION_WORDS)
 
 
 class _Strict(Schema):
@@ -49,6 +50,14 @@ def _error(status: int, reason: str, detail=""):
     return jsonify(error=reason, detail=detail), status
 
 
+class _Refused(Exception):
+    """A request the API answers with an error of its own shape (see `_refused`)."""
+
+    def __init__(self, status: int, reason: str, detail: str):
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
 def authenticated(view):
     """Only a bearer key equal to the sandbox installation's api_key; 401 otherwise."""
 
@@ -69,11 +78,11 @@ def authenticated(view):
     return wrapped
 
 
-def _load(schema: Schema):
-    """The JSON body through a schema; raises ValidationError (422) or returns None (400)."""
+def _load(schema: Schema) -> dict:
+    """The JSON body through a schema; raises ValidationError (422) or _Refused (400)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return None
+        raise _Refused(400, "bad_request", "send a JSON object")
     return schema.load(data)
 
 
@@ -82,13 +91,16 @@ def _invalid(exc: ValidationError):
     return _error(422, "invalid", exc.messages)
 
 
+@api.errorhandler(_Refused)
+def _refused(exc: _Refused):
+    return _error(exc.status, exc.reason, exc.detail)
+
+
 @api.get("/applications/<application_id>/notes")
 @authenticated
 def list_notes(application_id: str):
     with services().db.session() as db:
         card = _card(db, application_id)
-        if card is None:
-            return _error(404, "not_found", "no such application")
         return jsonify([_note(n) for n in card.notes])
 
 
@@ -96,12 +108,8 @@ def list_notes(application_id: str):
 @authenticated
 def create_note(application_id: str):
     data = _load(NoteSchema())
-    if data is None:
-        return _error(400, "bad_request", "send a JSON object")
     with services().db.session() as db:
         card = _card(db, application_id)
-        if card is None:
-            return _error(404, "not_found", "no such application")
         note = SandboxNote(card_id=card.id, body=data["body"], created_at=utcnow())
         db.add(note)
         db.flush()
@@ -112,12 +120,8 @@ def create_note(application_id: str):
 @authenticated
 def put_fields(application_id: str):
     data = _load(FieldsSchema())
-    if data is None:
-        return _error(400, "bad_request", "send a JSON object")
     with services().db.session() as db:
         card = _card(db, application_id)
-        if card is None:
-            return _error(404, "not_found", "no such application")
         card.fields = data
         card.updated_at = utcnow()
         return jsonify(fields=data)
@@ -127,12 +131,8 @@ def put_fields(application_id: str):
 @authenticated
 def move(application_id: str):
     data = _load(MoveSchema())
-    if data is None:
-        return _error(400, "bad_request", "send a JSON object")
     with services().db.session() as db:
         card = _card(db, application_id)
-        if card is None:
-            return _error(404, "not_found", "no such application")
         moved = board.move(db, card, data["stage_id"])
     if moved is not None:  # an ATS reports every move, whoever made it
         services().queue.enqueue(board.WEBHOOK_JOB, *moved.args())
@@ -140,8 +140,12 @@ def move(application_id: str):
 
 
 def _card(db, application_id: str):
+    """The sandbox's card for this application; _Refused (404) when there is none."""
     installation = board.installation_of(db)
-    return board.card_by_application(db, installation, application_id) if installation else None
+    card = board.card_by_application(db, installation, application_id) if installation else None
+    if card is None:
+        raise _Refused(404, "not_found", "no such application")
+    return card
 
 
 def _note(note: SandboxNote) -> dict:
