@@ -10,15 +10,21 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+# Below gunicorn's 30 s worker timeout, so a request that waits its turn too long gets an
+# answer instead of a killed worker.
+SQLITE_BUSY_SECONDS = 20
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout for concurrent use."""
+    """Create an engine; SQLite gets foreign keys, WAL and writers that queue for their turn."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_file(Path(path))
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -26,6 +32,26 @@ def make_engine(url: str) -> Engine:
     # (candidate names and e-mail addresses) into whatever logs it.
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                          hide_parameters=True)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner alone: it holds candidates' data.
+
+    SQLite gives its -wal and -shm files the main file's permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+
+
+def _begin_immediate(connection) -> None:
+    # A deferred BEGIN reads under a snapshot, and its first write then fails at once with
+    # "database is locked" whenever another writer committed meanwhile: the busy timeout cannot
+    # help, since waiting would not make the snapshot current. BEGIN IMMEDIATE takes the write
+    # lock up front, so transactions take turns, waiting up to the busy timeout
+    # (sqlite.org/lang_transaction.html, "Read transactions" and "BEGIN IMMEDIATE"). Every
+    # transaction therefore stays short: no network or slow I/O inside one.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -36,7 +62,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 

@@ -6,6 +6,7 @@ link's token in the URL says whose interview it is.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,9 @@ from connector import recording
 from connector.review import results
 from connector.candidate.views import find_interview
 from connector.models import Answer, AnswerStatus, InterviewSession, SessionState, utcnow
+
+SPOOL_IN_MEMORY = 1024 * 1024
+SPOOL_BLOCK = 64 * 1024
 
 bp = Blueprint("candidate_api", __name__, url_prefix="/interview/<token>/api")
 
@@ -56,10 +60,10 @@ def chunk(token: str, position: int, take: int, index: int):
     """One MediaRecorder chunk, streamed to storage; repeating it is harmless."""
     if (request.content_length or 0) > recording.MAX_CHUNK_BYTES:
         raise recording.AnswerError(413, "chunk_too_large")
-    with _db() as session:
+    with _spooled_body() as body, _db() as session:
         interview = _interview(session, token)
         stored = recording.accept_chunk(session, _storage(), interview, position, take, index,
-                                        _writer(), request.stream)
+                                        _writer(), body)
     return jsonify(index=index, stored=stored), 201 if stored else 200
 
 
@@ -178,6 +182,24 @@ def _db() -> Iterator:
             if exc.keep_changes:
                 session.commit()
             raise
+
+
+@contextmanager
+def _spooled_body() -> Iterator:
+    """The request body, read off the network before any transaction begins.
+
+    A slow connection would otherwise hold the transaction open while it trickles in, and on
+    SQLite every other writer waits on that transaction. Up to 1 MiB stays in memory.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
+        copied = 0
+        while block := request.stream.read(SPOOL_BLOCK):
+            copied += len(block)
+            if copied > recording.MAX_CHUNK_BYTES:
+                raise recording.AnswerError(413, "chunk_too_large")
+            body.write(block)
+        body.seek(0)
+        yield body
 
 
 def _storage():
