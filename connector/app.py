@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["connector"] = services
     _set_up_sign_in(app, services.settings)
     _register_blueprints(app)
+    app.add_url_rule("/", "home", _home)
     app.before_request(_cap_body_size)  # before the CSRF check, which reads the body
     csrf.init_app(app)
     _register_errors(app)
@@ -86,6 +87,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox)
     app.register_blueprint(health)
     app.register_blueprint(metrics)
+
+
+def _home():
+    """The address `serve` prints: the sandbox board when it is on, else the sign-in page."""
+    settings = current_app.extensions["connector"].settings
+    if settings.sandbox and not settings.production:
+        return redirect(url_for("sandbox.board_page"))
+    return redirect(url_for("auth.login"))
 
 
 def _cap_body_size() -> None:

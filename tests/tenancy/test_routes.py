@@ -14,8 +14,8 @@ from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body, row_counts
 from tests.tenancy.conftest import Tenant
 
-# Routes with no organization's data behind them.
-PUBLIC = {"static", "health.healthz", "health.readyz", "metrics.metrics", "auth.login",
+# Routes with no organization's data behind them ("home" is the root: a redirect).
+PUBLIC = {"home", "static", "health.healthz", "health.readyz", "metrics.metrics", "auth.login",
           "auth.logout", "auth.account", "api.openapi"}
 # Routes reached by an unguessable token that names one session: checked below.
 CANDIDATE_PREFIX, SHARED_PREFIX = "/interview/<token>", "/review/shared/<token>"

@@ -1,0 +1,43 @@
+"""The root address `connector serve` prints leads somewhere useful."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from connector.app import create_app
+from connector.services import build_services, install
+
+
+@pytest.fixture
+def root_of(settings):
+    """`root_of(**changes)`: the answer to GET / under settings with those changes."""
+    built = []
+
+    def get(**changes):
+        services = install(build_services(replace(settings, **changes), synchronous_jobs=True))
+        built.append(services)
+        return create_app(services=services).test_client().get("/")
+
+    yield get
+    for services in built:
+        services.close()
+
+
+def test_the_root_leads_to_the_sandbox_board_when_the_sandbox_is_on(root_of):
+    response = root_of(sandbox=True)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sandbox"
+
+
+def test_the_root_leads_to_sign_in_when_the_sandbox_is_off(root_of):
+    response = root_of(sandbox=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_the_root_leads_to_sign_in_in_production(root_of):
+    response = root_of(env="production", sandbox=True)  # a sandbox never shows in production
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
