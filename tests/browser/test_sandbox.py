@@ -1,5 +1,5 @@
 """The sandbox flow in headless Chromium: drag a card, open the e-mail, record the interview,
-score it from the card's note, and see the score on the card.
+score it from the card's note, and see the score on the card; and the board on a phone.
 
 The server is a real one on loopback with jobs on threads (not inline): a move's webhook goes
 over HTTP from a job to the server's own webhook URL, as it does under `connector serve`.
@@ -23,7 +23,7 @@ from connector.models import InterviewSession, SandboxCard, SessionState
 from connector.sandbox import board
 from connector.sandbox.seed import seed
 from connector.services import build_services, install
-from tests.browser.conftest import PLAN
+from tests.browser.conftest import PHONE, PLAN
 from tests.browser.test_interview import button, record_for
 from tests.conftest import free_port
 
@@ -161,4 +161,33 @@ def test_a_card_moves_from_the_keyboard_without_scripts(sandbox, browser):
     expect(page.locator('section[data-column="rejected"]').locator(f"#card-{ben}")).to_be_visible()
     with sandbox.services.db.session() as db:
         assert db.get(SandboxCard, ben).column == board.CLOSED.id
+    context.close()
+
+
+def sideways(page: Page) -> dict:
+    """How wide the page is, and the widest box that scrolls inside it (the board, a table)."""
+    return page.evaluate("""() => ({
+        page: document.documentElement.scrollWidth,
+        inner: Math.max(0, ...[...document.querySelectorAll('main *')]
+            .map(e => e.scrollWidth - e.clientWidth))})""")
+
+
+def test_the_board_and_the_mailbox_fit_a_phone(sandbox, browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    ada = sandbox.cards["Ada"]
+    page.goto(f"{sandbox.base_url}/sandbox")
+    page.get_by_label("Move Ada Okafor to").select_option(label="Async screen")
+    page.locator(f"#card-{ada}").get_by_role("button", name="Move").click()
+    expect(page.get_by_role("status")).to_have_text("Moved Ada to Async screen.")
+    # Columns stack: the second one starts below the first, not beside it off screen.
+    applied, screen = (page.locator(f'section[data-column="{c}"]').bounding_box()
+                       for c in ("applied", "async_screen"))
+    assert screen["y"] >= applied["y"] + applied["height"]
+    assert sideways(page) == {"page": PHONE["width"], "inner": 0}
+
+    page.goto(f"{sandbox.base_url}/sandbox/mailbox")
+    eventually(page, page.get_by_role("link", name=re.compile("Your video interview with Sandbox")))
+    assert sideways(page) == {"page": PHONE["width"], "inner": 0}
     context.close()
