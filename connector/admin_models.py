@@ -1,10 +1,10 @@
-"""API tokens, and the built-in sandbox ATS's board: its cards and the notes pushed to them."""
+"""API tokens, sign-in state and throttling, and the built-in sandbox ATS's board and notes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connector.models import Base, Installation, Organization, UTCDateTime, utcnow
@@ -25,6 +25,28 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organization: Mapped[Organization] = relationship()
+
+
+class SignInState(Base):
+    """A user's sign-in state: the token each of their sessions carries, and a forced reset."""
+
+    __tablename__ = "sign_in_states"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    # Replaced on sign-out, password change, deactivation and reset: older sessions stop working.
+    session_token: Mapped[str] = mapped_column(String(64))
+    # Set by an admin's reset: the password is temporary, works until then, and must be changed.
+    temporary_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RateLimitHit(Base):
+    """One counted sign-in attempt, for throttling when there is no Redis to count in."""
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
 
 
 class SandboxCard(Base):
