@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,8 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+UNNAMED = "Candidate"  # the name a session gets when the ATS sends none
 
 
 def zone_of(installation: Installation) -> ZoneInfo:
@@ -91,13 +94,12 @@ def _candidate_email(installation: Installation, interview: InterviewSession, li
 def invited(installation: Installation, interview: InterviewSession) -> Push:
     """The recruiter's note: the invitation went out, and until when it is open."""
     zone = zone_of(installation)
-    marker = f"[interview {interview.public_id}]"
-    text = (
-        f"Async video interview invitation sent to {interview.candidate_email}.\n"
-        f"Deadline: {deadline_in_words(interview.deadline_at, zone)}"
-        f" ({deadline_iso(interview.deadline_at, zone)}).\n"
-        f"{marker}"
-    )
+    marker = reference(interview.public_id, "invited")
+    text = _note(
+        f"{_who(interview)} was invited to the async video interview{_for_job(interview)}.",
+        f"The invitation went to {interview.candidate_email} and is open until "
+        f"{deadline_in_words(interview.deadline_at, zone)}.",
+        "", marker)
     outcome = Outcome("invited", interview.ats_application_id, interview.ats_candidate_id,
                       text, marker)
     return _push(installation, interview.id, f"invited:{interview.public_id}", outcome)
@@ -107,34 +109,35 @@ def expired(installation: Installation, interview: InterviewSession, answered: i
             total: int) -> Push:
     """The recruiter's note: the deadline passed before the candidate finished."""
     zone = zone_of(installation)
-    marker = f"[interview {interview.public_id} expired {stamp(interview.deadline_at)}]"
-    text = (
-        "Async video interview expired: the candidate did not finish by "
-        f"{deadline_in_words(interview.deadline_at, zone)}"
-        f" ({deadline_iso(interview.deadline_at, zone)}).\n"
-        f"Answers recorded: {answered} of {total}.\n"
-        f"{marker}"
-    )
+    deadline = stamp(interview.deadline_at)
+    marker = reference(interview.public_id, "expired", deadline)
+    text = _note(
+        f"The async video interview{_for_job(interview)} expired on "
+        f"{deadline_in_words(interview.deadline_at, zone)} before {_who(interview, start=False)} "
+        "finished it.",
+        _recorded(answered, total), "", marker)
     outcome = Outcome("expired", interview.ats_application_id, interview.ats_candidate_id,
                       text, marker)
-    key = f"expired:{interview.public_id}:{stamp(interview.deadline_at)}"
-    return _push(installation, interview.id, key, outcome)
+    return _push(installation, interview.id, f"expired:{interview.public_id}:{deadline}",
+                 outcome)
 
 
 def completed(installation: Installation, interview: InterviewSession,
               links: list[tuple[str, str]] = ()) -> Push:
     """The recruiter's note: every question is answered, with links to watch each answer."""
     zone = zone_of(installation)
-    done_at = interview.completed_at
-    marker = f"[interview {interview.public_id} completed {stamp(done_at)}]"
-    lines = [f"Async video interview completed by {interview.candidate_email} on "
-             f"{deadline_in_words(done_at, zone)} ({deadline_iso(done_at, zone)})."]
-    lines += [f"{label}: {url}" for label, url in links]
-    text = "\n".join([*lines, marker])
+    done_at = stamp(interview.completed_at)
+    marker = reference(interview.public_id, "completed", done_at)
+    lines = [f"{_who(interview)} completed the async video interview{_for_job(interview)} on "
+             f"{deadline_in_words(interview.completed_at, zone)}.", ""]
+    for number, (label, url) in enumerate(links):
+        # The first link opens every answer; a blank line sets it apart from the single ones.
+        lines += [f"{label}:", url, *([""] if number == 0 and len(links) > 1 else [])]
+    text = _note(*lines, *([""] if links else []), marker)
     outcome = Outcome("completed", interview.ats_application_id, interview.ats_candidate_id,
                       text, marker)
     # Keyed by the completion time: an answer reset and recorded again completes anew.
-    return _push(installation, interview.id, f"completed:{interview.public_id}:{stamp(done_at)}",
+    return _push(installation, interview.id, f"completed:{interview.public_id}:{done_at}",
                  outcome)
 
 
@@ -142,31 +145,33 @@ def scores(installation: Installation, interview: InterviewSession, summary: dic
            review_url: str | None) -> Push:
     """The hiring team's note: each competency and question out of 5, the recommendations."""
     count = len(summary["reviewers"])
-    marker = f"[interview {interview.public_id} scores {count}]"
-    lines = [f"Async video interview scores for {interview.candidate_name}"
-             + (f" ({interview.job_title})" if interview.job_title else ""),
-             f"Reviewed by: {', '.join(summary['reviewers'])}",
-             "Recommendations: " + ", ".join(
-                 f"{RECOMMENDATION_WORDS[name]} {n}" for name, n in summary["recommendations"].items()
-                 if n),
-             f"Overall: {_out_of_5(summary['overall'])}", ""]
-    lines += [f"{c['name']}: {_out_of_5(c['mean'])}" for c in summary["competencies"]]
-    lines += [""] + [f"Question {i}. {q['prompt']}: {_out_of_5(q['mean'])}"
-                     for i, q in enumerate(summary["questions"], start=1)]
+    marker = reference(interview.public_id, "scores", str(count))
+    job = f" ({interview.job_title})" if interview.job_title else ""
+    lines = [f"Async video interview scores for {_who(interview)}{job}.",
+             f"Reviewed by {_listed(summary['reviewers'])}." if count else "Not reviewed yet.",
+             _recommendations(summary["recommendations"]),
+             f"Overall score: {_out_of_5(summary['overall'])}.", ""]
+    if summary["competencies"]:
+        lines += ["Competencies:", *(_rated(c["name"], c["mean"])
+                                     for c in summary["competencies"]), ""]
+    if summary["questions"]:
+        lines += ["Questions:", *(_rated(f"{i}. {q['prompt']}", q["mean"])
+                                  for i, q in enumerate(summary["questions"], start=1)), ""]
     if review_url:
-        lines += ["", f"Watch and review: {review_url}"]
+        lines += ["Watch and review the answers:", review_url, ""]
     outcome = Outcome("scores", interview.ats_application_id, interview.ats_candidate_id,
-                      "\n".join([*lines, marker]), marker, result=_result(summary, review_url))
+                      _note(*lines, marker), marker, result=_result(summary, review_url))
     return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
 
 
 def moved(installation: Installation, interview: InterviewSession, recommendation: str,
           stage_id: str) -> Push:
     """The application's move to the stage the admin chose for this decision: once a session."""
-    marker = f"[interview {interview.public_id} decision {recommendation}]"
+    marker = reference(interview.public_id, "decision", recommendation)
+    text = _note(f"The reviewers' decision was “{RECOMMENDATION_WORDS[recommendation]}”, so "
+                 "the application moved to the stage chosen for that decision.", "", marker)
     outcome = Outcome("move", interview.ats_application_id, interview.ats_candidate_id,
-                      f"Moved on the reviewers' decision: {RECOMMENDATION_WORDS[recommendation]}.",
-                      marker, move_to_stage=stage_id)
+                      text, marker, move_to_stage=stage_id)
     return _push(installation, interview.id, f"move:{interview.public_id}", outcome)
 
 
@@ -191,15 +196,70 @@ def _out_of_5(value: float | None) -> str:
     return "not rated" if value is None else f"{value:.1f} / 5"
 
 
+def _rated(name: str, value: float | None) -> str:
+    """'Motivation for this role — not rated': a name's own closing full stop or colon dropped."""
+    return f"{name.strip().rstrip('.:;,').rstrip()} — {_out_of_5(value)}"
+
+
+def _recommendations(counts: dict[str, int]) -> str:
+    given = [f"{n} {RECOMMENDATION_WORDS[name].lower()}" for name, n in counts.items() if n]
+    return f"Recommendations: {_listed(given)}." if given else "No recommendation was given."
+
+
+def _recorded(answered: int, total: int) -> str:
+    if not answered:
+        return "No answers had been recorded."
+    return f"{answered} of {total} {'answer' if total == 1 else 'answers'} had been recorded."
+
+
+def _who(interview: InterviewSession, start: bool = True) -> str:
+    """The candidate's name, or 'The candidate' where the ATS gave none."""
+    name = (interview.candidate_name or "").strip()
+    if name and name != UNNAMED:
+        return name
+    return "The candidate" if start else "the candidate"
+
+
+def _for_job(interview: InterviewSession) -> str:
+    return f" for {interview.job_title}" if interview.job_title else ""
+
+
+def _listed(items: list[str]) -> str:
+    """'Ana, Bo and Dana'."""
+    items = [str(item) for item in items]
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _note(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+def reference(source: str, kind: str, detail: str | None = None) -> str:
+    """The note's last line, 'Ref: IV-7K3QM2 (completed 4F2A)', by which a retry finds it."""
+    # The code stands for the session (or the application and stage entry where there is none),
+    # the suffix for what makes this kind unique. Adapters search a note's body for this text:
+    # the closing bracket ends every reference, so none is ever found inside a longer one; and
+    # six characters suffice, as a search only looks through one candidate's notes.
+    suffix = f" {_code(f'{source}|{kind}|{detail}', 4)}" if detail is not None else ""
+    return f"Ref: IV-{_code(source, 6)} ({kind}{suffix})"
+
+
+def _code(text: str, length: int) -> str:
+    """Characters of a hash in Crockford's base 32: no I, L, O or U to misread."""
+    number = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    return "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(length))
+
+
 def no_email(installation: Installation, event: Event, entry: str) -> Push:
     """The recruiter's note when a candidate cannot be invited for want of an address."""
-    marker = f"[interview application {event.application_id} stage {entry}]"
+    marker = reference(f"{event.application_id}|{entry}", "no e-mail")
     ats = get_adapter(installation.ats)
-    text = (
-        "Async video interview not sent: this candidate has no e-mail address we may use. "
-        f"Add one (and allow e-mail) in {ats.name if ats else 'the ATS'}, then move the "
-        f"candidate into the stage again.\n{marker}"
-    )
+    text = _note(
+        "The async video interview was not sent: this candidate has no e-mail address we may "
+        "use.",
+        f"To invite them, add an address (and allow e-mail) in {ats.name if ats else 'the ATS'}, "
+        "then move the candidate into this stage again.",
+        "", marker)
     outcome = Outcome("no_email", event.application_id, event.candidate.ats_id, text, marker)
     return _push(installation, None, f"no_email:{event.application_id}:{entry}", outcome)
 

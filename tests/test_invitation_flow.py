@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from connector import notes
 from connector.models import (
     DeliveryStatus,
     Email,
@@ -110,9 +112,9 @@ def test_the_note_is_written_on_the_candidate_in_greenhouse(client, services, in
     (note,) = greenhouse.notes
     assert note["candidate_id"] == 265772
     assert note["visibility"] == "admin_only"
-    assert "invitation sent to giuseppe.hurley@example.com" in note["body"]
-    assert interview.deadline_at.isoformat(timespec="minutes") in note["body"]
-    assert f"[interview {interview.public_id}]" in note["body"]
+    assert "The invitation went to giuseppe.hurley@example.com" in note["body"]
+    assert notes.deadline_in_words(interview.deadline_at, ZoneInfo("UTC")) in note["body"]
+    assert note["body"].endswith("\n" + notes.reference(interview.public_id, "invited"))
     token_call = next(c for c in greenhouse.calls if c["kind"] == "token")
     assert token_call["form"] == {"grant_type": "client_credentials", "sub": USER_ID}
     (push,) = all_rows(services, Push)

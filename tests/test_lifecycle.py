@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from connector import lifecycle
+from connector import lifecycle, notes
 from connector.models import (
     Answer,
     AnswerChunk,
@@ -123,10 +124,11 @@ def test_the_deadline_expires_the_session_and_notes_greenhouse_once(client, serv
     invited_note, expired_note = greenhouse.notes
     assert expired_note["candidate_id"] == 265772
     body = expired_note["body"]
-    assert body.startswith("Async video interview expired: the candidate did not finish by ")
-    assert invited.deadline.isoformat(timespec="minutes") in body
-    assert "Answers recorded: 1 of 3." in body
-    assert f"[interview {invited.public_id} expired " in body
+    assert body.startswith("The async video interview for ")
+    assert notes.deadline_in_words(invited.deadline, ZoneInfo("UTC")) in body
+    assert "\n1 of 3 answers had been recorded.\n" in body
+    assert body.endswith(notes.reference(invited.public_id, "expired", notes.stamp(
+        invited.deadline)))
 
     tick(services, invited.deadline + HOUR)
     assert len(greenhouse.notes) == 2 and len(pushes(services, "expired")) == 1
@@ -304,8 +306,6 @@ def test_timers_reach_rqs_scheduler(redis_url):
 
 def test_the_completed_note_names_the_candidate_and_the_time(client, services, installation,
                                                              greenhouse):
-    from connector import notes
-
     invited = invite(client, services, installation)
     done_at = invited.deadline - 30 * HOUR
     change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=done_at)
@@ -313,9 +313,9 @@ def test_the_completed_note_names_the_candidate_and_the_time(client, services, i
         interview = lifecycle.find(session, invited.public_id)
         push = notes.completed(interview.installation, interview)
     text = push.payload["text"]
-    assert text.startswith("Async video interview completed by giuseppe.hurley@example.com on ")
-    assert f"{done_at:%A} {done_at.day} " in text and done_at.isoformat(timespec="minutes") in text
-    marker = f"[interview {invited.public_id} completed {done_at.isoformat()}]"
+    assert text.startswith("Giuseppe Hurley completed the async video interview for ")
+    assert f" on {notes.deadline_in_words(done_at, ZoneInfo('UTC'))}.\n" in text
+    marker = notes.reference(invited.public_id, "completed", done_at.isoformat())
     assert push.payload["marker"] == marker and text.endswith(marker)
     assert push.dedupe_key == f"completed:{invited.public_id}:{done_at.isoformat()}"
 

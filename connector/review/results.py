@@ -33,7 +33,7 @@ def review_url(db, services, interview: InterviewSession) -> str:
 def completion_links(db, services, interview: InterviewSession) -> list[tuple[str, str]]:
     """The review page, then each answer on it, for the completed note."""
     url = review_url(db, services, interview)
-    links = [("Watch and review", url)]
+    links = [("Watch and review all answers", url)]
     answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
     for number, question in enumerate((q for q in interview.plan if not q["is_practice"]), 1):
         if question["position"] in answered:

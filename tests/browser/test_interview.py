@@ -72,8 +72,8 @@ def test_a_whole_interview_with_one_retake(live, phone):
     assert [a.position for a in interview.answers] == [1, 2]  # the practice answer stayed local
     (completed,) = [n for n in live.greenhouse.notes if "completed" in n["body"]]
     assert completed["candidate_id"] == 265772
-    assert f"Watch and review: {live.base_url}/review/shared/" in completed["body"]
-    assert "Answer 1: " in completed["body"] and "#answer-2" in completed["body"]
+    assert f"Watch and review all answers:\n{live.base_url}/review/shared/" in completed["body"]
+    assert "Answer 1:\n" in completed["body"] and "#answer-2" in completed["body"]
 
 
 def test_an_audio_question_records_sound_only(live, phone):

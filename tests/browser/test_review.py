@@ -112,4 +112,4 @@ def test_reviewers_watch_score_and_share(live, browser, completed):
     assert refused.status == 404
 
     notes = [n["body"] for n in live.greenhouse.notes if "scores for" in n["body"]]
-    assert len(notes) == 3 and "Reviewed by: Ana, Bo, Dana" in notes[-1]
+    assert len(notes) == 3 and "Reviewed by Ana, Bo and Dana." in notes[-1]

@@ -131,7 +131,7 @@ def test_the_sandbox_flow_from_drag_to_score(sandbox, browser):
     take_the_interview(page)
 
     page.goto(f"{sandbox.base_url}/sandbox/cards/{ada}")
-    eventually(page, page.locator(".note", has_text="Async video interview completed"))
+    eventually(page, page.locator(".note", has_text="completed the async video interview"))
     review = page.locator(".note", has_text="completed").locator(
         "a[href*='/review/shared/']:not([href*='#'])")
     review.click()

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from config import Settings
+from connector import notes as notes_
 from connector.models import DeliveryStatus, InterviewSession, OutboxStatus, Push, WebhookDelivery
 from connector.services import build_services, install
 from jobs.queue import RedisQueue
@@ -100,7 +101,7 @@ def test_signed_webhook_to_email_and_note(stack):
     assert len(notes) == 1 and notes[0]["json"]["candidate_id"] == 265772
     with services.db.session() as session:
         (interview,) = session.scalars(select(InterviewSession)).all()
-    assert f"[interview {interview.public_id}]" in notes[0]["json"]["body"]
+    assert notes_.reference(interview.public_id, "invited") in notes[0]["json"]["body"]
 
     # The same delivery again, then the same event under a new delivery id.
     assert signed_post(client, installation, BODY, "evt-1").get_json() == {"status": "duplicate"}

@@ -77,11 +77,11 @@ def test_two_reviewers_score_independently_and_the_ats_gets_the_scores(
 
     notes = [n["body"] for n in greenhouse.notes if "scores for" in n["body"]]
     assert len(notes) == 2
-    assert "Reviewed by: Ana, Bo" in notes[1] and "Overall: 3.5 / 5" in notes[1]
-    assert "Communication: 3.0 / 5" in notes[1] and "Recommendations: Yes 1, Strong yes 1" \
+    assert "Reviewed by Ana and Bo." in notes[1] and "Overall score: 3.5 / 5." in notes[1]
+    assert "Communication — 3.0 / 5" in notes[1] and "Recommendations: 1 yes and 1 strong yes." \
         in notes[1]
     assert "<" not in notes[1]  # plain text: no raw markup inside the ATS
-    assert "Watch and review: https://connector.test/review/shared/" in notes[1]
+    assert "Watch and review the answers:\nhttps://connector.test/review/shared/" in notes[1]
 
 
 def test_an_incomplete_scorecard_is_refused_and_nothing_is_submitted(client, services,
@@ -151,7 +151,7 @@ def test_an_expired_revoked_or_unknown_share_link_is_refused(client, services, c
 
 def test_the_completed_note_links_the_review_page_and_each_answer(services, completed,
                                                                    greenhouse):
-    (note,) = [n["body"] for n in greenhouse.notes if "completed by" in n["body"]]
-    assert "Watch and review: https://connector.test/review/shared/" in note
-    assert [line.split(":")[0] for line in note.splitlines() if line.startswith("Answer")] == [
-        "Answer 1", "Answer 2", "Answer 3"]
+    (note,) = [n["body"] for n in greenhouse.notes if "completed the" in n["body"]]
+    assert "Watch and review all answers:\nhttps://connector.test/review/shared/" in note
+    assert [line for line in note.splitlines() if line.startswith("Answer")] == [
+        "Answer 1:", "Answer 2:", "Answer 3:"]

@@ -70,4 +70,4 @@ def test_serve_seeds_the_sandbox_and_a_move_goes_all_the_way_round(served):
     wait_for(lambda: browser.get(f"{base}/sandbox/mailbox", timeout=5).text,
              r"Your video interview with Sandbox for Backend engineer")
     wait_for(lambda: browser.get(f"{base}/sandbox/cards/{card_id}", timeout=5).text,
-             r"Async video interview invitation sent to")
+             r"was invited to the async video interview")
