@@ -14,7 +14,9 @@ from sqlalchemy import func, or_, select
 
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.admin import template_forms as forms
-from connector.models import AnswerKind, InterviewTemplate, Question, StageRule
+from connector.models import (
+    AnswerKind, Installation, InterviewSession, InterviewTemplate, Question, StageRule,
+)
 
 MAX_NAME = 200
 
@@ -26,11 +28,7 @@ def template_list():
     with services().db.session() as db:
         rows = db.scalars(_visible().order_by(InterviewTemplate.is_builtin,
                                               func.lower(InterviewTemplate.name))).all()
-        in_use = dict(db.execute(
-            select(StageRule.template_id, func.count()).where(
-                StageRule.template_id.in_([t.id for t in rows])).group_by(StageRule.template_id)
-        ).all())
-        return render_template("admin/template_list.html", templates=rows, in_use=in_use)
+        return render_template("admin/template_list.html", templates=rows, used_by=_use(db))
 
 
 @bp.get("/templates/<int:template_id>")
@@ -98,6 +96,33 @@ def template_copy(template_id: int):
         new_id = duplicate.id
     flash("Copied. Change what you need and save.", "success")
     return redirect(url_for(".template_edit", template_id=new_id), 303)
+
+
+def _use(db) -> dict[int, str]:
+    """Per template id, in words: the organization's installations and interviews using it."""
+    org_id = current_organization_id()
+    default_id = db.scalar(select(func.min(InterviewTemplate.id))
+                           .where(InterviewTemplate.is_builtin))
+    installations: dict[int, set[int]] = {}
+    for template_id, installation_id in db.execute(
+            select(StageRule.template_id, StageRule.installation_id).distinct()
+            .join(Installation).where(Installation.organization_id == org_id)):
+        # A trigger stage naming no template uses the built-in default (interviews.template_for).
+        installations.setdefault(template_id or default_id, set()).add(installation_id)
+    interviews = dict(db.execute(
+        select(InterviewSession.template_id, func.count()).join(Installation)
+        .where(Installation.organization_id == org_id).group_by(InterviewSession.template_id)
+    ).all())
+    return {template_id: used_by(len(installations.get(template_id, ())),
+                                 interviews.get(template_id, 0))
+            for template_id in {*installations, *interviews}}
+
+
+def used_by(installations: int, interviews: int) -> str:
+    """In words: "Used by 1 installation and 3 interviews", or "Not used yet"."""
+    parts = [f"{n} {word}{'' if n == 1 else 's'}"
+             for n, word in ((installations, "installation"), (interviews, "interview")) if n]
+    return "Used by " + " and ".join(parts) if parts else "Not used yet"
 
 
 def _visible():
