@@ -11,7 +11,8 @@ Everything answers 404 unless the `sandbox` setting is on (never in production).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, has_request_context, url_for
+from flask_login import current_user
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
@@ -27,6 +28,15 @@ def _only_when_on() -> None:
         abort(404)
 
 
+@bp.app_context_processor
+def _board_link() -> dict:
+    """The board's URL for the admin bar: only the sandbox organization's, only while it is on."""
+    if not (has_request_context() and services().settings.sandbox):
+        return {"sandbox_board_url": None}
+    own = getattr(current_user, "organization_name", None) == board.ORGANIZATION
+    return {"sandbox_board_url": url_for("sandbox.board_page") if own else None}
+
+
 @bp.after_request
 def _headers(response):
     response.headers.setdefault("X-Robots-Tag", "noindex")
@@ -39,7 +49,7 @@ def _headers(response):
     return response
 
 
-from connector.sandbox import mailbox, views  # noqa: E402,F401  (register their views)
+from connector.sandbox import board, mailbox, views  # noqa: E402,F401  (register their views)
 from connector.app import csrf  # noqa: E402
 from connector.sandbox.api import api  # noqa: E402
 
