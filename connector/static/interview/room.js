@@ -122,7 +122,7 @@ function begin() {
 async function runQuestion(q, isPractice = false) {
   clearInterval(heartbeat);
   current = { q, practice: isPractice, take: q.take, blobs: [], mime: null };
-  $("q-error").textContent = "";
+  for (const id of ["q-error", "q-status", "q-upload", "q-retakes"]) $(id).textContent = "";
   $("q-playback").hidden = true;
   $("q-writing").hidden = true;
   const number = state.questions.indexOf(q) + 1;
@@ -267,8 +267,9 @@ function saved(q) {
   q.status = "submitted";
   const next = state.questions.find((x) => x.status !== "submitted");
   state.current = next ? next.position : null;
+  $("q-upload").textContent = "";
+  $("q-retakes").textContent = "";  // a submitted answer is final: no retake is left to count
   say("Answer saved.");
-  $("q-upload").textContent = "Answer saved.";
   buttons(next ? "next" : "finish");
   $("next").onclick = () => runQuestion(next);
   $("finish").onclick = finish;
