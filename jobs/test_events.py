@@ -7,6 +7,7 @@ for an application that does not exist, so nothing is ever written back to the A
 
 Greenhouse: a `candidate_stage_change` rather than a `ping`. A ping is stored as ignored and
 never reaches the delivery job (its shape is not documented either), so it would prove less.
+The sandbox (and any ATS signing with Standard Webhooks): an `application.stage_changed`.
 """
 
 from __future__ import annotations
@@ -45,9 +46,27 @@ def greenhouse_sample(token: str) -> tuple[bytes, dict[str, str]]:
     return json.dumps(body).encode(), {"Greenhouse-Event-ID": f"connector-test-{token}"}
 
 
+def sandbox_sample(token: str) -> tuple[bytes, dict[str, str]]:
+    """A Standard Webhooks application.stage_changed for a clearly fake application.
+
+    Signing adds the webhook-id (a fresh `msg_…`) with the signature made over it.
+    """
+    now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"type": "application.stage_changed", "timestamp": now, "data": {
+        "application": {"id": TEST_APPLICATION_ID, "url": None},
+        # No address: even a stage rule that matched could not invite.
+        "candidate": {"id": "connector-test-candidate", "first_name": "Test",
+                      "last_name": "Event", "email": None},
+        "job": {"id": "connector-test-job", "title": "Connector test event"},
+        "stage": {"id": TEST_STAGE_ID, "name": TEST_STAGE_NAME},
+        "occurred_at": now,
+    }}
+    return json.dumps(body).encode(), {}
+
+
 # ATS key -> builder of (body, headers without the signature). An ATS missing here has no
 # test-event button.
-SAMPLES = {"greenhouse": greenhouse_sample}
+SAMPLES = {"greenhouse": greenhouse_sample, "sandbox": sandbox_sample}
 
 
 def sample_event(ats: str, token: str) -> tuple[bytes, dict[str, str]] | None:
