@@ -14,6 +14,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_login import login_required
@@ -25,6 +26,9 @@ from connector.models import Answer, AnswerStatus, InterviewSession
 from connector.review import results, scoring
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+# In the signed session cookie: [share link id, name typed there] pairs, oldest first, so the page
+# after scoring shows that reviewer's scorecard without the name travelling in a URL.
+TYPED_NAMES, MAX_TYPED_NAMES = "review_names", 20
 
 
 @bp.get("/sessions/<public_id>")
@@ -46,7 +50,7 @@ def session_score(public_id: str):
 @bp.get("/shared/<token>")
 def shared_page(token: str):
     with _db() as db:
-        interview, reviewer = _as_link(db, token, request.args.get("name"))
+        interview, reviewer = _as_link(db, token, None)
         return _render(db, interview, reviewer, base=url_for(".shared_page", token=token))
 
 
@@ -54,8 +58,8 @@ def shared_page(token: str):
 def shared_score(token: str):
     with _db() as db:
         interview, reviewer = _as_link(db, token, request.form.get("reviewer_name"))
-        target = url_for(".shared_page", token=token, name=reviewer.name)
-        return _score(db, interview, reviewer, target)
+        _remember_name(reviewer)
+        return _score(db, interview, reviewer, url_for(".shared_page", token=token))
 
 
 @bp.get("/sessions/<public_id>/answers/<int:position>")
@@ -79,8 +83,19 @@ def _as_user(db, public_id: str):
 
 
 def _as_link(db, token: str, name: str | None):
-    """The session a share link opens; 404 when the link is unknown, expired or revoked."""
-    return _reviewer(require_viewer(db, share_token=token), name or "")
+    """The share link's session (404 if unknown, expired or revoked); no name: the one kept."""
+    viewer = require_viewer(db, share_token=token)
+    if name is None:
+        name = dict(session.get(TYPED_NAMES, [])).get(viewer.share_link_id, "")
+    return _reviewer(viewer, name)
+
+
+def _remember_name(reviewer: scoring.Reviewer) -> None:
+    """Keep the name typed on this share link for the pages that follow (the newest 20 links)."""
+    if not reviewer.name:
+        return
+    pairs = [p for p in session.get(TYPED_NAMES, []) if p[0] != reviewer.share_link_id]
+    session[TYPED_NAMES] = [*pairs, [reviewer.share_link_id, reviewer.name]][-MAX_TYPED_NAMES:]
 
 
 def _reviewer(viewer, typed_name: str):

@@ -119,6 +119,21 @@ def test_a_share_link_that_may_score_asks_for_a_name(client, services, completed
         assert card.reviewer_name == "Dana (hiring manager)" and card.submitted_at
 
 
+def test_after_scoring_on_a_share_link_the_name_stays_out_of_the_url(client, app, services,
+                                                                     completed, greenhouse):
+    _, token = share(services, completed, can_score=True)
+    path = f"/review/shared/{token}"
+    response = score_form(client, path, reviewer_name="Dana Smith")
+    assert response.status_code == 303
+    assert response.headers["Location"] == path  # no query string: no name
+    # The same browser sees its own scorecard and the summary, the name known from its session.
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 reviewer: Dana Smith." in after and "Dana Smith (you)" in after
+    # Another browser holding the link sees the scorecard form, not Dana's scores.
+    other = app.test_client().get(path).get_data(as_text=True)
+    assert "Your name" in other and "Dana Smith" not in other
+
+
 def test_a_watch_only_share_link_cannot_score(client, services, completed):
     _, token = share(services, completed, can_score=False)
     path = f"/review/shared/{token}"
