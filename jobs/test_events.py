@@ -27,21 +27,24 @@ log = logging.getLogger("connector.jobs")
 TEST_APPLICATION_ID = "connector-test-application"
 TEST_STAGE_ID = "connector-test-stage"
 TEST_STAGE_NAME = "Connector test event (not a real stage)"
+# Greenhouse ids are integers (every id in its webhook docs' examples): 0, which we assume it
+# never gives, stands for the application, candidate, stage and job of its test event.
+GREENHOUSE_TEST_ID = 0
 TIMEOUT = (5, 20)  # connect, read: seconds
 
 
 def greenhouse_sample(token: str) -> tuple[bytes, dict[str, str]]:
     """A stage change shaped like Greenhouse's documented one, for a clearly fake application."""
     body = {"action": "candidate_stage_change", "payload": {"application": {
-        "id": TEST_APPLICATION_ID,
+        "id": GREENHOUSE_TEST_ID,
         "url": None,
         "last_activity_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "current_stage": {"id": TEST_STAGE_ID, "name": TEST_STAGE_NAME},
+        "current_stage": {"id": GREENHOUSE_TEST_ID, "name": TEST_STAGE_NAME},
         # No address and can_email false: even a stage rule that matched could not invite.
-        "candidate": {"id": "connector-test-candidate", "first_name": "Test",
+        "candidate": {"id": GREENHOUSE_TEST_ID, "first_name": "Test",
                       "last_name": "Event", "url": None, "can_email": False,
                       "email_addresses": []},
-        "jobs": [{"id": "connector-test-job", "name": "Connector test event"}],
+        "jobs": [{"id": GREENHOUSE_TEST_ID, "name": "Connector test event"}],
     }}}
     return json.dumps(body).encode(), {"Greenhouse-Event-ID": f"connector-test-{token}"}
 
@@ -84,7 +87,8 @@ def send_test_event(installation_id: int, token: str) -> None:
         sample = sample_event(installation.ats, token)
         if sample is None:
             return _record(services, installation_id, token, error="no test event for this ATS")
-        if matching_rule(installation, TEST_STAGE_ID, TEST_STAGE_NAME) is not None:
+        if any(matching_rule(installation, stage, TEST_STAGE_NAME) is not None
+               for stage in (TEST_STAGE_ID, str(GREENHOUSE_TEST_ID))):
             return _record(services, installation_id, token,
                            error="a trigger stage matches the test stage; nothing was sent")
         adapter = adapter_for(installation, services.keyring, services.settings.production)

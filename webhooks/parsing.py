@@ -1,23 +1,100 @@
-"""Turning a verified body into a dict every adapter can trust: UTF-8 JSON, an object, its schema."""
+"""Turning a verified body into a dict every adapter can trust: UTF-8 JSON, an object, its schema.
+
+Text is cleaned rather than refused: NUL, which PostgreSQL text cannot hold, is removed, and a
+lone surrogate, which no database can encode, becomes U+FFFD, so a candidate whose name carries
+either is still invited. The raw body is stored as it came: JSON writes both as ASCII escapes.
+What cannot be cleaned is refused: nesting past MAX_DEPTH, NaN and Infinity (not JSON, RFC 8259
+section 6), and, in each adapter's schemas, values of a type or length the ATS does not send.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
 from webhooks.errors import MalformedPayload
+
+# Containers inside containers. Greenhouse's documented payloads nest 8 deep (its webhook docs'
+# candidate_stage_change: envelope, payload, application, current_stage, interviews, ...).
+MAX_DEPTH = 32
+MAX_DETAIL = 500  # characters of schema messages echoed back to the sender
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_object(body: bytes, schema: Schema, what: str) -> dict:
     """The body as a JSON object loaded by `schema`; MalformedPayload naming `what` otherwise."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
+    data = decode(body)
     if not isinstance(data, dict):
         raise MalformedPayload("the body is not a JSON object")
+    return load(schema, data, what)
+
+
+def load(schema: Schema, data: object, what: str) -> dict:
+    """`data` loaded by `schema`; MalformedPayload naming `what` and the fields otherwise."""
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise MalformedPayload(f"not {what}: {exc.messages}") from exc
+        raise MalformedPayload(f"not {what}: {exc.messages}"[:MAX_DETAIL]) from exc
+
+
+def decode(body: bytes) -> object:
+    """The body's JSON with its text cleaned; MalformedPayload if not JSON or nested too deep."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+    except RecursionError as exc:  # the C parser gives up near 1,000 levels: far past ours
+        raise _too_deep() from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
+    return cleaned(data)
+
+
+def cleaned(data: object) -> object:
+    """`data` with every string cleaned in place, walked without recursion; depth checked."""
+    if isinstance(data, str):
+        return clean_text(data)
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            _clean_keys(node)
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str):
+                node[key] = clean_text(value)
+            elif isinstance(value, dict | list):
+                stack.append((value, depth + 1))
+    return data
+
+
+def clean_text(value: str) -> str:
+    """The text without NUL, and with U+FFFD for any lone surrogate."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii() and _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _clean_keys(node: dict) -> None:
+    if all(clean_text(key) == key for key in node):
+        return
+    items = list(node.items())
+    node.clear()
+    node.update((clean_text(key), value) for key, value in items)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _too_deep() -> MalformedPayload:
+    return MalformedPayload(f"the JSON nests deeper than {MAX_DEPTH} levels", "too_deep")
+
+
+def text(maximum: int, **kwargs) -> fields.String:
+    """A string field of at most `maximum` characters, None allowed, "" when absent."""
+    return fields.String(allow_none=True, load_default=kwargs.pop("load_default", ""),
+                         validate=validate.Length(max=maximum), **kwargs)

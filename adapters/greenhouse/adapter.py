@@ -9,18 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from marshmallow import ValidationError
-
 from adapters.base import (
     RECOMMENDATION_WORDS, Adapter, Candidate, Event, EventKind, Outcome, Receipt, Result,
+    usable_email,
 )
 from adapters.greenhouse.client import (
     ALLOWED_HOSTS, NOTE_VISIBILITY, GreenhouseClient, credential_problems,
 )
 from adapters.http import Invalid
 from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
-from webhooks.errors import MalformedPayload, SignatureError
-from webhooks.parsing import load_object
+from webhooks.errors import SignatureError
+from webhooks.parsing import load, load_object
 from webhooks.signing import hmac_sha256_hex, same
 
 # "Signature: sha256 37d27..." - the algorithm, one space, the hex HMAC of the whole raw body.
@@ -87,11 +86,8 @@ class GreenhouseAdapter(Adapter):
         kind = self.events.get(action)
         if kind is None:
             return action, None
-        try:
-            application = _APPLICATION.load(envelope["payload"])["application"]
-        except ValidationError as exc:
-            raise MalformedPayload(f"not a Greenhouse application payload: {exc.messages}") from exc
-        return action, _event(kind, action, application)
+        payload = load(_APPLICATION, envelope["payload"], "a Greenhouse application payload")
+        return action, _event(kind, action, payload["application"])
 
     def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
         """Write the outcome: a note (once), the score field if configured, or a stage move."""
@@ -217,7 +213,7 @@ def _email(candidate: dict) -> str | None:
     if candidate.get("can_email") is False:
         return None
     for address in candidate["email_addresses"] or []:
-        value = (address.get("value") or "").strip()
-        if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        value = usable_email(address.get("value"))
+        if value:
             return value
     return None

@@ -2,11 +2,19 @@
 
 Payload reference: https://developers.greenhouse.io/webhooks.html#candidate-stage-change
 Unknown keys are excluded: Greenhouse adds fields over time, and we read only what we need.
+Text is bounded by what our columns hold (adapters.base); Greenhouse documents no lengths.
 """
 
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
+
+from adapters.base import MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
+from webhooks.parsing import text
+
+# Every id in the webhook docs' examples is a JSON integer ("id": 265772), and Harvest takes
+# them back as integers. The docs state no range; we take what a signed 64-bit integer holds.
+MAX_ID_VALUE = 2**63 - 1
 
 
 class _Lenient(Schema):
@@ -15,14 +23,18 @@ class _Lenient(Schema):
 
 
 class IdField(fields.Field):
-    """Greenhouse ids are integers; we keep them as strings so every ATS looks alike."""
+    """A Greenhouse id: a non-negative integer, or its digits; kept as a string like every ATS's."""
+
+    default_error_messages = {"invalid": "Not a valid Greenhouse id (an integer)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        digits = value.strip() if isinstance(value, str) else ""
+        if 0 < len(digits) <= 19 and digits.isascii() and digits.isdigit():
+            value = int(digits)
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not 0 <= value <= MAX_ID_VALUE:
             raise self.make_error("invalid")
-        return str(value).strip()
-
-    default_error_messages = {"invalid": "Not a valid id."}
+        return str(value)
 
 
 class EmailAddressSchema(_Lenient):
@@ -32,9 +44,9 @@ class EmailAddressSchema(_Lenient):
 
 class CandidateSchema(_Lenient):
     id = IdField(required=True)
-    first_name = fields.String(allow_none=True, load_default="")
-    last_name = fields.String(allow_none=True, load_default="")
-    url = fields.String(allow_none=True, load_default=None)
+    first_name = text(MAX_NAME)
+    last_name = text(MAX_NAME)
+    url = text(MAX_URL, load_default=None)
     can_email = fields.Boolean(allow_none=True, load_default=None)
     email_addresses = fields.List(
         fields.Nested(EmailAddressSchema), allow_none=True, load_default=list)
@@ -42,18 +54,18 @@ class CandidateSchema(_Lenient):
 
 class StageSchema(_Lenient):
     id = IdField(required=True)
-    name = fields.String(allow_none=True, load_default="")
+    name = text(MAX_TITLE)
 
 
 class JobSchema(_Lenient):
     id = IdField(required=True)
-    name = fields.String(allow_none=True, load_default="")
+    name = text(MAX_TITLE)
 
 
 class ApplicationSchema(_Lenient):
     id = IdField(required=True)
-    url = fields.String(allow_none=True, load_default=None)
-    last_activity_at = fields.String(allow_none=True, load_default=None)
+    url = text(MAX_URL, load_default=None)
+    last_activity_at = text(MAX_TIME, load_default=None)
     current_stage = fields.Nested(StageSchema, allow_none=True, load_default=None)
     candidate = fields.Nested(CandidateSchema, required=True)
     jobs = fields.List(fields.Nested(JobSchema), allow_none=True, load_default=list)

@@ -2,12 +2,16 @@
 
 Envelope: the shape https://www.standardwebhooks.com/ recommends, {"type", "timestamp", "data"}.
 `data` is this contract's own: application, candidate, job, stage and when it happened.
-Unknown keys are excluded, so an ATS may send more than we read.
+Unknown keys are excluded, so an ATS may send more than we read. The contract sets the lengths
+an ATS may send: ids up to 64 characters, names 100, titles 200 (adapters.base).
 """
 
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
+
+from adapters.base import MAX_ID, MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
+from webhooks.parsing import text
 
 
 class _Lenient(Schema):
@@ -16,36 +20,38 @@ class _Lenient(Schema):
 
 
 class IdField(fields.Field):
-    """An id sent as a string or an integer; kept as a non-empty string."""
+    """An id sent as a string or an integer; kept as a non-empty string of at most MAX_ID."""
 
-    default_error_messages = {"invalid": "Not a valid id."}
+    default_error_messages = {"invalid": f"Not a valid id (1 to {MAX_ID} characters)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**MAX_ID:
+            value = str(value)
+        if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_ID:
             raise self.make_error("invalid")
-        return str(value).strip()
+        return value.strip()
 
 
 class ApplicationSchema(_Lenient):
     id = IdField(required=True)
-    url = fields.String(allow_none=True, load_default=None)
+    url = text(MAX_URL, load_default=None)
 
 
 class CandidateSchema(_Lenient):
     id = IdField(required=True)
-    first_name = fields.String(allow_none=True, load_default="")
-    last_name = fields.String(allow_none=True, load_default="")
-    email = fields.String(allow_none=True, load_default=None)
+    first_name = text(MAX_NAME)
+    last_name = text(MAX_NAME)
+    email = fields.String(allow_none=True, load_default=None)  # unusable ones are dropped
 
 
 class JobSchema(_Lenient):
     id = IdField(allow_none=True, load_default=None)
-    title = fields.String(allow_none=True, load_default="")
+    title = text(MAX_TITLE)
 
 
 class StageSchema(_Lenient):
     id = IdField(required=True)
-    name = fields.String(allow_none=True, load_default="")
+    name = text(MAX_TITLE)
 
 
 class DataSchema(_Lenient):
@@ -53,12 +59,12 @@ class DataSchema(_Lenient):
     candidate = fields.Nested(CandidateSchema, required=True)
     job = fields.Nested(JobSchema, allow_none=True, load_default=None)
     stage = fields.Nested(StageSchema, allow_none=True, load_default=None)
-    occurred_at = fields.String(allow_none=True, load_default=None)
+    occurred_at = text(MAX_TIME, load_default=None)
 
 
 class EnvelopeSchema(_Lenient):
     """Every delivery: {"type": "application.stage_changed", "timestamp": ..., "data": {...}}."""
 
     type = fields.String(required=True)
-    timestamp = fields.String(allow_none=True, load_default=None)
+    timestamp = text(MAX_TIME, load_default=None)
     data = fields.Dict(required=True)
