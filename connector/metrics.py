@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, null, select
 
 from connector.models import (
     DeliveryStatus,
@@ -30,6 +31,7 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
+from jobs.sweeper import GRACE
 
 bp = Blueprint("metrics", __name__)
 
@@ -37,6 +39,9 @@ LATENCY_WINDOW = timedelta(hours=1)
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800)  # seconds
 PENDING_DELIVERIES = (DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING)
 PENDING_PUSHES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# Why a row is stuck: its worker's lease ran out, its next try is past due (and past the
+# sweeper's grace), or it has been tried more than once and is still not through.
+STALLED, OVERDUE, RETRYING = "stalled", "overdue", "retrying"
 
 
 @bp.get("/metrics")
@@ -78,6 +83,7 @@ class DatabaseCollector(Collector):
             yield from self._counts(session)
             yield _latency(session, self.db.is_sqlite)
             yield from _backlog(session)
+            yield _stuck(session)
 
     def _counts(self, session):
         deliveries = GaugeMetricFamily(
@@ -157,3 +163,107 @@ def _backlog(session):
 def _age(now, oldest) -> float:
     # min() keeps its column's type, so SQLite's stored text comes back as an aware datetime.
     return 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
+
+
+def _stuck(session) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        "connector_stuck_rows", "Deliveries, pushes and e-mails not moving as they should, "
+        "as the admin's health page counts them.", labels=["what", "why"])
+    totals: dict[tuple[str, str], int] = {}
+    for row in stuck_rows(session):
+        totals[row.what, row.why] = totals.get((row.what, row.why), 0) + row.count
+    for labels, count in sorted(totals.items()):
+        family.add_metric(list(labels), count)
+    return family
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """Rows of one installation stuck for one reason: how many, since when, the last error."""
+
+    installation_id: int
+    what: str  # "delivery", "note", "move" or "email"
+    why: str  # STALLED, OVERDUE or RETRYING
+    count: int
+    since: datetime  # when the oldest of them was received or created
+    attempts: int  # the most tries any of them has had
+    last_error: str | None
+
+
+def delivery_stuck(now: datetime):
+    """Why a delivery is stuck, as SQL (NULL when it is not): what the sweeper picks up again."""
+    return case(
+        (and_(WebhookDelivery.status == DeliveryStatus.PROCESSING,
+              WebhookDelivery.lease_until < now), STALLED),
+        (and_(WebhookDelivery.status == DeliveryStatus.RECEIVED,
+              WebhookDelivery.received_at <= now - GRACE), OVERDUE),
+        (and_(WebhookDelivery.status.in_(PENDING_DELIVERIES), WebhookDelivery.attempts > 1),
+         RETRYING))
+
+
+def outbox_stuck(model, now: datetime):
+    """Why a push or e-mail is stuck, as SQL (NULL when it is not), as the sweeper sees it."""
+    return case(
+        (and_(model.status == OutboxStatus.SENDING, model.lease_until < now), STALLED),
+        (and_(model.status == OutboxStatus.PENDING, model.next_attempt_at <= now - GRACE),
+         OVERDUE),
+        (and_(model.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+              model.attempts > 1), RETRYING))
+
+
+def stuck_rows(session, organization_id: int | None = None) -> list[Stuck]:
+    """Stuck rows by installation, kind and reason; one organization's, or everyone's."""
+    now = utcnow()
+    push_kind = case((Push.kind == literal_column("'move'"), literal_column("'move'")),
+                     else_=literal_column("'note'"))
+    queries = (
+        ("delivery", WebhookDelivery.installation_id, _each_stuck(
+            WebhookDelivery, delivery_stuck(now), literal_column("'delivery'"),
+            WebhookDelivery.received_at, None, WebhookDelivery.installation_id)),
+        ("push", Push.installation_id, _each_stuck(
+            Push, outbox_stuck(Push, now), push_kind, Push.created_at, Push.last_error,
+            Push.installation_id)),
+        ("email", InterviewSession.installation_id, _each_stuck(
+            Email, outbox_stuck(Email, now), literal_column("'email'"), Email.created_at,
+            Email.last_error, InterviewSession.installation_id)
+         .join(InterviewSession, Email.session_id == InterviewSession.id)),
+    )
+    found = []
+    for table, installation_id, rows in queries:
+        if organization_id is not None:
+            rows = rows.join(Installation, Installation.id == installation_id) \
+                .where(Installation.organization_id == organization_id)
+        found += [(table, group) for group in session.execute(_by_reason(rows.subquery()))]
+    errors = _last_errors(session, found)
+    return [Stuck(g.installation_id, g.what, g.why, g.count, g.since, g.attempts,
+                  errors.get((table, g.error_id))) for table, g in found]
+
+
+def _each_stuck(model, why, what, since, error, installation_id):
+    """A model's stuck rows one by one: what the health page says of each."""
+    error_id = cast(null(), Integer) if error is None else case((error.isnot(None), model.id))
+    return (select(installation_id.label("installation_id"), what.label("what"),
+                   why.label("why"), since.label("since"), model.attempts.label("attempts"),
+                   error_id.label("error_id"))
+            .select_from(model).where(why.isnot(None)))
+
+
+def _by_reason(rows):
+    # Grouped outside the subquery: PostgreSQL binds parameters on the server, so it would not
+    # see the SELECT's and the GROUP BY's copies of an expression as the same.
+    return (select(rows.c.installation_id, rows.c.what, rows.c.why,
+                   func.count().label("count"), func.min(rows.c.since).label("since"),
+                   func.max(rows.c.attempts).label("attempts"),
+                   func.max(rows.c.error_id).label("error_id"))
+            .group_by(rows.c.installation_id, rows.c.what, rows.c.why))
+
+
+def _last_errors(session, found: list) -> dict[tuple[str, int], str]:
+    """The error of each group's newest failed row, keyed by its table and id."""
+    errors = {}
+    for table, model in (("push", Push), ("email", Email)):
+        ids = [group.error_id for name, group in found if name == table and group.error_id]
+        if ids:
+            errors |= {(table, row_id): error for row_id, error in session.execute(
+                select(model.id, model.last_error).where(model.id.in_(ids)))}
+    return errors
