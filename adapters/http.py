@@ -11,47 +11,12 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from adapters.errors import (  # noqa: F401  (the error family, imported from here by clients)
+    ApiError, HostNotAllowed, Invalid, NotFound, RateLimited, Temporary, Unauthorized,
+)
+from adapters.hosts import AddressCheckingAdapter, name_refusal
+
 DEFAULT_TIMEOUT = (5, 20)  # connect, read: seconds
-
-
-class ApiError(Exception):
-    """An ATS API call failed; `retryable` says whether trying again may help."""
-
-    retryable = False
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class Unauthorized(ApiError):
-    """401 or 403: the credentials are wrong or lack a permission."""
-
-
-class NotFound(ApiError):
-    """404: the candidate or application is gone."""
-
-
-class Invalid(ApiError):
-    """400 or 422: the ATS refused what we sent."""
-
-
-class Temporary(ApiError):
-    """5xx, a timeout or a dropped connection: try again later."""
-
-    retryable = True
-
-
-class RateLimited(Temporary):
-    """429: wait `retry_after` seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, status=429)
-        self.retry_after = retry_after
-
-
-class HostNotAllowed(ApiError):
-    """The base URL points somewhere the adapter may not call."""
 
 
 def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> str:
@@ -59,6 +24,9 @@ def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> s
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise HostNotAllowed(f"not an http(s) URL: {url!r}")
+    refusal = name_refusal(parts.hostname)  # the names and addresses no mode may call
+    if refusal:
+        raise HostNotAllowed(refusal)
     if not strict:
         return url
     host = parts.hostname.lower()
@@ -129,6 +97,8 @@ class ApiClient:
                  on_rate_limit: Callable[[RateLimitInfo], None] | None = None):
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session or requests.Session()
+        for scheme in ("https://", "http://"):  # every connection to an allowed address only
+            self.session.mount(scheme, AddressCheckingAdapter())
         self.timeout = timeout
         self.on_rate_limit = on_rate_limit  # told what each response says of the budget
 
@@ -158,16 +128,16 @@ def raise_for_status(response: requests.Response, what: str) -> None:
     status = response.status_code
     if status < 300:
         return
-    detail = f"{what}: HTTP {status} {_short(response)}"
+    detail, reply = f"{what}: HTTP {status}", _short(response)
     if status in (401, 403):
-        raise Unauthorized(detail, status)
+        raise Unauthorized(detail, status, reply)
     if status == 404:
-        raise NotFound(detail, status)
+        raise NotFound(detail, status, reply)
     if status == 429:
-        raise RateLimited(detail, retry_after_seconds(response.headers.get("Retry-After")))
+        raise RateLimited(detail, retry_after_seconds(response.headers.get("Retry-After")), reply)
     if status >= 500 or status in (408, 409, 425):
-        raise Temporary(detail, status)
-    raise Invalid(detail, status)
+        raise Temporary(detail, status, reply)
+    raise Invalid(detail, status, reply)
 
 
 def _short(response: requests.Response) -> str:

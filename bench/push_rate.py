@@ -99,11 +99,12 @@ def run(args) -> dict:
     fake = RateLimitedGreenhouse(limit=args.limit, per=args.per).start()
     with database() as url, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(env="test", database_url=url, redis_url=REDIS_URL,
-                            secret_keys=(Fernet.generate_key().decode(),), data_dir=Path(tmp))
+                            secret_keys=(Fernet.generate_key().decode(),), data_dir=Path(tmp),
+                            allow_private_ats_hosts=True)
         services = install(build_services(settings))
         env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, CONNECTOR_ENV="test",
                    SECRET_KEYS=settings.secret_keys[0], CONNECTOR_DATA_DIR=tmp, SMTP_URL="",
-                   LOG_LEVEL="WARNING")
+                   LOG_LEVEL="WARNING", ALLOW_PRIVATE_ATS_HOSTS="on")
         push_ids = add_pushes(services, fake, args.results, organization="Bench", label="bench")
         rate = args.limit / args.per
         deadline_seconds = 3 * args.results / rate + 120

@@ -42,6 +42,8 @@ class Settings:
     metrics_token: str | None = None  # lets a scraper off this machine read /metrics
     # The built-in sandbox ATS at /sandbox (a board, its API, a mailbox); None: SANDBOX malformed.
     sandbox: bool | None = False
+    # ATS API calls to loopback and private addresses (local fakes, the sandbox); None: malformed.
+    allow_private_ats_hosts: bool | None = False
 
     @property
     def production(self) -> bool:
@@ -78,6 +80,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_count(env.get("TRUSTED_PROXIES", "")),
         metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         sandbox=_switch(env.get("SANDBOX", ""), default=mode != "production"),
+        allow_private_ats_hosts=_switch(env.get("ALLOW_PRIVATE_ATS_HOSTS", ""), default=False),
     )
     problems = check_settings(settings, env)
     if problems:
@@ -100,6 +103,8 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
         problems.append("CONNECTOR_ENV: must be development, production or test")
     if settings.sandbox is None:
         problems.append("SANDBOX: must be on or off (1/0, true/false, yes/no)")
+    if settings.allow_private_ats_hosts is None:
+        problems.append("ALLOW_PRIVATE_ATS_HOSTS: must be on or off (1/0, true/false, yes/no)")
     if not settings.production:
         return problems
     if settings.sandbox:

@@ -45,6 +45,10 @@ def serve(host: str, port: int, workers: int) -> None:
         # Links and the sandbox's own webhooks must reach this server, on whatever port it has.
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         os.environ["PUBLIC_BASE_URL"] = f"http://{local}:{port}"
+    if not os.environ.get("ALLOW_PRIVATE_ATS_HOSTS") and \
+            os.environ.get("CONNECTOR_ENV", "").strip().lower() != "production":
+        # The sandbox board's API is this server, on loopback.
+        os.environ["ALLOW_PRIVATE_ATS_HOSTS"] = "on"
     services = _services()
     migrate.upgrade(services.db.engine)
     if services.settings.sandbox:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.hosts import allow_private_addresses
 from config import Settings, load_settings
 from connector.crypto import Keyring, keyring_for
 from connector.db import Database
@@ -32,6 +33,7 @@ _current: Services | None = None
 
 def build_services(settings: Settings, synchronous_jobs: bool = False) -> Services:
     """Wire the parts from settings; with no REDIS_URL jobs run in this process."""
+    allow_private_addresses(bool(settings.allow_private_ats_hosts))
     if settings.redis_url:
         queue: RedisQueue | InProcessQueue = RedisQueue(settings.redis_url)
     else:

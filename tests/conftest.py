@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, select, text
 
 from adapters.greenhouse.adapter import GreenhouseAdapter
+from adapters.hosts import allow_private_addresses
 from config import Settings
 from connector import migrate, models
 from connector.installations import create_installation
@@ -106,11 +107,18 @@ def database_url(request, tmp_path, sqlite_template):
     _drop_pg(name)
 
 
+@pytest.fixture(autouse=True)
+def private_ats_hosts():
+    """Fake ATSs listen on loopback: tests allow it, as ALLOW_PRIVATE_ATS_HOSTS=on does."""
+    allow_private_addresses(True)
+
+
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(env="test", database_url=database_url,
                     secret_keys=(Fernet.generate_key().decode(),),
-                    public_base_url="https://connector.test", data_dir=tmp_path)
+                    public_base_url="https://connector.test", data_dir=tmp_path,
+                    allow_private_ats_hosts=True)
 
 
 @pytest.fixture

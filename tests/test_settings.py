@@ -79,3 +79,24 @@ def test_log_lines_redact_email_addresses_and_database_details():
             'sent to "bo.li@mail.example.co.uk"')
     assert redact(text) == ('IntegrityError: duplicate key\nDETAIL: [redacted]\n'
                             'sent to "[email]"')
+
+
+def test_private_ats_hosts_are_off_unless_the_setting_turns_them_on(tmp_path):
+    base = {"CONNECTOR_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).allow_private_ats_hosts is False
+    assert load_settings(dict(base, ALLOW_PRIVATE_ATS_HOSTS="on")).allow_private_ats_hosts
+    assert problems(dict(base, ALLOW_PRIVATE_ATS_HOSTS="sometimes")) == [
+        "ALLOW_PRIVATE_ATS_HOSTS: must be on or off (1/0, true/false, yes/no)"]
+
+
+def test_the_services_of_a_process_follow_the_setting(settings):
+    from dataclasses import replace
+
+    from adapters.hosts import name_refusal
+    from connector.services import build_services
+
+    for allowed, refused in ((False, True), (True, False)):
+        built = build_services(replace(settings, allow_private_ats_hosts=allowed))
+        assert bool(name_refusal("127.0.0.1")) is refused
+        assert name_refusal("169.254.169.254") == "169.254.169.254 is a cloud metadata address"
+        built.close()

@@ -134,18 +134,18 @@ def _live_check(adapter_cls, credentials: dict, api_base_url: str | None,
 
 
 def api_problem(ats_name: str, exc: ApiError) -> str:
-    """An ATS API error as the admin should read it."""
+    """An ATS API error as the admin should read it: what went wrong, never what was answered."""
     if isinstance(exc, HostNotAllowed):
-        return f"{ats_name} cannot be called at that address: {exc}."
+        return f"{ats_name} cannot be called at that address: {exc.reason}."
     if isinstance(exc, Unauthorized) and exc.status == 403:
-        return f"{ats_name} refused a call these credentials need (403): {exc}."
+        return f"{ats_name} refused a call these credentials need (403): {exc.reason}."
     if isinstance(exc, Unauthorized):
         return f"{ats_name} refused these credentials ({exc.status or 401})."
     if isinstance(exc, Temporary) and exc.status is None:
-        return f"Could not reach {ats_name} ({exc}): check the addresses and the network."
+        return f"Could not reach {ats_name} ({exc.reason}): check the addresses and the network."
     if isinstance(exc, Temporary):
         return f"{ats_name} answered {exc.status}: it may be busy or down; try again shortly."
-    return f"{ats_name} refused the call ({exc.status}): {exc}."
+    return f"{ats_name} refused the call ({exc.status}): {exc.reason}."
 
 
 def _create(adapter_cls, name: str, credentials: dict, api_base_url: str | None) -> int:

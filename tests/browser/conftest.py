@@ -63,7 +63,8 @@ def live(pg_database_url, tmp_path):
     port = free_port()
     settings = Settings(env="test", database_url=pg_database_url,
                         secret_keys=(Fernet.generate_key().decode(),),
-                        public_base_url=f"http://127.0.0.1:{port}", data_dir=tmp_path)
+                        public_base_url=f"http://127.0.0.1:{port}", data_dir=tmp_path,
+                        allow_private_ats_hosts=True)
     services = install(build_services(settings, synchronous_jobs=True))
     from connector.app import create_app
 

@@ -43,7 +43,7 @@ def sandbox(pg_database_url, tmp_path, monkeypatch):
     settings = Settings(env="test", database_url=pg_database_url,
                         secret_keys=(Fernet.generate_key().decode(),),
                         public_base_url=f"http://127.0.0.1:{port}", data_dir=tmp_path,
-                        sandbox=True)
+                        sandbox=True, allow_private_ats_hosts=True)
     services = install(build_services(settings))  # threads: a job may call this very server
     with services.db.session() as db:
         seed(db, services.keyring, settings.public_base_url)

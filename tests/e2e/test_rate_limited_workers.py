@@ -44,12 +44,13 @@ def stack(pg_database_url, redis_url, tmp_path):
     """This process enqueues; two `connector worker` processes deliver."""
     settings = Settings(env="test", database_url=pg_database_url, redis_url=redis_url,
                         secret_keys=(Fernet.generate_key().decode(),),
-                        public_base_url="https://connector.test", data_dir=tmp_path)
+                        public_base_url="https://connector.test", data_dir=tmp_path,
+                        allow_private_ats_hosts=True)
     services = install(build_services(settings))
     env = dict(os.environ, DATABASE_URL=pg_database_url, REDIS_URL=redis_url,
                SECRET_KEYS=settings.secret_keys[0], PUBLIC_BASE_URL=settings.public_base_url,
                CONNECTOR_DATA_DIR=str(tmp_path), CONNECTOR_ENV="test", SMTP_URL="",
-               LOG_LEVEL="WARNING")
+               LOG_LEVEL="WARNING", ALLOW_PRIVATE_ATS_HOSTS="on")  # the fake is on loopback
     logs = [(tmp_path / f"worker-{n}.log").open("w") for n in (1, 2)]
     workers = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=ROOT, stdout=log,
                                 stderr=subprocess.STDOUT) for log in logs]

@@ -24,7 +24,8 @@ def served(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL")}
-    env.update(CONNECTOR_DATA_DIR=str(tmp_path), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(CONNECTOR_DATA_DIR=str(tmp_path), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+               ALLOW_PRIVATE_ATS_HOSTS="on")  # its installation's API is on loopback
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen([*CONNECTOR, "serve", "--port", str(port)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
