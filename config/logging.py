@@ -11,11 +11,23 @@ import re
 # ("Key (email)=(ada@example.org) already exists").
 _EMAIL = re.compile(r"[^@\s'\"()<>,;:]+@[^@\s'\"()<>,;:]+\.[A-Za-z]{2,}")
 _DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+# Personal links: the token segment of a candidate's /interview/<token>/... and of a share link
+# /review/shared/<token>, and the value of any ...token= parameter, plain or percent-encoded.
+_SLASH = r"(?:/|%2[fF])"
+_LINK_TOKEN = re.compile(
+    rf"({_SLASH}(?:interview|review{_SLASH}shared){_SLASH})(?:(?!%2[fF])[^/?#&\s\"'])+")
+_QUERY_TOKEN = re.compile(r"(?i)(token(?:=|%3D))(?:(?!%26|%23)[^&#\s\"'])+")
+MASK = "[redacted]"
+
+
+def redact_links(text: str) -> str:
+    """The text with every personal link token replaced by a fixed mask."""
+    return _QUERY_TOKEN.sub(rf"\g<1>{MASK}", _LINK_TOKEN.sub(rf"\g<1>{MASK}", text))
 
 
 def redact(text: str) -> str:
-    """The text with e-mail addresses and database DETAIL values replaced."""
-    return _EMAIL.sub("[email]", _DETAIL.sub(r"\1 [redacted]", text))
+    """The text with e-mail addresses, database DETAIL values and link tokens replaced."""
+    return redact_links(_EMAIL.sub("[email]", _DETAIL.sub(r"\1 [redacted]", text)))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -12,6 +12,7 @@ import click
 from sqlalchemy import select
 
 from config import SettingsError, load_settings
+from config.gunicorn import LOGGER_CLASS
 from config.logging import configure_logging
 from connector import lifecycle, migrate
 from connector.installations import InstallError, create_installation, webhook_url
@@ -60,7 +61,7 @@ def serve(host: str, port: int, workers: int) -> None:
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "connector.wsgi:app",
+        "--access-logfile", "-", "--logger-class", LOGGER_CLASS, "connector.wsgi:app",
     ])
 
 
