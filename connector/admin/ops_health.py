@@ -148,13 +148,14 @@ def _counted(what: str, count: int) -> str:
 
 
 def _duration(span: timedelta) -> str:
-    """Whole minutes, hours or days, rounded down: '2 minutes', '1 hour', '3 days'."""
-    minutes = int(span.total_seconds() // 60)
-    # Minutes up to two hours and hours up to two days: "90 minutes" says more than "1 hour".
-    for size, unit in ((24 * 60, "day"), (60, "hour")):
-        if minutes >= 2 * size:
-            return f"{minutes // size} {unit}s"
-    return "a few seconds" if minutes < 1 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+    """Whole seconds, minutes, hours or days, rounded down: '30 seconds', '2 hours'."""
+    seconds = int(span.total_seconds())
+    # Each unit until two of the next: "90 minutes" says more than "1 hour".
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= 2 * size or (size == 60 and seconds >= 60):
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 def _shortened(error: str) -> str:

@@ -17,6 +17,7 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
+from jobs.claims import LEASE
 from tests.admin.test_ops import add_session, html
 from tests.conftest import make_installation
 from tests.test_metrics import scrape
@@ -72,7 +73,7 @@ def test_a_stalled_move_and_an_overdue_retry_show_on_the_health_page(
         "try is more than 1 minute late: check that the worker is running; last error: POST "
         "/v3/notes: HTTP 503 Service Unavailable.",
         "1 stage move waiting to reach Greenhouse for more than 6 minutes; a try started more "
-        "than 5 minutes ago and never finished, as if a worker stopped."]
+        f"than {_duration(LEASE)} ago and never finished, as if a worker stopped."]
     inst = installation["public_id"]
     assert f'href="/admin/pushes?status=pending&amp;installation={inst}">1 note</a>' in page
     assert f'href="/admin/pushes?status=sending&amp;installation={inst}">1 stage move</a>' \
@@ -138,7 +139,7 @@ def test_metrics_count_what_the_health_page_counts(client, services, installatio
 
 
 def test_durations_read_as_a_person_says_them():
-    assert [_duration(timedelta(seconds=s)) for s in (20, 60, 150, 7199, 7200, 47 * 3600,
-                                                      49 * 3600)] == [
-        "a few seconds", "1 minute", "2 minutes", "119 minutes", "2 hours", "47 hours",
-        "2 days"]
+    assert [_duration(timedelta(seconds=s)) for s in (1, 30, 60, 119, 150, 7199, 7200,
+                                                      47 * 3600, 49 * 3600)] == [
+        "1 second", "30 seconds", "1 minute", "1 minute", "2 minutes", "119 minutes",
+        "2 hours", "47 hours", "2 days"]
