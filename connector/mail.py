@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from connector.models import Email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.crypto import Keyring
+from connector.models import Email, InterviewSession
 
 SMTP_TIMEOUT = 30
+# A stored e-mail keeps its candidate link without the token; the token is filled in from the
+# session's encrypted copy only to send (or, with no SMTP server, to hold it for the mailbox).
+LINK_PLACEHOLDER = "[personal-link]"
+_LINK_TOKEN = re.compile(r"(/interview/)[A-Za-z0-9_-]{16,}")
 
 
 class MailError(Exception):
@@ -21,7 +30,35 @@ class MailError(Exception):
         self.retryable = retryable
 
 
-def build_message(email: Email, mail_from: str, domain: str) -> EmailMessage:
+def without_link(body: str) -> str:
+    """The body with each candidate link's token replaced by the placeholder."""
+    return _LINK_TOKEN.sub(rf"\g<1>{LINK_PLACEHOLDER}", body)
+
+
+def with_link(body: str, token: str | None) -> str:
+    """The body with the placeholder replaced by the candidate's token."""
+    if token is None:
+        return body
+    return body.replace(f"/interview/{LINK_PLACEHOLDER}", f"/interview/{token}")
+
+
+def link_token(db: Session, email: Email, keyring: Keyring) -> str | None:
+    """The token of the session the e-mail is about, decrypted; None for an e-mail without one."""
+    if email.session_id is None:
+        return None
+    encrypted = db.scalar(select(InterviewSession.token_encrypted)
+                          .where(InterviewSession.id == email.session_id))
+    return keyring.decrypt(encrypted) if encrypted else None
+
+
+def hold(email: Email, token: str | None) -> None:
+    """Keep the e-mail whole in the outbox: the mailbox page is its delivery."""
+    email.text_body, email.html_body = with_link(email.text_body, token), with_link(
+        email.html_body, token)
+
+
+def build_message(email: Email, mail_from: str, domain: str,
+                  token: str | None = None) -> EmailMessage:
     """A multipart/alternative message; the Message-ID is stable so a resend can be spotted."""
     message = EmailMessage()
     message["From"] = mail_from
@@ -30,8 +67,8 @@ def build_message(email: Email, mail_from: str, domain: str) -> EmailMessage:
     digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:16]
     message["Message-ID"] = f"<{email.id}.{digest}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.text_body)
-    message.add_alternative(email.html_body, subtype="html")
+    message.set_content(with_link(email.text_body, token))
+    message.add_alternative(with_link(email.html_body, token), subtype="html")
     return message
 
 

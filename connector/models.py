@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -372,6 +373,14 @@ class Email(OutboxRow, Base):
     html_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+@event.listens_for(Email, "before_insert")
+def _store_without_link(mapper, connection, email: Email) -> None:
+    """An e-mail is stored without its candidate's link token, which is filled in to send it."""
+    from connector.mail import without_link
+
+    email.text_body, email.html_body = without_link(email.text_body), without_link(email.html_body)
 
 
 from connector.review_models import (  # noqa: E402,F401  (registers their tables on Base)

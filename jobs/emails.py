@@ -24,12 +24,14 @@ def send_email(email_id: int) -> None:
         if not claim(session, Email, email_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
             return
         email = session.get(Email, email_id)
+        token = mail.link_token(session, email, services.keyring)
         if not settings.smtp_url:
+            mail.hold(email, token)
             email.status, email.lease_until = OutboxStatus.HELD, None
             log.info("mail.held email=%s kind=%s", email_id, email.kind)
             return
         domain = urlsplit(settings.public_base_url).hostname or "localhost"
-        message = mail.build_message(email, settings.mail_from, domain)
+        message = mail.build_message(email, settings.mail_from, domain, token)
     try:
         mail.send(settings.smtp_url, message)
     except mail.MailError as exc:
