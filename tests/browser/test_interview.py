@@ -33,6 +33,13 @@ def record_for(page: Page, seconds: float) -> None:
     expect(page.get_by_label("Your recorded answer")).to_be_visible()
 
 
+def retry_bound_ms(page: Page) -> int:
+    """The longest the uploader waits between two attempts, as the room's own module states it."""
+    return page.evaluate("""async () => {
+        const room = document.querySelector('script[src$="/room.js"]').src;
+        return (await import(new URL("uploader.js", room))).MAX_DELAY_MS; }""")
+
+
 def stored(live, answer) -> bytes:
     return b"".join(live.services.storage.read(answer.storage_key))
 
@@ -131,7 +138,11 @@ def test_an_upload_cut_off_for_a_while_still_completes(live, phone):
     expect(phone.get_by_text("still to send")).to_be_visible()
     phone.wait_for_timeout(2000)
     phone.unroute("**/chunks/**")
-    expect(phone.get_by_role("status").filter(has_text="Answer saved.").first).to_be_visible()
+    # The uploader's next attempt comes within its stated bound; the chunks still queued and the
+    # submit then get twice that bound again, as each may meet one more slow turn on a busy machine.
+    cap = retry_bound_ms(phone)
+    saved = phone.get_by_role("status").filter(has_text="Answer saved.")
+    expect(saved).to_be_visible(timeout=cap + 2 * cap)
 
     assert len(dropped) >= 2
     (answer,) = live.interview().answers

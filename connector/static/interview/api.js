@@ -1,12 +1,43 @@
 // Calls to the interview API: JSON in and out, the page's CSRF token, and this tab's writer id.
+// Every call of the room goes through call(), which retries what is safe to retry. Each call is
+// idempotent on the server: claim is a heartbeat, a repeated start returns the open take, stop
+// only marks the take finished, a chunk is stored once per index, a repeated submit with the
+// same checksum returns the submitted answer, text and finish return what was already saved.
+
+const ATTEMPTS = 4;                // the first try and three more, about 4 s in all
+const FIRST_RETRY_MS = 500;         // then doubling
+const MAX_RETRY_AFTER_MS = 10000;   // a longer Retry-After: ask the candidate rather than sit still
 
 export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.detail || body.error || `HTTP ${status}`);
-    this.status = status;
-    this.reason = body.error || "error";
+  constructor(status, body, retryAfterMs = null) {
+    super(body.detail || body.error || (status ? `HTTP ${status}` : "network error"));
+    this.status = status;        // 0: the request never got an answer
+    this.reason = body.error || (status ? "error" : "network");
     this.body = body;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+// Worth sending again as it was: the network failed, the server was busy or broken.
+export function retryable(error) {
+  return !(error instanceof ApiError) || error.status === 0 || error.status === 429 ||
+    error.status >= 500;
+}
+
+// How long to wait before the next attempt, at most `cap`: the server's Retry-After, else the
+// delay with jitter, so that many candidates cut off at once do not all come back at once.
+export function backoff(error, delay, cap) {
+  return Math.min(error?.retryAfterMs ?? delay * (0.75 + Math.random() / 2), cap);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Seconds or an HTTP date, as RFC 9110 allows; null when absent or unreadable.
+function retryAfter(response) {
+  const value = response.headers.get("Retry-After");
+  if (!value) return null;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(ms, 0) : null;
 }
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -22,9 +53,17 @@ export function writerId(session) {
   return id;
 }
 
+async function send(url, init) {
+  let response;
+  try { response = await fetch(url, init); } catch { throw new ApiError(0, {}); }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data, retryAfter(response));
+  return data;
+}
+
 export function client(base, writer) {
-  async function call(method, path, body, headers = {}) {
-    const init = { method, headers: { "X-CSRFToken": csrf, "X-Writer": writer, ...headers } };
+  async function call(method, path, body, attempts = ATTEMPTS) {
+    const init = { method, headers: { "X-CSRFToken": csrf, "X-Writer": writer } };
     if (body instanceof Blob) {
       init.body = body;
       init.headers["Content-Type"] = "application/octet-stream";
@@ -32,17 +71,24 @@ export function client(base, writer) {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
     }
-    const response = await fetch(`${base}${path}`, init);
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new ApiError(response.status, data);
-    return data;
+    for (let attempt = 1, delay = FIRST_RETRY_MS; ; attempt += 1, delay *= 2) {
+      try {
+        return await send(`${base}${path}`, init);
+      } catch (error) {
+        if (!retryable(error) || attempt >= attempts || error.retryAfterMs > MAX_RETRY_AFTER_MS) {
+          throw error;
+        }
+        await sleep(backoff(error, delay, MAX_RETRY_AFTER_MS));
+      }
+    }
   }
   return {
     state: () => call("GET", "/state"),
     claim: (pos) => call("POST", `/answers/${pos}/claim`, {}),
     start: (pos, mimeType) => call("POST", `/answers/${pos}/takes`, { mime_type: mimeType }),
+    // Once: the uploader has its own patient loop around it.
     chunk: (pos, take, index, blob) =>
-      call("PUT", `/answers/${pos}/takes/${take}/chunks/${index}`, blob),
+      call("PUT", `/answers/${pos}/takes/${take}/chunks/${index}`, blob, 1),
     stop: (pos, take) => call("POST", `/answers/${pos}/takes/${take}/stop`, {}),
     submit: (pos, take, body) => call("POST", `/answers/${pos}/takes/${take}/submit`, body),
     text: (pos, text) => call("POST", `/answers/${pos}/text`, { text }),
