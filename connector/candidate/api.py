@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from connector import recording
+from connector import plan, recording
 from connector.review import results
 from connector.candidate.views import find_interview
 from connector.models import Answer, AnswerStatus, InterviewSession, SessionState, utcnow
@@ -97,11 +97,14 @@ def submit(token: str, position: int, take: int):
 
 @bp.post("/answers/<int:position>/text")
 def text(token: str, position: int):
-    body = _json()
+    """A written answer; the same text sent again (its first reply lost) gets the same reply."""
+    written, writer = str(_json().get("text") or ""), _writer()
     with _db() as session:
         interview = _interview(session, token)
-        answer = recording.submit_text(session, interview, position, _writer(),
-                                       str(body.get("text") or ""))
+        answer = next((a for a in interview.answers if a.position == position), None)
+        if answer is None or answer.status is not AnswerStatus.SUBMITTED \
+                or answer.text != written.strip():
+            answer = recording.submit_text(session, interview, position, writer, written)
         return jsonify(_answer_state(session, interview, answer))
 
 
@@ -134,7 +137,7 @@ def _state(session, interview: InterviewSession) -> dict:
 def _answer_state(session, interview: InterviewSession, answer: Answer | None,
                   item: dict | None = None) -> dict:
     item = item or recording.question(interview, answer.position)
-    limits = recording.limits(interview, item)
+    limits = plan.limits(interview, item)
     return {
         "position": item["position"], "prompt": item["prompt"], "kind": item["kind"],
         "prep_seconds": limits.prep_seconds, "answer_seconds": limits.answer_seconds,
@@ -153,7 +156,8 @@ def _interview(session, token: str) -> InterviewSession:
     if interview is None:
         abort(404)
     if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or (
-            interview.deadline_at <= utcnow() and interview.state is not SessionState.COMPLETED):
+            recording.closes_at(interview) <= utcnow()
+            and interview.state is not SessionState.COMPLETED):
         raise recording.AnswerError(410, "session_closed", "this interview is no longer open")
     return interview
 

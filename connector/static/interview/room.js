@@ -1,99 +1,76 @@
 // The interview room: device check, practice, then each question, resumable at any point.
 
-import { ApiError, client, writerId } from "./api.js";
+import { ApiError, client, retryable, writerId } from "./api.js";
 import * as media from "./media.js";
+import { explain, showProblem } from "./problems.js";
+import { $, block as showBlock, busy, buttons, countdown as startCountdown, say, show } from "./screen.js";
 import { chunksOf, clearAnswer } from "./store.js";
 import { Uploader } from "./uploader.js";
 
-const $ = (id) => document.getElementById(id);
-const root = $("room");
+const root = document.getElementById("room");
 const session = root.dataset.session;
 const api = client(root.dataset.api, writerId(session));
 const practice = JSON.parse($("practice").textContent)[0] || null;
-const uploader = new Uploader(api, session, showUpload, failed);
-const BUTTONS = ["start", "stop", "retake", "submit", "next", "finish"];
+const uploader = new Uploader(api, session, showUpload, (error) => failed(error));
 const HEARTBEAT_MS = 10000;
 
 let state = null;      // the server's view: questions with status, take and received chunks
 let stream = null;     // camera and microphone
 let current = null;    // the question on screen: { q, practice, take, recorder, blobs, ... }
 let heartbeat = null;
-let timer = null;
 
-function show(section) {
-  for (const id of ["blocked", "device", "question"]) $(id).hidden = id !== section;
-  $(section).querySelector("h1")?.focus();
-}
-
-function buttons(...visible) {
-  for (const id of BUTTONS) $(id).hidden = !visible.includes(id);
-  for (const id of BUTTONS) $(id).disabled = false;
-}
-
-function say(text) { $("q-status").textContent = text; }
-
-function block(title, text, withLink = false) {
+function block(title, text, { link = false, reload = false } = {}) {
   clearInterval(heartbeat);
-  $("blocked-title").textContent = title;
-  $("blocked-text").textContent = text;
-  $("blocked-copy").hidden = !withLink;
-  $("copy-link").value = root.dataset.link;
-  show("blocked");
+  showBlock(title, text, { link: link ? root.dataset.link : "", reload });
 }
 
-function failed(error) {
+// A call failed for good: say so, hide the buttons that would fail the same way, and offer
+// `retry` when sending the same thing again may work.
+function failed(error, retry = null) {
   if (error instanceof ApiError && error.status === 410) {
     return block("This interview has closed", "The deadline has passed. If you still want to take part, reply to the invitation e-mail and ask for more time.");
   }
   if (error instanceof ApiError && error.reason === "in_use_elsewhere") {
-    return block("This interview is open in another tab", "Carry on in the other tab or window. If you closed it, wait a minute, then reload this page.");
+    return block("This interview is open in another tab", "Carry on in the other tab or window. If you closed it, wait a minute, then reload the interview.", { reload: true });
   }
-  $("q-error").textContent = `Something went wrong (${error.message}). Reload the page to carry on: nothing you recorded is lost.`;
+  if (error instanceof ApiError && error.reason === "session_completed") {
+    return window.location.assign(root.dataset.done);
+  }
+  buttons();
+  showProblem(explain(error), retryable(error) ? retry : null);
 }
 
-function showUpload(waiting) {
-  $("q-upload").textContent = waiting ? `Saving your recording… ${waiting} part${waiting === 1 ? "" : "s"} still to send.` : "";
+function showUpload(waiting, confirmed, stalled) {
+  const parts = `${waiting} part${waiting === 1 ? "" : "s"} still to send`;
+  const why = stalled ? " Waiting for the connection: your recording is kept on this device." : "";
+  $("q-upload").textContent = waiting ? `Saving your recording… ${parts}.${why}` : "";
 }
 
-$("copy-button").onclick = async () => {
-  await navigator.clipboard.writeText(root.dataset.link).catch(() => $("copy-link").select());
-  $("copy-status").textContent = "Link copied. Paste it into Safari or Chrome.";
-};
-
-// A visible countdown; announces the start and the last ten seconds to screen readers.
+// The step's countdown; its button (Start, Stop) ends it early.
 function countdown(seconds, label) {
-  clearInterval(timer);
-  let left = seconds;
-  const render = () => { $("q-timer").textContent = `${label} ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`; };
-  render();
-  return new Promise((resolve) => {
-    timer = setInterval(() => {
-      left -= 1;
-      render();
-      if (left === 10) say(`10 seconds left.`);
-      if (left <= 0) { clearInterval(timer); resolve(true); }
-    }, 1000);
-    current.cancelTimer = () => { clearInterval(timer); resolve(false); };
-  });
+  const ticking = startCountdown(seconds, label);
+  current.cancelTimer = ticking.cancel;
+  return ticking;
 }
 
 async function main() {
   if (media.inAppBrowser()) {
-    return block("Open this link in Safari or Chrome", "This app's built-in browser cannot use your camera. Copy the link and open it in Safari (iPhone) or Chrome (Android).", true);
+    return block("Open this link in Safari or Chrome", "This app's built-in browser cannot use your camera. Copy the link and open it in Safari (iPhone) or Chrome (Android).", { link: true });
   }
-  try { state = await api.state(); } catch (error) { return failed(error); }
+  try { state = await api.state(); } catch (error) { return failed(error, main); }
   if (state.current === null) return finish();
   const needs = state.questions.some((q) => q.kind === "video") ? "video"
     : state.questions.some((q) => q.kind === "audio") ? "audio" : null;
   if (!needs) return begin();
   if (!media.canRecord()) {
-    return block("This browser cannot record", "Please open this link in a recent Chrome, Safari, Firefox or Edge.", true);
+    return block("This browser cannot record", "Please open this link in a recent Chrome, Safari, Firefox or Edge.", { link: true });
   }
   await deviceCheck(needs);
 }
 
 async function deviceCheck(needs) {
   show("device");
+  $("device-status").textContent = "Starting your camera and microphone…";
   try { stream = await media.openDevices(needs); } catch (error) { return deviceError(error); }
   $("preview").srcObject = stream;
   $("preview").hidden = needs !== "video";
@@ -104,13 +81,14 @@ async function deviceCheck(needs) {
 }
 
 function deviceError(error) {
+  const options = { link: true, reload: true };
   if (error.name === "NotAllowedError" || error.name === "SecurityError") {
-    return block("Allow the camera and microphone", "Your browser is not letting this page use them. Open the site settings (the camera or lock icon next to the address), allow the camera and microphone, then reload this page.", true);
+    return block("Allow the camera and microphone", "Your browser is not letting this page use them. Open the site settings (the camera or lock icon next to the address), allow the camera and microphone, then reload this page.", options);
   }
   if (error.name === "NotFoundError" || error.name === "OverconstrainedError") {
-    return block("No camera or microphone found", "Connect a camera and a microphone, or open this link on your phone.", true);
+    return block("No camera or microphone found", "Connect a camera and a microphone, or open this link on your phone.", options);
   }
-  return block("The camera is not available", "Another app may be using it. Close that app, then reload this page.", true);
+  return block("The camera is not available", "Another app may be using it. Close that app, then reload this page.", options);
 }
 
 function begin() {
@@ -121,8 +99,9 @@ function begin() {
 
 async function runQuestion(q, isPractice = false) {
   clearInterval(heartbeat);
+  buttons();
   current = { q, practice: isPractice, take: q.take, blobs: [], mime: null };
-  for (const id of ["q-error", "q-status", "q-upload", "q-retakes"]) $(id).textContent = "";
+  for (const id of ["q-status", "q-upload", "q-retakes", "q-timer"]) $(id).textContent = "";
   $("q-playback").hidden = true;
   $("q-writing").hidden = true;
   const number = state.questions.indexOf(q) + 1;
@@ -131,14 +110,24 @@ async function runQuestion(q, isPractice = false) {
   $("q-prompt").textContent = q.prompt;
   show("question");
   if (!isPractice) {
-    try { await api.claim(q.position); } catch (error) { return failed(error); }
-    heartbeat = setInterval(() => api.claim(q.position).catch(failed), HEARTBEAT_MS);
+    say("Opening the question…");
+    try { await api.claim(q.position); } catch (error) { return failed(error, () => runQuestion(q)); }
+    keepClaim(q.position);
   }
   if (q.kind === "text") return writeAnswer(q);
   current.mime = media.pickMimeType(q.kind);
   showRetakes(q);
   if (!isPractice && q.status === "recording" && q.received.length) return resume(q);
   return prepare(q);
+}
+
+// Tells the server every few seconds that this tab still has the question; a beat lost to the
+// network is made up by the next one, but a refusal (closed, another tab) is shown at once.
+function keepClaim(position) {
+  clearInterval(heartbeat);
+  heartbeat = setInterval(() => api.claim(position).catch((error) => {
+    if (!retryable(error)) failed(error);
+  }), HEARTBEAT_MS);
 }
 
 function showRetakes(q) {
@@ -161,14 +150,14 @@ function streamFor(q) {
 }
 
 async function record(q) {
-  buttons();
+  busy("start", "Starting…");
   if (!current.practice) {
     try {
       const take = await api.start(q.position, current.mime);
       Object.assign(q, take);
       current.take = take.take;
       await clearAnswer(session, q.position);
-    } catch (error) { return failed(error); }
+    } catch (error) { return failed(error, () => record(q)); }
   }
   const recorder = new media.Recorder(streamFor(q), current.mime, (index, blob) => {
     if (!current.practice) uploader.add(q.position, current.take, index, blob);
@@ -183,11 +172,19 @@ async function record(q) {
   $("stop").onclick = () => current.cancelTimer();
   say("Recording.");
   await countdown(q.answer_seconds, "Recording:");
+  busy("stop", "Stopping…");
+  $("q-timer").textContent = "";
   await recorder.stop();
   current.durationMs = recorder.durationMs;
   say("Recording stopped.");
+  return stopTake(q);
+}
+
+// The server hears the take is finished, so that recording again uses a retake.
+async function stopTake(q) {
   if (!current.practice) {
-    try { Object.assign(q, await api.stop(q.position, current.take)); } catch (error) { return failed(error); }
+    busy("stop", "Stopping…");
+    try { Object.assign(q, await api.stop(q.position, current.take)); } catch (error) { return failed(error, () => stopTake(q)); }
   }
   return review(q);
 }
@@ -222,8 +219,7 @@ async function resume(q) {
 }
 
 async function submit(q, attempt = 1) {
-  buttons("submit");
-  $("submit").disabled = true;
+  busy("submit", "Saving…");
   say("Saving your answer.");
   await uploader.idle();
   const size = current.blobs.reduce((sum, b) => sum + b.size, 0);
@@ -232,29 +228,37 @@ async function submit(q, attempt = 1) {
     Object.assign(q, await api.submit(q.position, current.take, body));
   } catch (error) {
     const resend = { missing_chunks: error.body?.missing, checksum_mismatch: current.blobs.map((_, i) => i) }[error.reason];
-    if (!resend || attempt > 3) return failed(error);
+    if (!resend || attempt > 3) return failed(error, () => submit(q));
     for (const index of resend) uploader.add(q.position, current.take, index, current.blobs[index], { persist: false });
     return submit(q, attempt + 1);
   }
-  await clearAnswer(session, q.position);
+  // The answer is final on the server; chunks left on this device would only take up room.
+  await clearAnswer(session, q.position).catch(() => {});
   return saved(q);
 }
 
 function writeAnswer(q) {
   const area = $("q-text");
+  const draft = `draft:${session}:${q.position}`;  // a reload keeps what was typed
   area.maxLength = q.max_characters || 5000;
+  area.value = sessionStorage.getItem(draft) ?? "";
   $("q-writing").hidden = false;
-  $("q-retakes").textContent = "";
   const count = () => { $("q-count").textContent = `${area.value.length} of ${area.maxLength} characters`; };
-  area.oninput = count;
+  area.oninput = () => { count(); sessionStorage.setItem(draft, area.value); };
   count();
   buttons("submit");
   say(`You have ${Math.round(q.answer_seconds / 60)} minutes to write your answer.`);
   area.focus();
   const send = async () => {
-    $("submit").disabled = true;
-    try { Object.assign(q, await api.text(q.position, area.value)); } catch (error) { $("submit").disabled = false; return failed(error); }
+    busy("submit", "Saving…");
+    try { Object.assign(q, await api.text(q.position, area.value)); } catch (error) {
+      if (error.reason !== "empty_answer") return failed(error, send);
+      buttons("submit");
+      say("Write your answer before you submit it.");
+      return area.focus();
+    }
     current.cancelTimer?.();
+    sessionStorage.removeItem(draft);
     return saved(q);
   };
   $("submit").onclick = send;
@@ -277,10 +281,11 @@ function saved(q) {
 }
 
 async function finish() {
+  busy("finish", "Finishing…");
   try {
     const result = await api.finish();
     window.location.assign(result.done_url);
-  } catch (error) { failed(error); }
+  } catch (error) { failed(error, finish); }
 }
 
 main();
