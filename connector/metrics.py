@@ -39,6 +39,9 @@ LATENCY_WINDOW = timedelta(hours=1)
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800)  # seconds
 PENDING_DELIVERIES = (DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING)
 PENDING_PUSHES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+FORWARDING_HEADERS = frozenset({
+    "forwarded", "via", "x-real-ip", "x-client-ip", "true-client-ip", "cf-connecting-ip",
+    "fastly-client-ip", "x-cluster-client-ip", "x-original-forwarded-for"})
 # Why a row is stuck: its worker's lease ran out, its next try is past due (and past the
 # sweeper's grace), or it has been tried more than once and is still not through.
 STALLED, OVERDUE, RETRYING = "stalled", "overdue", "retrying"
@@ -62,14 +65,20 @@ def _allowed(token: str | None) -> bool:
     given = request.headers.get("Authorization", "")
     if token and given.startswith("Bearer "):
         return hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.encode())
-    # A request a proxy passed on carries its client's address in a header: from loopback,
-    # that is the proxy's own address, not the client's, so only a header-less one counts.
-    if request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded"):
+    # A request a proxy passed on names its client in a header: from loopback, that is the
+    # proxy's own address, not the client's. No such header is trusted here, whichever it is.
+    if any(_forwarding(name) for name in request.headers.keys()):
         return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         return False
+
+
+def _forwarding(header: str) -> bool:
+    """Whether a proxy sets this header to pass on its client or the route it came by."""
+    name = header.lower()
+    return name in FORWARDING_HEADERS or name.startswith("x-forwarded-")
 
 
 class DatabaseCollector(Collector):
