@@ -97,6 +97,8 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = BATCH
     ).order_by(InterviewSession.id).limit(limit).with_for_update(skip_locked=True)).all()
     pushes = []
     for interview in due:
+        if recording.closes_at(interview) > now:
+            continue  # an answer begun before the deadline is still being finished
         interview.state = SessionState.EXPIRED
         answered, total = answer_counts(session, interview)
         push = add_once(session, notes.expired(interview.installation, interview, answered, total))

@@ -271,8 +271,12 @@ class Answer(Base):
     take: Mapped[int] = mapped_column(Integer, default=1)
     retakes_used: Mapped[int] = mapped_column(Integer, default=0)
     # A take the candidate stopped (rather than one cut off by a reload or a crash): recording
-    # again after it uses a retake; after an interrupted take it does not.
+    # again after it uses a retake; after an interrupted take it uses one of a few restarts.
     take_finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    restarts_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the current take (or a written answer) began: one begun before the deadline may
+    # still be finished and submitted within its grace.
+    take_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     writer_hash: Mapped[str | None] = mapped_column(String(64))  # the tab allowed to write
     writer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     container: Mapped[str | None] = mapped_column(String(10))  # "webm" or "mp4"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from adapters import get_adapter
 from adapters.base import RECOMMENDATION_WORDS, Event, Outcome, Result
+from connector import plan
 from connector.models import Email, Installation, InterviewSession, Push
 
 _templates = Environment(
@@ -56,7 +57,15 @@ def candidate_context(installation: Installation, interview: InterviewSession,
         "link": link,
         "deadline_words": deadline_in_words(interview.deadline_at, zone),
         "deadline_iso": deadline_iso(interview.deadline_at, zone),
+        **start_by(interview, zone),
     }
+
+
+def start_by(interview: InterviewSession, zone: ZoneInfo) -> dict:
+    """How long the interview takes, and the last time to begin it and finish comfortably."""
+    minutes = plan.minutes_needed(interview)
+    start = interview.deadline_at - timedelta(minutes=minutes)
+    return {"minutes_needed": minutes, "start_by_words": deadline_in_words(start, zone)}
 
 
 def invitation_email(installation: Installation, interview: InterviewSession, link: str,

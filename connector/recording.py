@@ -9,7 +9,6 @@ the server joins the chunks in storage and checks both before accepting it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from connector import notes
 from connector.crypto import hash_token
+from connector import plan
+from connector.plan import limits
 from connector.interviews import add_once
 from connector.models import (
     Answer,
@@ -34,8 +35,9 @@ from connector.storage import Storage, TooLarge, blocks
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
 MAX_CHUNKS = 10_000
 WRITER_LEASE = timedelta(seconds=30)  # a tab silent this long may be taken over by another
-BYTES_PER_SECOND = {"video": 1_000_000, "audio": 64_000}  # well above MediaRecorder defaults
-SLACK_BYTES = 2 * 1024 * 1024
+# An answer begun before the deadline may be finished after it: its answer time, and then this
+# long to send what was recorded over a slow connection.
+UPLOAD_GRACE = timedelta(minutes=10)
 MIME_TYPES = {  # what MediaRecorder produces: WebM on Chrome and Firefox, MP4 on Safari
     "video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "mp4",
 }
@@ -51,41 +53,36 @@ class AnswerError(Exception):
         self.keep_changes = keep_changes  # commit what was done before refusing
 
 
-@dataclass(frozen=True)
-class Limits:
-    """A question's limits for this session, an accommodation included."""
-
-    prep_seconds: int
-    answer_seconds: int
-    retakes: int
-    max_bytes: int
-    max_characters: int | None
-
-
 def question(interview: InterviewSession, position: int) -> dict:
-    for item in interview.plan:
-        if item["position"] == position:
-            return item
-    raise AnswerError(404, "no_such_question")
+    """The plan's question at `position`; a 404 for the browser if there is none."""
+    try:
+        return plan.question(interview, position)
+    except plan.NoSuchQuestion:
+        raise AnswerError(404, "no_such_question") from None
 
 
-def limits(interview: InterviewSession, item: dict) -> Limits:
-    factor = max(interview.time_factor or 1.0, 1.0)
-    answer_seconds = round(item["answer_seconds"] * factor)
-    rate = BYTES_PER_SECOND.get(item["kind"], 0)
-    return Limits(
-        prep_seconds=round(item["prep_seconds"] * factor),
-        answer_seconds=answer_seconds,
-        retakes=item["retakes"] + (interview.extra_retakes or 0),
-        max_bytes=answer_seconds * rate + SLACK_BYTES if rate else 0,
-        max_characters=item.get("max_characters"),
-    )
+def grace_end(interview: InterviewSession, answer: Answer | None) -> datetime | None:
+    """Until when an answer begun before the deadline may still be written; None if it was not."""
+    started = answer.take_started_at if answer is not None else None
+    if started is None or started >= interview.deadline_at:
+        return None
+    seconds = limits(interview, question(interview, answer.position)).answer_seconds
+    return started + timedelta(seconds=seconds) + UPLOAD_GRACE
 
 
-def check_open(interview: InterviewSession, now: datetime) -> None:
-    """Refuse any write to an interview that is not open for answers."""
-    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or \
-            interview.deadline_at <= now:
+def closes_at(interview: InterviewSession) -> datetime:
+    """The last moment anything may be written: the deadline, or the end of an answer's grace."""
+    ends = [grace_end(interview, answer) for answer in interview.answers]
+    return max([interview.deadline_at, *(end for end in ends if end is not None)])
+
+
+def check_open(interview: InterviewSession, now: datetime, until: datetime | None = None) -> None:
+    """Refuse any write to an interview that is not open for answers.
+
+    `until` is the grace this write may use after the deadline (see `grace_end`).
+    """
+    closes = max(interview.deadline_at, until or interview.deadline_at)
+    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or closes <= now:
         raise AnswerError(410, "session_closed", "this interview is no longer open")
     if interview.state is SessionState.COMPLETED:
         raise AnswerError(409, "session_completed")
@@ -97,24 +94,29 @@ def claim(db: Session, interview: InterviewSession, position: int, writer: str,
           now: datetime | None = None) -> Answer:
     """This tab works on the question now; repeated as a heartbeat while it stays open."""
     now = now or utcnow()
-    check_open(interview, now)
     item = question(interview, position)
+    check_open(interview, now, grace_end(interview, _answer_at(db, interview, position)))
     if item["is_practice"]:
         raise AnswerError(409, "practice_not_stored", "practice answers stay in the browser")
     answer = _answer_for(db, interview, item)
     _claim_writer(answer, writer, now)
+    if answer.kind is AnswerKind.TEXT and answer.take_started_at is None:
+        answer.take_started_at = now  # writing begins when the question is first shown
     return answer
 
 
 def start_take(db: Session, storage: Storage | None, interview: InterviewSession, position: int,
                writer: str, mime_type: str | None, now: datetime | None = None) -> Answer:
     """Open the question for recording in this tab: a first take, a retake, or a resumption."""
+    now = now or utcnow()
     item = question(interview, position)
     answer = claim(db, interview, position, writer, now)
     if answer.status is AnswerStatus.SUBMITTED:
         raise AnswerError(409, "answer_submitted")
     if answer.kind is AnswerKind.TEXT:
         return answer
+    if now >= interview.deadline_at:  # only a take begun before the deadline has a grace
+        raise AnswerError(410, "session_closed", "the deadline has passed")
     container = MIME_TYPES.get((mime_type or "").split(";")[0].strip().lower())
     if container is None:
         raise AnswerError(415, "unsupported_media_type", "record WebM or MP4")
@@ -125,7 +127,7 @@ def start_take(db: Session, storage: Storage | None, interview: InterviewSession
     if _chunk_count(db, answer):
         _drop_take(db, answer, storage, interview)
         answer.take += 1
-    answer.take_finished = False
+    answer.take_finished, answer.take_started_at = False, now
     answer.container, answer.mime_type = container, mime_type[:100]
     return answer
 
@@ -228,7 +230,7 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
     now = now or utcnow()
     if interview.state is SessionState.COMPLETED:
         return None
-    check_open(interview, now)
+    check_open(interview, now, closes_at(interview))
     answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
     missing = [q["position"] for q in interview.plan
                if not q["is_practice"] and q["position"] not in answered]
@@ -299,8 +301,8 @@ def _claim_writer(answer: Answer, writer: str, now: datetime) -> None:
 
 def _writable(db: Session, interview: InterviewSession, position: int, take: int, writer: str,
               now: datetime) -> Answer:
-    check_open(interview, now)
     answer = _answer_at(db, interview, position)
+    check_open(interview, now, grace_end(interview, answer))
     if answer is None:
         raise AnswerError(409, "take_not_started")
     if answer.status is AnswerStatus.SUBMITTED:

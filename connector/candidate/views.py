@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 
 from adapters.base import Outcome
-from connector import crypto, notes, recording
+from connector import crypto, notes, plan, recording
 from connector.candidate import branding
 from connector.interviews import add_once
 from connector.models import InterviewSession, Push, SessionState, utcnow
@@ -55,7 +55,7 @@ def consent_of(interview: InterviewSession) -> tuple[str, str]:
 def page_context(interview: InterviewSession) -> dict:
     installation = interview.installation
     zone = notes.zone_of(installation)
-    questions = [dict(q, **vars(recording.limits(interview, q)))
+    questions = [dict(q, **vars(plan.limits(interview, q)))
                  for q in interview.plan if not q["is_practice"]]
     consent_text, consent_version = consent_of(interview)
     return {
@@ -69,6 +69,7 @@ def page_context(interview: InterviewSession) -> dict:
         "welcome_video_url": interview.template.welcome_video_url,
         "deadline_words": notes.deadline_in_words(interview.deadline_at, zone),
         "deadline_iso": notes.deadline_iso(interview.deadline_at, zone),
+        **notes.start_by(interview, zone),
         "consent_text": consent_text,
         "consent_version": consent_version,
     }
@@ -199,7 +200,8 @@ def _closed_page(interview: InterviewSession):
     if interview.state is SessionState.CANCELLED:
         return page("candidate/closed.html", 410, **page_context(interview))
     if interview.state is SessionState.EXPIRED or (
-            interview.deadline_at <= utcnow() and interview.state is not SessionState.COMPLETED):
+            recording.closes_at(interview) <= utcnow()
+            and interview.state is not SessionState.COMPLETED):
         return page("candidate/expired.html", 410, **page_context(interview))
     return None
 
