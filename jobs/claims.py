@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+import time
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
 
 from connector.models import utcnow
+from jobs import leases
 
-LEASE = timedelta(minutes=5)  # longer than any job's timeout, so a live job keeps its row
+# How long a claim holds its row. The runner renews it while the job lives (jobs.leases), so a
+# live job keeps its row and a dead one's row is free again at most LEASE after the death.
+LEASE = leases.LEASE
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
 
@@ -21,17 +24,24 @@ def claim(session: Session, model, row_id: int, ready, working) -> bool:
     One conditional UPDATE, so two workers racing for the same row cannot both win, and a
     row whose worker died is claimable again once its lease has run out.
     """
+    leased_at = time.monotonic()
     now = utcnow()
     due = model.status == ready
     if hasattr(model, "next_attempt_at"):
         due = and_(due, model.next_attempt_at <= now)
     abandoned = and_(model.status == working, model.lease_until < now)
-    result = session.execute(
+    attempts = session.execute(
         update(model)
         .where(model.id == row_id, or_(due, abandoned))
         .values(status=working, lease_until=now + LEASE, attempts=model.attempts + 1)
-    )
-    return result.rowcount == 1
+        .returning(model.attempts)
+    ).scalar_one_or_none()
+    if attempts is None:
+        return False
+    holder = leases.current_holder()
+    if holder is not None:
+        holder.claimed(leases.Claimed(model, row_id, working, attempts), leased_at)
+    return True
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
