@@ -38,6 +38,9 @@ WRITER_LEASE = timedelta(seconds=30)  # a tab silent this long may be taken over
 # An answer begun before the deadline may be finished after it: its answer time, and then this
 # long to send what was recorded over a slow connection.
 UPLOAD_GRACE = timedelta(minutes=10)
+# Takes cut off by a reload or a crash that may be recorded again without using a retake; past
+# these, replacing an unstopped take uses a retake like any other, so no one records endlessly.
+FREE_RESTARTS = 1
 MIME_TYPES = {  # what MediaRecorder produces: WebM on Chrome and Firefox, MP4 on Safari
     "video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "mp4",
 }
@@ -120,11 +123,8 @@ def start_take(db: Session, storage: Storage | None, interview: InterviewSession
     container = MIME_TYPES.get((mime_type or "").split(";")[0].strip().lower())
     if container is None:
         raise AnswerError(415, "unsupported_media_type", "record WebM or MP4")
-    if _chunk_count(db, answer) and answer.take_finished:
-        if answer.retakes_used >= limits(interview, item).retakes:
-            raise AnswerError(409, "no_retakes_left")
-        answer.retakes_used += 1
     if _chunk_count(db, answer):
+        _count_new_take(answer, limits(interview, item).retakes)
         _drop_take(db, answer, storage, interview)
         answer.take += 1
     answer.take_finished, answer.take_started_at = False, now
@@ -170,6 +170,16 @@ def finish_take(db: Session, interview: InterviewSession, position: int, take: i
     return answer
 
 
+def _count_new_take(answer: Answer, retakes: int) -> None:
+    """Replacing a take with chunks: a free restart after an interruption, else a retake."""
+    if not answer.take_finished and answer.restarts_used < FREE_RESTARTS:
+        answer.restarts_used += 1
+    elif answer.retakes_used < retakes:
+        answer.retakes_used += 1
+    else:
+        raise AnswerError(409, "no_retakes_left")
+
+
 def submit(db: Session, storage: Storage, interview: InterviewSession, position: int, take: int,
            writer: str, *, chunks: int, size: int, sha256: str, duration_ms: int | None,
            now: datetime | None = None) -> Answer:
@@ -198,7 +208,8 @@ def submit(db: Session, storage: Storage, interview: InterviewSession, position:
     storage.delete([chunk_key(interview, answer, r.index) for r in rows])
     db.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     answer.status, answer.storage_key, answer.size_bytes = AnswerStatus.SUBMITTED, final, size
-    answer.sha256, answer.duration_ms, answer.submitted_at = written.sha256, duration_ms, now
+    answer.sha256, answer.submitted_at = written.sha256, now
+    answer.duration_ms = bounded_duration(interview, answer, duration_ms, now)
     answer.take_finished = True
     return answer
 
@@ -239,6 +250,21 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
     interview.state, interview.completed_at = SessionState.COMPLETED, now
     push = add_once(db, notes.completed(interview.installation, interview, links()))
     return push.id if push else None
+
+
+def bounded_duration(interview: InterviewSession, answer: Answer, reported: int | None,
+                     now: datetime) -> int | None:
+    """The length the browser reports, within what the question and the clock allow.
+
+    It cannot exceed the answer time (recording stops there), nor the time since the take
+    began; a negative or missing one is unknown.
+    """
+    if reported is None or reported < 0:
+        return None
+    cap = limits(interview, question(interview, answer.position)).answer_seconds * 1000
+    if answer.take_started_at is not None:
+        cap = min(cap, int((now - answer.take_started_at).total_seconds() * 1000))
+    return min(reported, max(cap, 0))
 
 
 def received(db: Session, answer: Answer) -> list[int]:

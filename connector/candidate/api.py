@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from connector import plan, recording
+from connector.auth import limiter
+from connector.candidate.limits import LINK_LIMIT, link_key
 from connector.review import results
 from connector.candidate.views import find_interview
 from connector.models import Answer, AnswerStatus, InterviewSession, SessionState, utcnow
@@ -23,12 +25,22 @@ SPOOL_BLOCK = 64 * 1024
 bp = Blueprint("candidate_api", __name__, url_prefix="/interview/<token>/api")
 
 
+per_link = limiter.limit(LINK_LIMIT, key_func=link_key)
+
+
 @bp.errorhandler(recording.AnswerError)
 def answer_error(exc: recording.AnswerError):
     return jsonify(error=exc.reason, detail=exc.detail, **exc.extra), exc.status
 
 
+@bp.errorhandler(429)
+def too_many(_exc):
+    return jsonify(error="rate_limited",
+                   detail="too many requests for this interview; try again in a moment"), 429
+
+
 @bp.get("/state")
+@per_link
 def state(token: str):
     """Where the candidate is: each question's status, current take and the chunks we hold."""
     with _db() as session:
@@ -37,6 +49,7 @@ def state(token: str):
 
 
 @bp.post("/answers/<int:position>/claim")
+@per_link
 def claim(token: str, position: int):
     """This tab takes the question (or keeps it: a heartbeat); another tab's claim is refused."""
     with _db() as session:
@@ -46,6 +59,7 @@ def claim(token: str, position: int):
 
 
 @bp.post("/answers/<int:position>/takes")
+@per_link
 def start(token: str, position: int):
     body = _json()
     with _db() as session:
@@ -68,6 +82,7 @@ def chunk(token: str, position: int, take: int, index: int):
 
 
 @bp.post("/answers/<int:position>/takes/<int:take>/stop")
+@per_link
 def stop(token: str, position: int, take: int):
     with _db() as session:
         interview = _interview(session, token)
@@ -76,6 +91,7 @@ def stop(token: str, position: int, take: int):
 
 
 @bp.post("/answers/<int:position>/takes/<int:take>/submit")
+@per_link
 def submit(token: str, position: int, take: int):
     """Make the take final: the chunk count, total size and SHA-256 must all match."""
     body = _json()
@@ -96,6 +112,7 @@ def submit(token: str, position: int, take: int):
 
 
 @bp.post("/answers/<int:position>/text")
+@per_link
 def text(token: str, position: int):
     """A written answer; the same text sent again (its first reply lost) gets the same reply."""
     written, writer = str(_json().get("text") or ""), _writer()
@@ -109,6 +126,7 @@ def text(token: str, position: int):
 
 
 @bp.post("/finish")
+@per_link
 def finish(token: str):
     """Every question answered: the interview is complete and the ATS hears of it."""
     services = current_app.extensions["connector"]
@@ -146,6 +164,7 @@ def _answer_state(session, interview: InterviewSession, answer: Answer | None,
         "take": answer.take if answer else 0,
         "take_finished": bool(answer and answer.take_finished),
         "retakes_used": answer.retakes_used if answer else 0,
+        "free_restart": not answer or answer.restarts_used < recording.FREE_RESTARTS,
         "received": recording.received(session, answer) if answer else [],
         "text": answer.text if answer and answer.status is AnswerStatus.SUBMITTED else None,
     }

@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from adapters.base import Outcome
 from connector import crypto, notes, plan, recording
+from connector.auth import limiter
 from connector.candidate import branding
+from connector.candidate.limits import ACCOMMODATION_LIMIT, link_key
 from connector.interviews import add_once
 from connector.models import InterviewSession, Push, SessionState, utcnow
 
@@ -110,6 +112,7 @@ def consent(token: str):
 
 
 @bp.post("/interview/<token>/accommodation")
+@limiter.limit(ACCOMMODATION_LIMIT, key_func=link_key)
 def accommodation(token: str):
     """Pass a candidate's request for an adjustment to the recruiter, through the ATS."""
     services = _services()
@@ -163,6 +166,12 @@ def brand(token: str):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.errorhandler(429)
+def too_many(_exc):
+    """Said in words on the candidate's own page, not as a bare error."""
+    return page("candidate/throttled.html", 429)
 
 
 def accommodation_note(interview: InterviewSession) -> Push:
