@@ -2,25 +2,69 @@
 
 Jobs are named by dotted path ("jobs.deliveries.process_delivery") and take row ids only.
 Enqueueing is best effort: the rows are the record, and the sweeper re-enqueues what is stuck.
+
+A row's job has an id of its own ("push-42"). While that job waits (queued or timed) or runs,
+enqueueing the row again adds nothing; once it has ended, the row may have a new one. So a
+row never has more than one job waiting, however often the sweeper and the web ask for it.
+A running job that times its own next try (a retry, a rate-limit wait) is the exception it
+must be: that timed job is sent when the running one has ended.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 import logging
+import math
 import threading
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta, timezone
+
+from jobs import leases
 
 log = logging.getLogger("connector.jobs")
 
 JOB_TIMEOUT = 120  # seconds; an ATS call has a 25 s budget, an SMTP send 30 s
+RESULT_TTL, FAILURE_TTL = 60, 7 * 86400
+
+# The jobs that act on one row, and the word their ids start with.
+ROW_JOBS = {
+    "jobs.deliveries.process_delivery": "delivery",
+    "jobs.pushes.deliver_push": "push",
+    "jobs.emails.send_email": "email",
+}
+
+_running = threading.local()
 
 
 def resolve(path: str):
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
+
+
+def row_job_id(path: str, args: tuple) -> str | None:
+    """The id of a row's job ("push-42"), or None for a job that is not about one row."""
+    kind = ROW_JOBS.get(path)
+    if kind is None or len(args) != 1:
+        return None
+    return f"{kind}-{int(args[0])}"  # rq allows letters, digits, "-" and "_" only
+
+
+@contextmanager
+def running(job_id: str | None):
+    """Mark the job this thread runs, so that its own next try is not refused as a duplicate."""
+    previous = getattr(_running, "job_id", None)
+    _running.job_id = job_id
+    try:
+        yield
+    finally:
+        _running.job_id = previous
+
+
+def running_job_id() -> str | None:
+    return getattr(_running, "job_id", None)
 
 
 class RedisQueue:
@@ -34,25 +78,88 @@ class RedisQueue:
 
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(self.name, connection=self.connection, default_timeout=JOB_TIMEOUT)
+        self._free_script = self.connection.register_script(_FREE)
+        self._after_job: list[tuple[str, tuple, datetime | None]] = []
 
-    def enqueue(self, path: str, *args) -> None:
+    def enqueue(self, path: str, *args, recover: bool = False) -> None:
+        """Queue a job; `recover`: its row's lease ran out, so a job still marked started died."""
+        self._send(path, args, None, recover)
+
+    def enqueue_in(self, seconds: float, path: str, *args) -> None:
+        # rq keeps scheduled times in whole seconds, rounded down: round up, or the job runs
+        # a moment early, finds its row not yet due, and waits for the sweeper instead.
+        at = datetime.now(timezone.utc) + timedelta(seconds=math.ceil(max(seconds, 0)))
+        self._send(path, args, at, False)
+
+    def send_after_job(self) -> None:
+        """Send the jobs that the job which just ended asked for its own row."""
+        pending, self._after_job = self._after_job, []
+        for path, args, at in pending:
+            self._send(path, args, at, False)
+
+    def _send(self, path: str, args: tuple, at: datetime | None, recover: bool) -> None:
+        job_id = row_job_id(path, args)
+        if job_id is not None and job_id == running_job_id():
+            self._after_job.append((path, args, at))
+            return
         try:
-            # One pipeline: a single round trip to Redis instead of one per command.
-            with self.connection.pipeline() as pipe:
-                self.queue.enqueue(path, *args, result_ttl=60, failure_ttl=7 * 86400,
-                                   pipeline=pipe)
-                pipe.execute()
+            if job_id is None or self._free(job_id, recover):
+                self._put(path, args, at, job_id)
         except Exception:  # Redis down: the sweeper picks the row up later
             log.warning("jobs.enqueue-failed job=%s", path, exc_info=True)
 
-    def enqueue_in(self, seconds: float, path: str, *args) -> None:
+    def _put(self, path: str, args: tuple, at: datetime | None, job_id: str | None) -> None:
+        from rq.exceptions import DuplicateJobError
+
+        options = dict(result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, job_id=job_id)
+        unique = job_id is not None  # rq refuses an id in use, even between our check and now
         try:
-            # rq keeps scheduled times in whole seconds, rounded down: round up, or the job runs
-            # a moment early, finds its row not yet due, and waits for the sweeper instead.
-            self.queue.enqueue_in(timedelta(seconds=math.ceil(max(seconds, 0))), path, *args,
-                                  result_ttl=60, failure_ttl=7 * 86400)
-        except Exception:
-            log.warning("jobs.enqueue-failed job=%s", path, exc_info=True)
+            if at is not None:
+                self.queue.schedule_job(self.queue.create_job(path, args=args, **options), at,
+                                        unique=unique)
+                return
+            # One pipeline: fewer round trips to Redis than one per command.
+            with self.connection.pipeline() as pipe:
+                self.queue.enqueue(path, *args, pipeline=pipe, unique=unique, **options)
+                pipe.execute()
+        except DuplicateJobError:
+            pass  # another process queued the same row a moment ago: one job is the point
+
+    def _free(self, job_id: str, recover: bool) -> bool:
+        """True when no job under this id waits or runs, and the id is free to use again."""
+        keys = [f"rq:job:{job_id}"] + [f"rq:{registry}:{self.name}" for registry in
+                                       ("wip", "finished", "failed", "canceled")]
+        return self._free_script(keys=keys, args=[job_id, int(recover), time.time()]) == 1
+
+
+# Frees a row's job id unless a job under it still waits or runs: returns 1 when the id may be
+# used. A started job counts as running until its execution's expiry in rq's started registry
+# passes, or, with ARGV[2] = "1", not at all (its row's lease ran out, so its worker is dead).
+# A finished, failed or dead job's hash and registry entries go, so rq's uniqueness check
+# passes and no registry later acts on the new job in the old one's name.
+_FREE = """
+local status = redis.call("HGET", KEYS[1], "status")
+if status == "queued" or status == "scheduled" or status == "deferred" then return 0 end
+local prefix = ARGV[1] .. ":"
+local executions = redis.call("ZRANGE", KEYS[2], 0, -1, "WITHSCORES")
+if status == "started" and ARGV[2] == "0" then
+  for i = 1, #executions, 2 do
+    local member = executions[i]
+    if (member == ARGV[1] or string.sub(member, 1, #prefix) == prefix)
+        and tonumber(executions[i + 1]) > tonumber(ARGV[3]) then return 0 end
+  end
+end
+for i = 1, #executions, 2 do
+  local member = executions[i]
+  if member == ARGV[1] or string.sub(member, 1, #prefix) == prefix then
+    redis.call("ZREM", KEYS[2], member)
+  end
+end
+redis.call("DEL", KEYS[1])
+for i = 3, #KEYS do redis.call("ZREM", KEYS[i], ARGV[1]) end
+return 1
+"""
+
 
 
 class InProcessQueue:
@@ -63,24 +170,57 @@ class InProcessQueue:
         self._pool = None if synchronous else ThreadPoolExecutor(workers, "connector-job")
         self._timers: set[threading.Timer] = set()
         self._stopping = threading.Event()
+        self._live: Counter[str] = Counter()  # a row's job -> its jobs waiting or running
+        self._lock = threading.Lock()
 
-    def enqueue(self, path: str, *args) -> None:
-        if self._pool is None:
-            _run(path, args)
-        else:
-            self._pool.submit(_run, path, args)
+    def enqueue(self, path: str, *args, recover: bool = False) -> None:
+        job_id = row_job_id(path, args)
+        if self._admit(job_id):
+            self._start(job_id, path, args)
 
     def enqueue_in(self, seconds: float, path: str, *args) -> None:
         if self.synchronous:
             return  # inline mode runs nothing later; tests call the sweeper themselves
-        timer = threading.Timer(max(seconds, 0), self._fire, (path, args))
+        job_id = row_job_id(path, args)
+        if not self._admit(job_id):
+            return
+        timer = threading.Timer(max(seconds, 0), self._fire, (job_id, path, args))
         timer.daemon = True
         self._timers.add(timer)
         timer.start()
 
-    def _fire(self, path: str, args: tuple) -> None:
+    def _admit(self, job_id: str | None) -> bool:
+        """Count a row's job in; refused while another of that row's jobs waits or runs."""
+        if job_id is None:
+            return True
+        with self._lock:
+            if self._live[job_id] and running_job_id() != job_id:
+                return False
+            self._live[job_id] += 1
+            return True
+
+    def _fire(self, job_id: str | None, path: str, args: tuple) -> None:
         self._timers = {t for t in self._timers if t.is_alive()}
-        self.enqueue(path, *args)
+        self._start(job_id, path, args)
+
+    def _start(self, job_id: str | None, path: str, args: tuple) -> None:
+        if self._pool is None:
+            self._run(job_id, path, args)
+        else:
+            self._pool.submit(self._run, job_id, path, args)
+
+    def _run(self, job_id: str | None, path: str, args: tuple) -> None:
+        # A worker thread keeps its claimed rows leased while it runs; inline runs are tests'.
+        hold = nullcontext() if self.synchronous or job_id is None else leases.hold()
+        try:
+            with running(job_id), hold:
+                _run(path, args)
+        finally:
+            if job_id is not None:
+                with self._lock:
+                    self._live[job_id] -= 1
+                    if self._live[job_id] <= 0:
+                        del self._live[job_id]
 
     def every(self, seconds: float, path: str) -> None:
         """Run a job again and again, `seconds` apart, for as long as the process lives."""
