@@ -129,8 +129,8 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         public_id=crypto.new_public_id("ses"), installation_id=installation.id,
         template_id=template.id, ats_application_id=event.application_id,
         ats_candidate_id=event.candidate.ats_id, stage_entry=entry,
-        candidate_name=event.candidate.full_name or "Candidate",
-        candidate_email=event.candidate.email, job_title=event.job_title or "",
+        candidate_name=fitted(event.candidate.full_name, "candidate_name") or "Candidate",
+        candidate_email=event.candidate.email, job_title=fitted(event.job_title, "job_title"),
         token_hash=crypto.hash_token(token), token_encrypted=keyring.encrypt(token),
         deadline_at=utcnow() + timedelta(hours=template.deadline_hours),
         plan=plan_of(template), template_version=template.version, rubric=template.rubric,
@@ -187,6 +187,13 @@ def add_once(session: Session, row: InterviewSession | Email | Push):
     except IntegrityError:
         return None
     return row
+
+
+def fitted(value: str | None, column: str) -> str:
+    """Text as a session column can keep it: no NUL (PostgreSQL refuses it), cut to its length."""
+    # Webhooks are bounded at the edge; this is for deliveries stored before that, replayed.
+    length = InterviewSession.__table__.c[column].type.length
+    return (value or "").replace("\x00", "")[:length]
 
 
 def _parse_time(value: str | None) -> datetime | None:

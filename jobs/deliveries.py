@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from adapters.base import Event, EventKind
 from connector import interviews
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from connector.services import current
-from jobs.claims import claim
+from jobs import failures
+from jobs.claims import backoff_seconds, claim
 from jobs.lifecycle import enqueue_rows, schedule
 
 log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 10
+JOB = "jobs.deliveries.process_delivery"
+_OUTCOME_LENGTH = WebhookDelivery.__table__.c.outcome.type.length
 
 
 def process_delivery(delivery_id: int) -> None:
     """Act on a delivery once: create the session, the e-mail and the note it calls for."""
     services = current()
     with services.db.session() as session:
-        if not claim(session, WebhookDelivery, delivery_id,
-                     DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING):
+        if _backing_off(session, delivery_id) or not claim(
+                session, WebhookDelivery, delivery_id,
+                DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING):
             return
+        attempts = session.get(WebhookDelivery, delivery_id).attempts
+    if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
+        return _stop(services, delivery_id, failures.reason(failures.Abandoned(attempts)))
     try:
         with services.db.session() as session:
             delivery = session.get(WebhookDelivery, delivery_id)
@@ -34,9 +44,9 @@ def process_delivery(delivery_id: int) -> None:
             delivery.processed_at = utcnow()
             delivery.lease_until = None
             ats = installation.ats
-    except Exception:
-        _give_up_if_exhausted(services, delivery_id)
-        raise
+    except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
+        _record_failure(services, delivery_id, failures.reason(exc))
+        return
     log.info("%s.delivery.processed delivery=%s outcome=%s", ats, delivery_id, result.outcome)
     enqueue_rows(services.queue, result.email_ids, result.push_ids)
     schedule(services.queue, result.timers)
@@ -51,14 +61,39 @@ def _handle(session, services, installation: Installation, event: Event) -> inte
     return interviews.Result(f"unhandled_{event.kind}", [], [])
 
 
-def _give_up_if_exhausted(services, delivery_id: int) -> None:
-    """After MAX_ATTEMPTS failures the delivery is marked failed for an admin to replay."""
+def _backing_off(session, delivery_id: int) -> bool:
+    """True while a failed delivery waits out its backoff: until then its lease is not over."""
+    lease = session.scalar(select(WebhookDelivery.lease_until).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.RECEIVED))
+    return lease is not None and lease > utcnow()
+
+
+def _record_failure(services, delivery_id: int, reason: str) -> None:
+    """Count the failed attempt: retry after a backoff, or at MAX_ATTEMPTS stop, saying why."""
+    delay = None
     with services.db.session() as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.outcome = "error"
-            delivery.lease_until = None
-        else:  # let the sweeper pick it up again soon, not after the whole lease
+            _fail(delivery, reason)
+        else:
+            delay = backoff_seconds(delivery.attempts)
             delivery.status = DeliveryStatus.RECEIVED
-            delivery.lease_until = None
+            delivery.outcome = f"retrying: {reason}"[:_OUTCOME_LENGTH]
+            delivery.lease_until = utcnow() + timedelta(seconds=delay)
+    if delay is None:
+        log.warning("delivery.failed delivery=%s reason=%s", delivery_id, reason)
+        return
+    log.warning("delivery.retry delivery=%s in=%.0fs reason=%s", delivery_id, delay, reason)
+    services.queue.enqueue_in(delay, JOB, delivery_id)
+
+
+def _stop(services, delivery_id: int, reason: str) -> None:
+    with services.db.session() as session:
+        _fail(session.get(WebhookDelivery, delivery_id), reason)
+    log.warning("delivery.failed delivery=%s reason=%s", delivery_id, reason)
+
+
+def _fail(delivery: WebhookDelivery, reason: str) -> None:
+    """Failed for good, with its reason, for an admin to see and replay."""
+    delivery.status, delivery.lease_until = DeliveryStatus.FAILED, None
+    delivery.outcome = f"failed: {reason}"[:_OUTCOME_LENGTH]

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from connector import mail
 from connector.models import Email, OutboxStatus, utcnow
 from connector.services import current
+from jobs import failures
 from jobs.claims import backoff_seconds, claim
 
 log = logging.getLogger("connector.jobs")
@@ -19,10 +20,21 @@ MAX_ATTEMPTS = 8
 def send_email(email_id: int) -> None:
     """Send an e-mail once; a crash after the send and before the commit may repeat it."""
     services = current()
-    settings = services.settings
     with services.db.session() as session:
         if not claim(session, Email, email_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
             return
+        attempts = session.get(Email, email_id).attempts
+    if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
+        return _record_failure(services, email_id, failures.Abandoned(attempts))
+    try:
+        _send(services, email_id)
+    except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
+        _record_failure(services, email_id, exc)
+
+
+def _send(services, email_id: int) -> None:
+    settings = services.settings
+    with services.db.session() as session:
         email = session.get(Email, email_id)
         token = mail.link_token(session, email, services.keyring)
         if not settings.smtp_url:
@@ -32,11 +44,7 @@ def send_email(email_id: int) -> None:
             return
         domain = urlsplit(settings.public_base_url).hostname or "localhost"
         message = mail.build_message(email, settings.mail_from, domain, token)
-    try:
-        mail.send(settings.smtp_url, message)
-    except mail.MailError as exc:
-        _record_failure(services, email_id, exc)
-        return
+    mail.send(settings.smtp_url, message)
     with services.db.session() as session:
         email = session.get(Email, email_id)
         email.status, email.sent_at, email.lease_until, email.last_error = (
@@ -44,16 +52,19 @@ def send_email(email_id: int) -> None:
     log.info("mail.sent email=%s", email_id)
 
 
-def _record_failure(services, email_id: int, error: mail.MailError) -> None:
+def _record_failure(services, email_id: int, error: Exception) -> None:
+    """Schedule the next try, or stop for good, keeping why (no candidate data)."""
+    known = isinstance(error, mail.MailError)  # its words are ours: safe to keep whole
+    why = str(error)[:500] if known else failures.reason(error)
     with services.db.session() as session:
         email = session.get(Email, email_id)
-        email.last_error, email.lease_until = str(error)[:500], None
-        if not error.retryable or email.attempts >= MAX_ATTEMPTS:
+        email.last_error, email.lease_until = why, None
+        if (known and not error.retryable) or email.attempts >= MAX_ATTEMPTS:
             email.status = OutboxStatus.FAILED
-            log.warning("mail.failed email=%s error=%s", email_id, error)
+            log.warning("mail.failed email=%s error=%s", email_id, why)
             return
         delay = backoff_seconds(email.attempts)
         email.status = OutboxStatus.PENDING
         email.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    log.warning("mail.retry email=%s in=%.0fs error=%s", email_id, delay, error)
+    log.warning("mail.retry email=%s in=%.0fs error=%s", email_id, delay, why)
     services.queue.enqueue_in(delay, "jobs.emails.send_email", email_id)

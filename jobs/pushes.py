@@ -16,6 +16,7 @@ from connector.crypto import InvalidToken, Keyring
 from connector.installations import adapter_for
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
 from connector.services import current
+from jobs import failures
 from jobs.claims import backoff_seconds, claim
 from jobs.queue import RedisQueue
 from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
@@ -97,9 +98,19 @@ class _Claimed:
 def deliver_push(push_id: int) -> None:
     """Write one note (or other outcome) to the ATS, at most once where the ATS lets us check."""
     services = current()
-    job = _claim(services, push_id)
-    if job is None:
-        return
+    with services.db.session() as session:
+        if not claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
+            return
+        attempts = session.get(Push, push_id).attempts
+    if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
+        return _record_failure(services, push_id, failures.Abandoned(attempts))
+    try:
+        _deliver(services, push_id, _prepare(services, push_id))
+    except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
+        _record_failure(services, push_id, exc)
+
+
+def _deliver(services, push_id: int, job: _Claimed) -> None:
     shared, adapter, ats = pushing(services), job.adapter, job.adapter.key
     key, budget = job.installation, job.adapter.rate_limit
     # A retry first looks for the note an earlier attempt may have written: two calls.
@@ -110,12 +121,7 @@ def deliver_push(push_id: int) -> None:
         return
     adapter.token_cache = shared.tokens
     adapter.on_rate_limit = lambda info: shared.limiter.observe(key, budget, info)
-    try:
-        receipt = adapter.push(job.outcome, first_attempt=job.first_attempt)
-    except ApiError as exc:
-        _record_failure(services, push_id, exc)
-        log.warning("%s.push.failed push=%s error=%s", ats, push_id, type(exc).__name__)
-        return
+    receipt = adapter.push(job.outcome, first_attempt=job.first_attempt)
     with services.db.session() as session:
         push = session.get(Push, push_id)
         push.status, push.external_id = OutboxStatus.DELIVERED, receipt.external_id
@@ -123,11 +129,9 @@ def deliver_push(push_id: int) -> None:
     log.info("%s.push.delivered push=%s kind=%s", ats, push_id, job.outcome.kind)
 
 
-def _claim(services, push_id: int) -> _Claimed | None:
-    """Take the row for this attempt (None if it is not due or another job has it)."""
+def _prepare(services, push_id: int) -> _Claimed:
+    """The adapter and outcome for the claimed row's attempt."""
     with services.db.session() as session:
-        if not claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
-            return None
         push = session.get(Push, push_id)
         installation = session.get(Installation, push.installation_id)
         adapter = adapter_for(installation, services.keyring, services.settings.production)
@@ -145,22 +149,35 @@ def _defer(services, push_id: int, wait: float) -> None:
     _run_when_due(services, push_id, due)
 
 
-def _record_failure(services, push_id: int, error: ApiError) -> None:
+def _record_failure(services, push_id: int, error: Exception) -> None:
     """Schedule the next try, or stop for good and tell the admin why."""
+    known = isinstance(error, ApiError)
+    permanent = known and not error.retryable
+    # An ATS's answer is safe to show; any other exception's text may quote candidate data.
+    why = str(error)[:1000] if known else failures.reason(error)
     with services.db.session() as session:
         push = session.get(Push, push_id)
-        push.last_error, push.lease_until = str(error)[:1000], None
-        if not error.retryable or push.attempts >= MAX_ATTEMPTS:
+        installation = session.get(Installation, push.installation_id)
+        push.last_error, push.lease_until, ats = why, None, installation.ats
+        stop = permanent or push.attempts >= MAX_ATTEMPTS
+        if stop:
             push.status = OutboxStatus.FAILED
-            if not error.retryable:
-                installation = session.get(Installation, push.installation_id)
-                installation.status = InstallationStatus.NEEDS_ATTENTION
-                installation.attention_reason = f"{type(error).__name__}: {str(error)[:500]}"
-            return
-        delay = retry_delay(error, push.attempts)
-        push.status = OutboxStatus.PENDING
-        push.next_attempt_at = due = utcnow() + timedelta(seconds=delay)
-    _run_when_due(services, push_id, due)
+            if permanent or not known:  # not an outage that passes: someone must look
+                _needs_attention(installation, f"{type(error).__name__}: {why[:500]}"
+                                 if known else why)
+        else:
+            push.status = OutboxStatus.PENDING
+            push.next_attempt_at = due = utcnow() + timedelta(
+                seconds=retry_delay(error, push.attempts))
+    log.warning("%s.push.%s push=%s error=%s", ats, "failed" if stop else "retry", push_id,
+                type(error).__name__)
+    if not stop:
+        _run_when_due(services, push_id, due)
+
+
+def _needs_attention(installation: Installation, reason: str) -> None:
+    installation.status = InstallationStatus.NEEDS_ATTENTION
+    installation.attention_reason = reason
 
 
 def _run_when_due(services, push_id: int, due: datetime) -> None:
@@ -172,7 +189,7 @@ def _run_when_due(services, push_id: int, due: datetime) -> None:
     services.queue.enqueue_in(math.ceil(due.timestamp()) - time.time(), JOB, push_id)
 
 
-def retry_delay(error: ApiError, attempts: int) -> float:
+def retry_delay(error: Exception, attempts: int) -> float:
     """Seconds before the next try: what a 429 asks for, else exponential backoff with jitter."""
     if isinstance(error, RateLimited) and error.retry_after is not None:
         return max(error.retry_after, MIN_RETRY_AFTER_SECONDS)
