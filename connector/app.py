@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.before_request(_cap_body_size)  # before the CSRF check, which reads the body
     csrf.init_app(app)
     _register_errors(app)
+    __import__("connector.errors").errors.register(app)  # database too slow: 503
     return app
 
 

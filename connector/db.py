@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,10 +29,53 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return _postgresql_engine(url)
+
+
+# A database that is slow, locked or gone silent must not hold a web request up to gunicorn's
+# 30 s worker timeout: every wait is bounded below it, and the request is answered 503
+# (connector.errors). Worst case for one request: a pooled connection's check fails after
+# PG_WAIT_SECONDS, then a new connection fails after PG_CONNECT_TIMEOUT_SECONDS: 17 s.
+PG_CONNECT_TIMEOUT_SECONDS = 5
+PG_STATEMENT_TIMEOUT_SECONDS = 10  # the server cancels a statement that runs longer
+PG_LOCK_TIMEOUT_SECONDS = 5  # ... or that waits this long for another's lock
+PG_WAIT_SECONDS = PG_STATEMENT_TIMEOUT_SECONDS + 2  # a server that answers nothing at all
+PG_POOL_TIMEOUT_SECONDS = 5  # every pooled connection busy
+
+
+def _postgresql_engine(url: str) -> Engine:
+    options = (f"-c statement_timeout={PG_STATEMENT_TIMEOUT_SECONDS * 1000} "
+               f"-c lock_timeout={PG_LOCK_TIMEOUT_SECONDS * 1000}")
     # hide_parameters: a database error's message would otherwise quote the row's values
     # (candidate names and e-mail addresses) into whatever logs it.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                           pool_timeout=PG_POOL_TIMEOUT_SECONDS, hide_parameters=True,
+                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+                                         "options": options})
+    event.listen(engine, "do_connect", _connect_bounded)
+    return engine
+
+
+def _connect_bounded(dialect, connection_record, cargs, cparams):
+    return _BoundedConnection.connect(*cargs, **cparams)
+
+
+class _BoundedConnection(psycopg.Connection):
+    """A connection that waits for the server no longer than PG_WAIT_SECONDS.
+
+    statement_timeout needs a server that runs: one that is stopped, or cut off by a network
+    that still holds the connection open, answers nothing, and psycopg would wait for ever.
+    """
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        try:
+            return super().wait(gen, interval=interval, timeout=timeout or PG_WAIT_SECONDS)
+        except psycopg.errors.OperationalError as exc:
+            if type(exc).__name__ != "_WaitTimeout":
+                raise
+            self.pgconn.finish()  # a reply may yet arrive mid-stream: never use it again
+            raise psycopg.OperationalError(
+                f"no answer from the database in {timeout or PG_WAIT_SECONDS} s") from None
 
 
 def _private_file(path: Path) -> None:
