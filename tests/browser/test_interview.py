@@ -33,11 +33,16 @@ def record_for(page: Page, seconds: float) -> None:
     expect(page.get_by_label("Your recorded answer")).to_be_visible()
 
 
-def retry_bound_ms(page: Page) -> int:
-    """The longest the uploader waits between two attempts, as the room's own module states it."""
-    return page.evaluate("""async () => {
+def stated(page: Page, module: str, name: str) -> float:
+    """A bound the room's own code states, read from its module in the page."""
+    return page.evaluate("""async ([module, name]) => {
         const room = document.querySelector('script[src$="/room.js"]').src;
-        return (await import(new URL("uploader.js", room))).MAX_DELAY_MS; }""")
+        return (await import(new URL(module, room)))[name]; }""", [module, name])
+
+
+def retry_bound_ms(page: Page) -> float:
+    """The longest the uploader waits between two attempts."""
+    return stated(page, "uploader.js", "MAX_DELAY_MS")
 
 
 def stored(live, answer) -> bytes:

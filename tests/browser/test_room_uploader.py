@@ -10,16 +10,19 @@ from playwright.sync_api import Page
 HARNESS = """async () => {
   const { Uploader, MAX_DELAY_MS } = await import("/static/interview/uploader.js");
   const attempts = [];
-  const api = { chunk: () => { attempts.push(1); return Promise.reject(new TypeError("offline")); } };
-  window.harness = { attempts, cap: MAX_DELAY_MS, uploader: new Uploader(api, "harness", () => {}, () => {}) };
-  await window.harness.uploader.add(1, 1, 0, new Blob(["x"]), { persist: false });
-  return MAX_DELAY_MS;
+  const offline = () => { attempts.push(1); return Promise.reject(new TypeError("offline")); };
+  const uploader = new Uploader({ chunk: offline }, "harness", () => {}, () => {});
+  window.harness = { attempts, cap: MAX_DELAY_MS, uploader };
+  await uploader.add(1, 1, 0, new Blob(["x"]), { persist: false });
 }"""
 # Lets promise callbacks and real (unfaked) tasks run: MessageChannel is not on the fake clock.
 SETTLE = """async () => {
-  for (let i = 0; i < 10; i++) {
-    await new Promise((r) => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); });
-  }
+  const task = () => new Promise((r) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = r;
+    channel.port2.postMessage(0);
+  });
+  for (let i = 0; i < 10; i++) await task();
   return window.harness.attempts.length;
 }"""
 
@@ -37,7 +40,7 @@ def attempts(page: Page) -> int:
 
 
 def test_the_uploader_tries_again_as_soon_as_the_browser_is_back_online(harness):
-    assert attempts(harness) == 1  # the first attempt failed; now it waits, on a clock that stands still
+    assert attempts(harness) == 1  # the first attempt failed; it waits on a clock standing still
     assert attempts(harness) == 1
     harness.evaluate("window.dispatchEvent(new Event('online'))")
     assert attempts(harness) == 2

@@ -4,9 +4,13 @@
 // only marks the take finished, a chunk is stored once per index, a repeated submit with the
 // same checksum returns the submitted answer, text and finish return what was already saved.
 
-const ATTEMPTS = 4;                // the first try and three more, about 4 s in all
+const ATTEMPTS = 4;                // the first try and three more
 const FIRST_RETRY_MS = 500;         // then doubling
 const MAX_RETRY_AFTER_MS = 10000;   // a longer Retry-After: ask the candidate rather than sit still
+const JITTER = 0.5;                 // each wait is its delay times 0.75 to 1.25
+// The longest a call waits between its attempts before the candidate is asked what to do,
+// when the server sets no Retry-After.
+export const GIVE_UP_AFTER_MS = FIRST_RETRY_MS * (2 ** (ATTEMPTS - 1) - 1) * (1 + JITTER / 2);
 
 export class ApiError extends Error {
   constructor(status, body, retryAfterMs = null) {
@@ -27,7 +31,7 @@ export function retryable(error) {
 // How long to wait before the next attempt, at most `cap`: the server's Retry-After, else the
 // delay with jitter, so that many candidates cut off at once do not all come back at once.
 export function backoff(error, delay, cap) {
-  return Math.min(error?.retryAfterMs ?? delay * (0.75 + Math.random() / 2), cap);
+  return Math.min(error?.retryAfterMs ?? delay * (1 + JITTER * (Math.random() - 0.5)), cap);
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
