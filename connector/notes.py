@@ -14,6 +14,8 @@ from adapters.base import RECOMMENDATION_WORDS, Event, Outcome, Result
 from connector import plan
 from connector.models import Email, Installation, InterviewSession, Push
 
+SUBJECT_CHARACTERS = Email.subject.type.length  # a long company name and job title together
+
 _templates = Environment(
     loader=PackageLoader("connector", "templates/email"),
     autoescape=select_autoescape(["html"]),
@@ -61,6 +63,11 @@ def candidate_context(installation: Installation, interview: InterviewSession,
     }
 
 
+def _fit(text: str, limit: int) -> str:
+    """The text, cut with an ellipsis where it would not fit its column."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def start_by(interview: InterviewSession, zone: ZoneInfo) -> dict:
     """How long the interview takes, and the last time to begin it and finish comfortably."""
     minutes = plan.minutes_needed(interview)
@@ -94,7 +101,7 @@ def _candidate_email(installation: Installation, interview: InterviewSession, li
         kind=kind,
         dedupe_key=key,
         to_address=interview.candidate_email,
-        subject=f"{subject} {installation.organization.name}{job}",
+        subject=_fit(f"{subject} {installation.organization.name}{job}", SUBJECT_CHARACTERS),
         text_body=_templates.get_template(f"{kind}.txt").render(context),
         html_body=_templates.get_template(f"{kind}.html").render(context),
     )

@@ -180,3 +180,15 @@ def test_a_retry_finds_the_note_by_its_reference(greenhouse):
     first = ats.push(outcome)
     assert ats.push(outcome, first_attempt=False) == first
     assert [note["body"] for note in greenhouse.notes] == [outcome.text]
+
+
+def test_an_invitation_subject_fits_its_column_whatever_the_names():
+    long = installation()
+    long.organization.name = "A" * 200
+    plan = [{"position": 1, "prompt": "Why?", "prep_seconds": 30, "answer_seconds": 120,
+             "retakes": 1, "kind": "video", "max_characters": None, "is_practice": False}]
+    email = notes.invitation_email(long, interview(job_title="J" * 200, plan=plan), URL)
+    assert len(email.subject) == notes.SUBJECT_CHARACTERS == 300
+    assert email.subject.startswith("Your video interview with AAA") and email.subject.endswith("…")
+    short = notes.invitation_email(installation(), interview(plan=plan), URL)
+    assert short.subject == "Your video interview with Acme for Support Engineer"
