@@ -7,17 +7,14 @@ const $ = (id) => document.getElementById(id);
 const KEPT = "Nothing you recorded is lost.";
 
 // Plain words for what went wrong and what to do about it.
-export function explain(error) {
-  if (!(error instanceof ApiError)) {
-    return `Something went wrong in this browser. Choose Try again; if that does not help, choose Reload the interview. ${KEPT}`;
-  }
-  if (error.status === 0) {
-    return `We could not reach the server. Check your internet connection, then choose Try again. ${KEPT}`;
-  }
-  if (retryable(error)) {
-    return `The server could not take this just now. Wait a moment, then choose Try again. ${KEPT}`;
-  }
-  return `This step could not be finished here. Choose Reload the interview to carry on where you left off. ${KEPT}`;
+export function explain(error, canRetry) {
+  const what = !(error instanceof ApiError) ? "Something went wrong in this browser."
+    : error.status === 0 ? "We could not reach the server. Check your internet connection."
+    : retryable(error) ? "The server could not take this just now."
+    : "This step could not be finished here.";
+  const next = canRetry ? "Choose Try again in a moment, or Reload the interview."
+    : "Choose Reload the interview to carry on where you left off.";
+  return `${what} ${next} ${KEPT}`;
 }
 
 // Shows the message; `retry` (when the same call may succeed later) backs the Try again button.
@@ -26,6 +23,7 @@ export function showProblem(text, retry) {
   $("problem-actions").hidden = false;
   $("try-again").hidden = !retry;
   $("try-again").onclick = () => { clearProblem(); retry(); };
+  $("problem-reload").classList.toggle("primary", !retry);
   $(retry ? "try-again" : "problem-reload").focus();
 }
 

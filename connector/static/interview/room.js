@@ -36,9 +36,13 @@ function failed(error, retry = null) {
   if (error instanceof ApiError && error.reason === "session_completed") {
     return window.location.assign(root.dataset.done);
   }
+  const again = retryable(error) ? retry : null;
   buttons();
-  showProblem(explain(error), retryable(error) ? retry : null);
+  showProblem(explain(error, Boolean(again)), again);
 }
+
+// Whatever else fails (this device's storage, a bug) still ends in words and a way on.
+window.addEventListener("unhandledrejection", (event) => failed(event.reason));
 
 function showUpload(waiting, confirmed, stalled) {
   const parts = `${waiting} part${waiting === 1 ? "" : "s"} still to send`;
@@ -70,14 +74,16 @@ async function main() {
 
 async function deviceCheck(needs) {
   show("device");
+  const ok = $("device-ok");
+  const label = ok.textContent;
+  Object.assign(ok, { disabled: true, textContent: "Starting…" });
   $("device-status").textContent = "Starting your camera and microphone…";
   try { stream = await media.openDevices(needs); } catch (error) { return deviceError(error); }
   $("preview").srcObject = stream;
   $("preview").hidden = needs !== "video";
   const stopMeter = media.levelMeter(stream, $("level"));
   $("device-status").textContent = needs === "video" ? "Your camera and microphone are on." : "Your microphone is on.";
-  $("device-ok").onclick = () => { stopMeter(); begin(); };
-  $("device-ok").disabled = false;
+  Object.assign(ok, { disabled: false, textContent: label, onclick: () => { stopMeter(); begin(); } });
 }
 
 function deviceError(error) {
