@@ -58,6 +58,9 @@ class Receiver:
     adapter: Adapter
     previous: Adapter | None = None
     previous_until: datetime | None = None
+    # The stored (encrypted) secret this receiver was built from: a delivery is kept only while
+    # the installation still has it, so a rotation in any process takes effect at once.
+    sealed: str = ""
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Adapter:
         """The adapter whose secret signed the body; raise SignatureError when none did."""
@@ -78,24 +81,27 @@ class Receiver:
 def receiver_for(installation: Installation, keyring: Keyring, strict_hosts: bool) -> Receiver:
     """The installation's receiver: its adapter, and the previous secret's while it is valid."""
     adapter = adapter_for(installation, keyring, strict_hosts)
+    current = Receiver(installation.id, adapter, sealed=installation.webhook_secret_encrypted)
     until = installation.previous_secret_valid_until
     if installation.previous_webhook_secret_encrypted is None or until is None or until <= utcnow():
-        return Receiver(installation.id, adapter)
+        return current
     try:
         secret = keyring.decrypt(installation.previous_webhook_secret_encrypted)
     except InvalidToken:  # the current secret still works; only the grace is lost
         log.warning("installation.previous-secret-unreadable installation=%s",
                     installation.public_id)
-        return Receiver(installation.id, adapter)
+        return current
     previous = type(adapter)(dataclasses.replace(adapter.connection, webhook_secret=secret))
-    return Receiver(installation.id, adapter, previous, until)
+    return dataclasses.replace(current, previous=previous, previous_until=until)
 
 
 class ReceiverCache:
     """Installations behind webhook URLs, kept for a few seconds.
 
     The webhook view runs for every delivery; looking the installation up and decrypting its
-    secret each time was a third of its cost. A changed secret takes effect within `ttl`.
+    secret each time was a third of its cost. A changed secret takes effect at once all the
+    same: the view stores a delivery only while the secret it verified with is still the
+    installation's (see `Receiver.sealed`), and otherwise looks the installation up again.
     """
 
     def __init__(self, ttl: float = 30.0, size: int = 1024):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import insert
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import get_adapter
 from connector.crypto import InvalidToken
-from connector.models import DeliveryStatus, WebhookDelivery
+from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from webhooks.errors import (
     PayloadTooLarge,
     SignatureError,
@@ -20,8 +20,16 @@ from webhooks.errors import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
-# Built once: a Core INSERT with bound parameters hits SQLAlchemy's statement cache every time.
-_INSERT = insert(WebhookDelivery).returning(WebhookDelivery.id)
+_COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "status", "outcome",
+            "received_at")
+# Built once, so SQLAlchemy's statement cache serves it every time. The row is kept only while
+# the installation still has the secret that verified it (`sealed`): a secret rotated in another
+# process stops working at once, at the cost of one primary-key lookup in the same statement.
+_INSERT = insert(WebhookDelivery).from_select(_COLUMNS, select(
+    *(bindparam(name, type_=WebhookDelivery.__table__.c[name].type) for name in _COLUMNS),
+).where(exists().where(Installation.id == bindparam("installation_id"),
+                       Installation.webhook_secret_encrypted == bindparam("sealed")))
+).returning(WebhookDelivery.id)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger("connector.webhooks")
@@ -42,6 +50,25 @@ def receive(ats: str, public_id: str):
 def _receive(services, ats: str, public_id: str):
     if get_adapter(ats) is None:
         raise UnknownInstallation("no such ATS")
+    receiver = _receiver(services, ats, public_id)
+    body = _read_body()
+    try:
+        delivery_id, row = _store(services, receiver, body)
+        if delivery_id is None:  # the secret changed since this process cached it
+            services.receivers.forget(ats, public_id)
+            delivery_id, row = _store(services, _receiver(services, ats, public_id), body)
+    except IntegrityError:
+        log.info("%s.webhook.duplicate installation=%s", ats, public_id)
+        return jsonify(status="duplicate"), 200
+    if delivery_id is None:
+        raise SignatureError("the webhook secret changed meanwhile", "secret_changed")
+    if row["status"] is DeliveryStatus.RECEIVED:
+        services.queue.enqueue("jobs.deliveries.process_delivery", delivery_id)
+    log.info("%s.webhook.accepted delivery=%s action=%s", ats, delivery_id, row["action"])
+    return jsonify(status="accepted", delivery=delivery_id), 200
+
+
+def _receiver(services, ats: str, public_id: str):
     try:
         receiver = services.receivers.get(services.db, services.keyring,
                                           services.settings.production, ats, public_id)
@@ -49,7 +76,11 @@ def _receive(services, ats: str, public_id: str):
         raise SignatureError("webhook secret unreadable", "missing_secret") from exc
     if receiver is None:
         raise UnknownInstallation("no such installation")
-    body = _read_body()
+    return receiver
+
+
+def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
+    """Verify, parse and keep the delivery; its id, or None if the secret is no longer current."""
     adapter = receiver.verify(body, request.headers)  # or the previous secret, in its grace
     action, event = adapter.read(body, request.headers)
     row = {
@@ -60,17 +91,11 @@ def _receive(services, ats: str, public_id: str):
         "body": body.decode("utf-8"),
         "status": DeliveryStatus.RECEIVED if event else DeliveryStatus.IGNORED,
         "outcome": None if event else "not_actionable",
+        "received_at": utcnow(),
     }
-    try:
-        with services.db.engine.begin() as connection:
-            delivery_id = connection.execute(_INSERT, row).scalar_one()
-    except IntegrityError:
-        log.info("%s.webhook.duplicate installation=%s", ats, public_id)
-        return jsonify(status="duplicate"), 200
-    if event is not None:
-        services.queue.enqueue("jobs.deliveries.process_delivery", delivery_id)
-    log.info("%s.webhook.accepted delivery=%s action=%s", ats, delivery_id, row["action"])
-    return jsonify(status="accepted", delivery=delivery_id), 200
+    with services.db.engine.begin() as connection:
+        delivery_id = connection.execute(_INSERT, {**row, "sealed": receiver.sealed}).scalar()
+    return delivery_id, row
 
 
 def _read_body() -> bytes:

@@ -208,3 +208,17 @@ def test_the_command_refuses_bad_input_and_changes_nothing(env, services, instal
     result = CliRunner().invoke(main, ["installations", "rotate-secret", *args], env=env)
     assert result.exit_code != 0
     assert stored_secrets(services, installation) == (installation["secret"], None)
+
+
+def test_a_secret_rotated_elsewhere_without_grace_stops_working_at_once(client, services,
+                                                                        installation):
+    old = installation["secret"]
+    assert deliver(client, installation, old).status_code == 200  # this process caches it
+    with services.db.session() as session:  # another process rotates: this cache is not told
+        row = session.get(Installation, installation["id"])
+        new = rotate_webhook_secret(session, services.keyring, row, 0)
+    counts = row_counts(services)
+    refused = deliver(client, installation, old)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "bad_signature"
+    assert row_counts(services) == counts  # nothing written
+    assert deliver(client, installation, new).status_code == 200
