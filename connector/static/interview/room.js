@@ -202,7 +202,7 @@ function review(q) {
   playback.src = URL.createObjectURL(new Blob(current.blobs, { type: current.mime }));
   playback.hidden = false;
   showRetakes(q);
-  const canRetake = current.practice || q.retakes_used < q.retakes || !q.take_finished;
+  const canRetake = current.practice || q.retakes_used < q.retakes || (!q.take_finished && q.free_restart);
   buttons(...(canRetake ? ["retake"] : []), current.practice ? "next" : "submit");
   $("retake").onclick = () => prepare(q);
   $("submit").onclick = () => submit(q);
@@ -220,8 +220,15 @@ async function resume(q) {
   for (const c of saved) {
     if (!q.received.includes(c.index)) uploader.add(q.position, q.take, c.index, c.blob, { persist: false });
   }
-  say(q.take_finished ? "Welcome back. Your answer is ready to submit." : "Your recording was interrupted. We kept what you recorded: submit it, or record again without using a retake.");
+  say(q.take_finished ? "Welcome back. Your answer is ready to submit." : interrupted(q));
   return review(q);
+}
+
+// The server allows one free restart after an interruption; after that a new take is a retake.
+function interrupted(q) {
+  const kept = "Your recording was interrupted. We kept what you recorded: submit it";
+  if (q.free_restart) return `${kept}, or record again without using a retake.`;
+  return q.retakes_used < q.retakes ? `${kept}, or record again using a retake.` : `${kept}.`;
 }
 
 async function submit(q, attempt = 1) {
