@@ -24,7 +24,7 @@ from rq.exceptions import StopRequested
 
 from connector.services import Services
 from jobs import leases
-from jobs.queue import RedisQueue, running
+from jobs.queue import ROW_JOBS, RedisQueue, resolve, running
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS, SWEEP_TICK_SECONDS, sweep
 
 log = logging.getLogger("connector.jobs")
@@ -34,6 +34,11 @@ HEALTHY_SECONDS = 60  # a worker that ran this long starts its next backoff from
 SCHEDULER_TICK_SECONDS = 1.0
 SWEEP_LOCK = "connector:sweep"
 PR_SET_PDEATHSIG = 1
+# Held by the sweeper and the scheduler while they work, and by the worker while it forks a
+# horse: a fork copies every lock another thread holds at that instant (SQLAlchemy's, the
+# database driver's, the import system's), and the horse would wait on it for ever.
+_quiet = threading.Lock()
+_fork_hooks = False
 
 
 class ConnectorWorker(Worker):
@@ -76,7 +81,10 @@ def run_worker(services: Services) -> None:
     """Work the default queue until stopped; a lost Redis is waited for, not fatal."""
     if not isinstance(services.queue, RedisQueue):
         raise SystemExit("connector worker needs REDIS_URL; without it jobs run in the web process")
+    for path in ROW_JOBS:  # imported once here, not again by every horse
+        resolve(path)
     stopping = threading.Event()
+    _hold_forks_while_busy()
     threads = [threading.Thread(target=target, args=(services.queue, stopping), name=name,
                                 daemon=True)
                for target, name in ((_schedule, "connector-scheduler"),
@@ -143,11 +151,12 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
     scheduler = RQScheduler([queue.queue], connection=queue.connection)
     while not stopping.wait(SCHEDULER_TICK_SECONDS):
         try:
-            if not scheduler.acquired_locks:  # another worker's scheduler has it, or had it
-                scheduler.acquire_locks()
-            if scheduler.acquired_locks:
-                scheduler.heartbeat()
-                scheduler.enqueue_scheduled_jobs()
+            with _quiet:
+                if not scheduler.acquired_locks:  # another worker's scheduler holds it
+                    scheduler.acquire_locks()
+                if scheduler.acquired_locks:
+                    scheduler.heartbeat()
+                    scheduler.enqueue_scheduled_jobs()
         except RedisError:
             log.debug("scheduler.redis-unreachable")
     try:
@@ -162,11 +171,20 @@ def _sweep(queue: RedisQueue, stopping: threading.Event) -> None:
         try:
             if queue.connection.set(SWEEP_LOCK, os.getpid(), nx=True,
                                     px=SWEEP_INTERVAL_SECONDS * 1000):
-                sweep()
+                with _quiet:
+                    sweep()
         except RedisError:
             log.debug("sweeper.redis-unreachable")
         except Exception:
             log.exception("sweeper.failed")
+
+
+def _hold_forks_while_busy() -> None:
+    global _fork_hooks
+    if not _fork_hooks:  # once a process: the hooks cannot be taken back
+        os.register_at_fork(before=_quiet.acquire, after_in_parent=_quiet.release,
+                            after_in_child=_quiet.release)
+        _fork_hooks = True
 
 
 def _stop_at_once() -> None:

@@ -102,3 +102,17 @@ def test_nothing_the_worker_started_outlives_it(stack):
     worker.wait()
     wait_for(lambda: not any(alive(pid) for pid in descendants), 5,
              "the worker's children to die with it")
+
+
+def test_horses_forked_while_the_sweeper_works_all_finish(stack):
+    # A fork copies the locks the sweeper's thread holds at that instant; a horse forked in
+    # the middle of a sweep once waited on one for ever (2 runs in 4 before the fix).
+    services, workers = stack
+    workers.start()
+    wait_for(lambda: registered(services), 30, "the worker")
+    queue = Queue("default", connection=services.queue.connection)
+    for n in range(150):  # jobs that start, find no row, and end: forks, many a second
+        services.queue.enqueue("jobs.deliveries.process_delivery", 10_000 + n)
+        time.sleep(0.02)
+    wait_for(lambda: not queue.count and not queue.started_job_registry.count, 60,
+             "every job to finish")
