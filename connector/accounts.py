@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -11,8 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from connector import crypto
+from connector.admin_models import SignInState
 from connector.crypto import Keyring
 from connector.models import Installation, InterviewSession, Organization, utcnow
 from connector.review_models import Role, ShareLink, User
@@ -24,6 +28,12 @@ MAX_NAME_LENGTH = 200
 MAX_SHARE_DAYS = 90
 MAX_TOKEN_LENGTH = 100  # a share token is 43 characters; longer is not worth a lookup
 HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 parameters
+# zxcvbn's score runs 0-4; 3 means about 10^8 guesses or more, beyond reach through a throttled
+# sign-in form, and slow against a stolen argon2id hash.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; the first 72 characters are judged
+TEMPORARY_PASSWORD_DAYS = 3
+_zxcvbn_lock = threading.Lock()  # zxcvbn keeps the user's own words in a module-level dictionary
 
 
 class AccessError(ValueError):
@@ -39,7 +49,8 @@ def create_user(session: Session, organization_name: str, email: str, password: 
                 role: Role | str, name: str = "") -> User:
     """Create a user (and their organization on first use) with an argon2 password hash."""
     email, name = normalize_email(email), (name or "").strip()
-    problems = _email_problems(email) + _password_problems(password)
+    problems = _email_problems(email) + password_problems(password, email, name,
+                                                          organization_name)
     role_value = _role(role, problems)
     if len(name) > MAX_NAME_LENGTH:
         problems.append(f"a name has at most {MAX_NAME_LENGTH} characters")
@@ -68,10 +79,76 @@ def authenticate(session: Session, email: str, password: str,
         return None
     if not _verify(user.password_hash, password) or not user.active:
         return None
+    state = session.get(SignInState, user.id)
+    if state is not None and state.temporary_until is not None \
+            and state.temporary_until <= (now or utcnow()):
+        return None  # an admin's temporary password, not replaced in time
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)  # parameters changed since it was stored
     user.last_login_at = now or utcnow()
     return user
+
+
+def sign_in_state(session: Session, user_id: int) -> SignInState:
+    """The user's sign-in state (their session token), made on first use."""
+    state = session.get(SignInState, user_id)
+    if state is None:
+        try:
+            with session.begin_nested():
+                state = SignInState(user_id=user_id, session_token=crypto.new_token())
+                session.add(state)
+        except IntegrityError:  # made by a concurrent sign-in since the look-up
+            state = session.get(SignInState, user_id)
+    return state
+
+
+def session_matches(state: SignInState, token: str) -> bool:
+    return hmac.compare_digest(state.session_token.encode(), token.encode())
+
+
+def end_sessions(session: Session, user_id: int) -> SignInState:
+    """End every session of the user: a new token, which no existing cookie carries."""
+    state = sign_in_state(session, user_id)
+    state.session_token = crypto.new_token()
+    return state
+
+
+def set_password(session: Session, user: User, password: str,
+                 temporary_until: datetime | None = None) -> SignInState:
+    """Store a new password and end the user's sessions; the state holds the new token."""
+    user.password_hash = HASHER.hash(password)
+    state = end_sessions(session, user.id)
+    state.temporary_until = temporary_until
+    return state
+
+
+def reset_password(session: Session, user: User, now: datetime | None = None) -> str:
+    """An admin's reset: a random temporary password, to be replaced at the next sign-in."""
+    password = secrets.token_urlsafe(12)  # 96 random bits, 16 characters
+    until = (now or utcnow()) + timedelta(days=TEMPORARY_PASSWORD_DAYS)
+    set_password(session, user, password, temporary_until=until)
+    return password
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether the password is the user's current one."""
+    return _verify(user.password_hash, password)
+
+
+def password_problems(password: str, *own_words: str) -> list[str]:
+    """Why a new password is refused: too short, too long, or too easy to guess."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return [f"a password needs at least {MIN_PASSWORD_LENGTH} characters"]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"a password has at most {MAX_PASSWORD_LENGTH} characters"]
+    words = [w for word in own_words if word for w in (word, *word.replace("@", " ").split())]
+    with _zxcvbn_lock:
+        verdict = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=words)
+    if verdict["score"] >= MIN_PASSWORD_SCORE:
+        return []
+    advice = " ".join(filter(None, [verdict["feedback"]["warning"],
+                                    *verdict["feedback"]["suggestions"]]))
+    return ["a password is too easy to guess" + (f": {advice}" if advice else "")]
 
 
 def create_share_link(session: Session, keyring: Keyring, interview: InterviewSession,
@@ -146,14 +223,6 @@ def _email_problems(email: str) -> list[str]:
         return ["a valid email address is required"]
     if len(email) > MAX_EMAIL_LENGTH:
         return [f"an email address has at most {MAX_EMAIL_LENGTH} characters"]
-    return []
-
-
-def _password_problems(password: str) -> list[str]:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        return [f"a password needs at least {MIN_PASSWORD_LENGTH} characters"]
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return [f"a password has at most {MAX_PASSWORD_LENGTH} characters"]
     return []
 
 

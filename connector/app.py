@@ -48,16 +48,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def _set_up_sign_in(app: Flask, settings: Settings) -> None:
-    """Flask-Login sessions; Flask-Limiter counting sign-in attempts (in Redis if there is one)."""
-    from connector.auth import limiter, login_manager
+    """Flask-Login sessions; Flask-Limiter counting sign-in attempts where all processes see them."""
+    from connector.auth import limiter, limits_storage_uri, login_manager
 
     app.config.update(
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=limits_storage_uri(settings.redis_url, settings.database_url),
         RATELIMIT_KEY_PREFIX="connector-limits",
         # Counted over the last minute and hour, not per clock minute: no double burst at :00.
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on a 429
-        # Redis down: count in this process rather than refuse every sign-in.
+        # Redis (or the database) down: count in this process rather than refuse every sign-in.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     limiter.init_app(app)

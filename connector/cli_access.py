@@ -29,8 +29,8 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 12 characters; asked for when left out (keeps it out of the "
-                   "shell history).")
+              help="At least 12 characters and hard to guess (a few uncommon words work "
+                   "well); asked for when left out (keeps it out of the shell history).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REVIEWER.value,
               show_default=True)
 @click.option("--organization", required=True, help="Created on first use.")

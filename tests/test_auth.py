@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -134,70 +133,7 @@ def test_the_sign_in_page_of_a_signed_in_user_moves_on(client, services):
     assert client.get("/login?next=/account%3Fx%3D1").headers["Location"] == "/account?x=1"
 
 
-# Throttling
-
-
-def test_failed_attempts_from_one_address_are_throttled(client, services):
-    add_user(services)
-    for n in range(5):
-        assert sign_in(client, f"guess{n}@example.com", "wrong password!").status_code == 401
-    response = sign_in(client, "ann@example.com", PASSWORD)
-    assert response.status_code == 429
-    assert "Too many sign-in attempts" in response.get_data(as_text=True)
-    assert int(response.headers["Retry-After"]) > 0
-    # Another address is not held up by this one.
-    assert sign_in(client, address="10.0.0.2").status_code == 303
-
-
-def test_failed_attempts_at_one_email_are_throttled_from_any_address(client, services):
-    add_user(services)
-    for n in range(5):
-        assert sign_in(client, "Ann@example.com", "wrong password!",
-                       address=f"10.0.1.{n}").status_code == 401
-    assert sign_in(client, address="10.0.2.1").status_code == 429
-    assert sign_in(client, "bob@example.com", "wrong password!",
-                   address="10.0.2.1").status_code == 401
-
-
-def test_successful_sign_ins_do_not_count(client, services):
-    add_user(services)
-    for _ in range(7):
-        assert sign_in(client).status_code == 303
-        client.post("/logout", data={"csrf_token": csrf(client, "/account")})
-    for _ in range(7):
-        assert client.get("/login").status_code == 200  # the page itself is never throttled
-
-
-def test_behind_a_trusted_proxy_the_forwarded_address_counts(settings, services):
-    app, own = app_with(replace(settings, trusted_proxies=1))
-    try:
-        client = app.test_client()
-        for n in range(5):
-            headers = {"X-Forwarded-For": f"6.6.6.{n}, 203.0.113.9"}  # the left part is forged
-            data = {"email": f"g{n}@example.com", "password": "x" * 12, "csrf_token": csrf(client)}
-            assert client.post("/login", data=data, headers=headers).status_code == 401
-        data["email"] = "other@example.com"
-        assert client.post("/login", data=data, headers={
-            "X-Forwarded-For": "203.0.113.9"}).status_code == 429
-        assert client.post("/login", data=data, headers={
-            "X-Forwarded-For": "198.51.100.7"}).status_code == 401
-    finally:
-        own.close()
-
-
-def test_attempts_are_counted_in_redis_when_there_is_one(settings, services, redis_url):
-    from redis import Redis
-
-    app, own = app_with(replace(settings, redis_url=redis_url))
-    try:
-        client = app.test_client()
-        for _ in range(5):
-            assert sign_in(client, "ann@example.com", "wrong password!").status_code == 401
-        assert sign_in(client).status_code == 429
-        keys = [k.decode() for k in Redis.from_url(redis_url).keys("*connector-limits*")]
-        assert keys and not [k for k in keys if "ann@example.com" in k]
-    finally:
-        own.close()
+# Trusted proxies (throttling itself: tests/test_throttling.py)
 
 
 @pytest.mark.parametrize("raw, expected", [("", 0), ("2", 2)])

@@ -1,9 +1,9 @@
 """Admin pages: the organization's people (users and roles) and its settings.
 
-An admin adds people, changes roles and deactivates or reactivates accounts, but never their
-own, and never so that the organization is left without an active admin (409). A deactivated
-user cannot sign in, and their open sessions stop working on the next request, because
-connector.auth.views.load_user reads only active users.
+An admin adds people, changes roles, resets passwords and deactivates or reactivates accounts,
+but never their own, and never so that the organization is left without an active admin (409).
+Deactivation and a reset end the user's sessions on the server (connector.auth.sessions); a
+reset gives them a temporary password, shown to the admin once, to replace at next sign-in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from connector.accounts import AccessError, create_user
+from connector.accounts import (
+    TEMPORARY_PASSWORD_DAYS, AccessError, create_user, end_sessions, reset_password,
+)
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.models import Organization
 from connector.review_models import Role, User
@@ -91,6 +93,24 @@ def user_reactivate(user_id: int):
                    "Reactivated {email}.")
 
 
+@bp.post("/users/<int:user_id>/reset")
+@admin_required
+def user_reset(user_id: int):
+    """End a person's sessions and show, once, a temporary password they must replace."""
+    try:
+        with services().db.session() as session:
+            user = _user_of_organization(session, user_id)
+            if user.id == current_user.id:
+                raise Conflict("Change your own password on your account page.")
+            password, email = reset_password(session, user), user.email
+    except Conflict as exc:
+        return _people_page(409, problem=str(exc))
+    log.info("admin.user-reset user=%s by=%s", user_id, current_user.id)
+    html, status = _people_page(200, temporary={"email": email, "password": password,
+                                                "days": TEMPORARY_PASSWORD_DAYS})
+    return html, status, {"Cache-Control": "no-store"}
+
+
 def set_role(session: Session, user: User, role: Role, acting_user_id: int | None) -> None:
     """Change a user's role, unless it is the actor's own or the last active admin's."""
     if user.role is role:
@@ -111,6 +131,7 @@ def set_active(session: Session, user: User, active: bool, acting_user_id: int |
     if not active:
         _keep_an_admin(session, user)
     user.active = active
+    end_sessions(session, user.id)  # a cookie from before never works again
 
 
 def _keep_an_admin(session: Session, user: User) -> None:
@@ -130,10 +151,7 @@ def _change(user_id: int, change, done: str):
     """Apply a change to one of the organization's users: 404 if not theirs, 409 if refused."""
     try:
         with services().db.session() as session:
-            user = session.scalar(select(User).where(
-                User.id == user_id, User.organization_id == current_organization_id()))
-            if user is None:
-                abort(404)
+            user = _user_of_organization(session, user_id)
             change(session, user)
             email = user.email
     except Conflict as exc:
@@ -144,8 +162,17 @@ def _change(user_id: int, change, done: str):
     return redirect(url_for("admin.users"), 303)
 
 
+def _user_of_organization(session: Session, user_id: int) -> User:
+    """One of the organization's users; 404 for anyone else's."""
+    user = session.scalar(select(User).where(
+        User.id == user_id, User.organization_id == current_organization_id()))
+    if user is None:
+        abort(404)
+    return user
+
+
 def _people_page(status: int, form: dict | None = None, errors: dict | None = None,
-                 problem: str | None = None):
+                 problem: str | None = None, temporary: dict | None = None):
     with services().db.session() as session:
         organization = session.get(Organization, current_organization_id())
         people = session.scalars(select(User).where(
@@ -153,16 +180,19 @@ def _people_page(status: int, form: dict | None = None, errors: dict | None = No
         html = render_template(
             "admin/people_list.html", people=people, zone=organization.timezone,
             form=form or {"role": Role.REVIEWER.value}, errors=errors or {}, problem=problem,
-            roles=[r.value for r in Role], me=current_user.id, local_time=local_time)
+            temporary=temporary, roles=[r.value for r in Role], me=current_user.id,
+            local_time=local_time)
     return html, status
 
 
 def _field_errors(message: str) -> dict[str, str]:
-    """create_user's "; "-joined problems, each under the field it names."""
+    """create_user's "; "-joined problems, each under the field it names first."""
     errors: dict[str, str] = {}
     for problem in message.split("; "):
-        field = next((f for word, f in FIELD_WORDS if word in problem), "email")
-        errors[field] = (errors[field] + "; " if field in errors else "") + problem.capitalize()
+        named = [(problem.find(word), f) for word, f in FIELD_WORDS if word in problem]
+        field = min(named)[1] if named else "email"
+        sentence = problem[:1].upper() + problem[1:]
+        errors[field] = (errors[field] + "; " if field in errors else "") + sentence
     return errors
 
 

@@ -1,7 +1,9 @@
 """Sign-in for reviewers and admins, and who may look at a session's review page.
 
 `connector.auth.access` answers "who is looking, and may they score?" for the review pages;
-`connector.auth.views` holds the sign-in and sign-out pages.
+`connector.auth.views` holds the sign-in and sign-out pages, `account` the account page,
+`sessions` how long a session lasts and how it ends, and `counters` the sign-in throttling's
+counts in the database when there is no Redis.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-# Configured per app in connector/app.py (storage: Redis when REDIS_URL is set).
+def limits_storage_uri(redis_url: str | None, database_url: str) -> str:
+    """Where sign-in attempts are counted, shared by every process: Redis, else the database."""
+    from connector.auth.counters import storage_uri  # registers the database storage
+
+    return redis_url or storage_uri(database_url)
+
+
+# Configured per app in connector/app.py, on limits_storage_uri.
 limiter = Limiter(key_func=client_address)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

@@ -25,6 +25,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connector.accounts import find_share_link
+from connector.admin_models import SignInState
 from connector.models import Installation, InterviewSession
 from connector.review_models import Role, ShareLink, User
 
@@ -41,18 +42,22 @@ class SignedIn(UserMixin):
     email: str
     name: str
     role: Role
+    session_token: str = ""
+    must_change_password: bool = False
 
     @classmethod
-    def of(cls, user: User) -> SignedIn:
+    def of(cls, user: User, state: SignInState | None = None) -> SignedIn:
         return cls(user.id, user.organization_id, user.organization.name, user.email, user.name,
-                   user.role)
+                   user.role, state.session_token if state else "",
+                   bool(state and state.temporary_until is not None))
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session cookie keeps: the id and the session token, which sign-out replaces."""
+        return f"{self.id}:{self.session_token}"
 
 
 @dataclass(frozen=True)

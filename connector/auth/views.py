@@ -5,27 +5,29 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
-from connector.accounts import authenticate, normalize_email
-from connector.auth import limiter, login_manager
+from connector.accounts import authenticate, normalize_email, sign_in_state
+from connector.auth import client_address, limiter, sessions
 from connector.auth.access import SignedIn
-from connector.candidate.views import page
+from connector.candidate.views import page as candidate_page
 from connector.crypto import hash_token
-from connector.review_models import User
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("connector.auth")
 
-# Failed attempts allowed per client address, and separately per email address.
-LOGIN_LIMITS = "5 per minute;20 per hour"
+# Failed sign-ins allowed from one address at any accounts, and at one account from one
+# address: an attacker elsewhere can never use up the owner's allowance.
+ADDRESS_LIMITS = "10 per minute;50 per hour"
+ACCOUNT_LIMITS = "5 per minute;20 per hour"
 REFUSED = 401
 # Where a sign-in lands without a `next`: the first of these the app has.
 HOME_ENDPOINTS = ("review.index", "auth.account")
 MAX_NEXT_LENGTH = 2000
+# What someone signed in with a temporary password may reach before replacing it.
+TEMPORARY_ENDPOINTS = ("auth.account", "auth.logout", "static")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -41,19 +43,15 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> SignedIn | None:
-    """The signed-in user by id, on each request; a disabled or deleted user is signed out."""
-    if not user_id.isdigit():
-        return None
-    with current_app.extensions["connector"].db.session() as db:
-        user = db.scalar(select(User).where(User.id == int(user_id), User.active.is_(True)))
-        return SignedIn.of(user) if user is not None else None
+def address_key() -> str:
+    """The throttling key of this address (hashed: no addresses in Redis or the database)."""
+    return "login-address:" + hash_token(client_address())
 
 
-def _email_key() -> str:
-    # Hashed: the limiter's keys live in Redis, which is no place for email addresses.
-    return "login-email:" + hash_token(normalize_email(request.form.get("email", "")))
+def account_key() -> str:
+    """The throttling key of one account from this address, hashed as well."""
+    email = normalize_email(request.form.get("email", ""))
+    return "login-account:" + hash_token(f"{email} {client_address()}")
 
 
 def _refused(response) -> bool:
@@ -62,57 +60,67 @@ def _refused(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMITS, methods=["POST"], deduct_when=_refused)
-@limiter.limit(LOGIN_LIMITS, methods=["POST"], deduct_when=_refused, key_func=_email_key)
+@limiter.limit(ADDRESS_LIMITS, methods=["POST"], deduct_when=_refused, key_func=address_key)
+@limiter.limit(ACCOUNT_LIMITS, methods=["POST"], deduct_when=_refused, key_func=account_key)
 def login():
     """The sign-in form; on success, on to `next` (a local path) or the home page."""
     target = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(target or _home())
-        return _page("auth/login.html", 200, next=target or "")
+            return redirect(target or home())
+        return page("auth/login.html", 200, next=target or "")
     with current_app.extensions["connector"].db.session() as db:
         user = authenticate(db, request.form.get("email", ""), request.form.get("password", ""))
-        identity = SignedIn.of(user) if user is not None else None
+        identity = SignedIn.of(user, sign_in_state(db, user.id)) if user is not None else None
     if identity is None:
         log.info("auth.login-refused")
-        return _page("auth/login.html", REFUSED, next=target or "", error=True,
-                     email=request.form.get("email", "")[:320])
-    session.clear()  # nothing from before sign-in carries over into the signed-in session
-    login_user(identity)
+        return page("auth/login.html", REFUSED, next=target or "", error=True,
+                    email=request.form.get("email", "")[:320])
+    sessions.start(identity)
     log.info("auth.login user=%s", identity.id)
-    return redirect(target or _home(), 303)
+    if identity.must_change_password:
+        return redirect(url_for("auth.account"), 303)
+    return redirect(target or home(), 303)
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: this and every other session of the user end on the server."""
     if current_user.is_authenticated:
         log.info("auth.logout user=%s", current_user.id)
-    logout_user()
-    session.clear()
+        sessions.end(current_user.id)
     return redirect(url_for("auth.login"), 303)
 
 
-@bp.get("/account")
-@login_required
-def account():
-    """Who is signed in, with the sign-out button."""
-    return _page("auth/account.html", 200, user=current_user)
+@bp.before_app_request
+def _temporary_password_first():
+    """Someone signed in with an admin's temporary password sees only the page to replace it.
+
+    This also loads the signed-in user before the view opens its own transaction: a page
+    rendered inside one would otherwise load them in a second, which on SQLite waits for it.
+    """
+    if request.endpoint is None or request.endpoint in TEMPORARY_ENDPOINTS:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.account"), 303)
+    return None
 
 
 @bp.errorhandler(429)
 def throttled(_exc):
-    return _page("auth/throttled.html", 429)
+    return page("auth/throttled.html", 429)
 
 
 @bp.errorhandler(CSRFError)
 def form_expired(_exc):
-    return _page("auth/login.html", 400, expired=True,
-                 next=safe_next(request.values.get("next")) or "")
+    if request.endpoint == "auth.account" and current_user.is_authenticated:
+        return page("auth/account.html", 400, user=current_user, errors={}, expired=True)
+    return page("auth/login.html", 400, expired=True,
+                next=safe_next(request.values.get("next")) or "")
 
 
-def _home() -> str:
+def home() -> str:
+    """Where a signed-in user lands: an admin in the admin app, anyone else on the review list."""
     if current_user.is_authenticated and current_user.is_admin:  # an admin lands in the admin app
         has_index = any(r.rule in ("/admin", "/admin/") for r in current_app.url_map.iter_rules())
         return "/admin" if has_index else url_for("admin.users")
@@ -120,8 +128,11 @@ def _home() -> str:
     return url_for(endpoint)
 
 
-def _page(template: str, status: int, **context):
-    """A page with the candidate pages' headers (no cache, no referrer, strict CSP)."""
-    response = page(template, status, **context)
+def page(template: str, status: int, **context):
+    """A sign-in page with the candidate pages' headers (no cache, no referrer, strict CSP)."""
+    response = candidate_page(template, status, **context)
     response.headers["Permissions-Policy"] = "camera=(), microphone=()"
     return response
+
+
+from connector.auth import account  # noqa: E402,F401  (registers the account page on bp)

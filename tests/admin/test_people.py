@@ -44,6 +44,11 @@ def state(services) -> dict[str, tuple[str, bool]]:
         return {u.email: (u.role.value, u.active) for u in db.scalars(select(User))}
 
 
+def password_hashes(services) -> dict[str, str]:
+    with services.db.session() as db:
+        return {u.email: u.password_hash for u in db.scalars(select(User))}
+
+
 def new_client(app):
     return app.test_client()
 
@@ -80,6 +85,8 @@ def test_a_reviewer_cannot_add_people_or_change_roles(client, services, people):
     assert added.status_code == 404
     assert client.post(f"/admin/users/{people[REVIEWER]}/role",
                        data={"csrf_token": token, "role": "admin"}).status_code == 404
+    assert client.post(f"/admin/users/{people[ADMIN]}/reset",
+                       data={"csrf_token": token}).status_code == 404
     assert state(services) == before and row_counts(services) == counts
 
 
@@ -101,6 +108,7 @@ def test_an_admin_adds_a_reviewer_who_can_then_sign_in(admin, app, services):
 @pytest.mark.parametrize("fields, field_error", [
     ({"email": "not-an-address"}, "A valid email address is required"),
     ({"password": "short pass"}, "A password needs at least 12 characters"),
+    ({"password": "123456789012"}, "A password is too easy to guess"),
     ({"role": "owner"}, "Role must be one of admin, reviewer"),
     ({"email": REVIEWER}, "already exists"),
     ({"email": OUTSIDER}, "already exists"),
@@ -159,6 +167,17 @@ def test_deactivating_refuses_sign_in_and_ends_the_open_session(admin, app, serv
     sign_in(rob, REVIEWER)
 
 
+def test_reactivating_does_not_revive_a_cookie_from_before(admin, app, services, people):
+    rob = new_client(app)
+    sign_in(rob, REVIEWER)
+    kept = rob.get_cookie("session").value
+    assert post(admin, f"/admin/users/{people[REVIEWER]}/deactivate").status_code == 303
+    assert post(admin, f"/admin/users/{people[REVIEWER]}/reactivate").status_code == 303
+    thief = new_client(app)
+    thief.set_cookie("session", kept)
+    assert thief.get("/account").status_code == 302
+
+
 @pytest.mark.parametrize("action, data, message", [
     ("deactivate", {}, "You cannot deactivate your own account"),
     ("role", {"role": "reviewer"}, "You cannot change your own role"),
@@ -201,14 +220,14 @@ def test_with_two_admins_one_may_demote_the_other(admin, services, people):
 
 
 @pytest.mark.parametrize("action, data", [
-    ("deactivate", {}), ("reactivate", {}), ("role", {"role": "reviewer"}),
+    ("deactivate", {}), ("reactivate", {}), ("role", {"role": "reviewer"}), ("reset", {}),
 ])
 def test_another_organizations_user_is_not_found(admin, services, people, action, data):
-    before = state(services)
+    before, passwords = state(services), password_hashes(services)
     response = post(admin, f"/admin/users/{people[OUTSIDER]}/{action}", **data)
     assert response.status_code == 404
     assert post(admin, f"/admin/users/999999/{action}", **data).status_code == 404
-    assert state(services) == before
+    assert state(services) == before and password_hashes(services) == passwords
 
 
 def test_a_form_without_its_csrf_token_is_refused(admin, services, people):
