@@ -15,6 +15,14 @@ from jobs.sweeper import SWEEP_INTERVAL_SECONDS
 
 csrf = CSRFProtect()
 MAX_BODY_BYTES = 1024 * 1024
+# Pages load only this site's scripts, styles and frames; images may come from https: (logos).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'")
+# Added to a page's own policy when it does not set them (its other directives stay as they are).
+POLICY_FLOOR = {"object-src": "'none'", "base-uri": "'self'", "form-action": "'self'",
+                "frame-ancestors": "'none'"}
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -41,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     _register_blueprints(app)
     app.add_url_rule("/", "home", _home)
     app.before_request(_cap_body_size)  # before the CSRF check, which reads the body
+    app.after_request(_security_headers)  # after the blueprints' own, which it completes
     csrf.init_app(app)
     _register_errors(app)
     __import__("connector.errors").errors.register(app)  # database too slow: 503
@@ -102,6 +111,27 @@ def _cap_body_size() -> None:
     """Only recording chunks may be large; every other body is capped at 1 MiB."""
     if request.endpoint != "candidate_api.chunk":
         request.max_content_length = MAX_BODY_BYTES
+
+
+def _security_headers(response):
+    """Every response: a CSP, no framing, no MIME sniffing, no Referer; HSTS in production."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = _with_floor(headers.get("Content-Security-Policy"))
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"  # candidate and share links carry their secret
+    if current_app.extensions["connector"].settings.production:
+        headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
+def _with_floor(policy: str | None) -> str:
+    """The app's policy, or a page's own with whichever of POLICY_FLOOR it lacks added."""
+    if not policy:
+        return CONTENT_SECURITY_POLICY
+    present = {part.split()[0].lower() for part in policy.split(";") if part.strip()}
+    missing = [f"{name} {value}" for name, value in POLICY_FLOOR.items() if name not in present]
+    return "; ".join([policy.strip().rstrip(";"), *missing])
 
 
 def _register_errors(app: Flask) -> None:

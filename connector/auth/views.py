@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from connector.accounts import authenticate, normalize_email, sign_in_state
 from connector.auth import client_address, limiter, sessions
 from connector.auth.access import SignedIn
-from connector.candidate.views import page as candidate_page
 from connector.crypto import hash_token
 
 bp = Blueprint("auth", __name__)
@@ -129,8 +128,10 @@ def home() -> str:
 
 
 def page(template: str, status: int, **context):
-    """A sign-in page with the candidate pages' headers (no cache, no referrer, strict CSP)."""
-    response = candidate_page(template, status, **context)
+    """A sign-in page: never cached or indexed, no camera (the app adds CSP and the rest)."""
+    response = current_app.make_response((render_template(template, **context), status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Permissions-Policy"] = "camera=(), microphone=()"
     return response
 
