@@ -14,7 +14,7 @@ from sqlalchemy import select
 from config import SettingsError, load_settings
 from config.gunicorn import LOGGER_CLASS
 from config.logging import configure_logging
-from connector import lifecycle, migrate
+from connector import lifecycle, migrate, organizations
 from connector.installations import InstallError, create_installation, webhook_url
 from connector.models import Installation, InterviewSession
 from connector.services import Services, build_services, install
@@ -87,7 +87,9 @@ def db_upgrade() -> None:
 
 @main.command("install")
 @click.argument("ats")
-@click.option("--organization", required=True)
+@click.option("--organization", required=True,
+              help="An organization's id (org_...), or a name: an organization that has it and "
+                   "was never renamed, else a new organization (refused when it is ambiguous).")
 @click.option("--name", required=True)
 @click.option("--trigger-stage", "trigger_stages", multiple=True, required=True,
               help="A stage id or name; repeat for several.")
@@ -100,8 +102,9 @@ def install_command(ats, organization, name, trigger_stages, template_id, api_ba
     services = _services()
     try:
         with services.db.session() as session:
+            org = organizations.find_or_create(session, organization)
             installation, secret = create_installation(
-                session, services.keyring, ats=ats, organization=organization, name=name,
+                session, services.keyring, ats=ats, organization=org.name, name=name,
                 trigger_stages=list(trigger_stages), template_id=template_id,
                 api_base_url=api_base_url, credentials=_pairs(credentials),
                 strict_hosts=services.settings.production)
@@ -109,8 +112,9 @@ def install_command(ats, organization, name, trigger_stages, template_id, api_ba
                 "installation_id": installation.public_id,
                 "webhook_url": webhook_url(services.settings.public_base_url, installation),
                 "webhook_secret": secret,
+                "organization_id": org.public_id,
             }
-    except InstallError as exc:
+    except (InstallError, organizations.OrganizationError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(result))
 

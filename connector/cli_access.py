@@ -1,4 +1,5 @@
-"""`connector users create`, `connector sessions share` and `connector sessions unshare`."""
+"""`connector users create`, `connector organizations list`, `connector sessions share` and
+`connector sessions unshare`."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import select
 
-from connector import accounts
-from connector.models import InterviewSession
+from connector import accounts, organizations
+from connector.models import InterviewSession, Organization
 from connector.review_models import Role
 
 
 def register_commands(main: click.Group, sessions: click.Group) -> None:
     """Add these commands to the `connector` command and its `sessions` group."""
     main.add_command(users)
+    main.add_command(organizations_group)
     sessions.add_command(share)
     sessions.add_command(unshare)
 
@@ -33,16 +35,34 @@ def users() -> None:
                    "well); asked for when left out (keeps it out of the shell history).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REVIEWER.value,
               show_default=True)
-@click.option("--organization", required=True, help="Created on first use.")
+@click.option("--organization", required=True,
+              help="An organization's id (org_...), or a name: an organization that has it and "
+                   "was never renamed, else a new organization (refused when it is ambiguous).")
 @click.option("--name", default="", help="Shown on scorecards.")
 def users_create(email: str, password: str, role: str, organization: str, name: str) -> None:
     """Create a user who signs in at /login; prints the user, never the password."""
     services = _services()
     with _refusals(), services.db.session() as session:
-        user = accounts.create_user(session, organization, email, password, role, name)
+        org = organizations.find_or_create(session, organization)
+        user = accounts.create_user(session, org.name, email, password, role, name)
         result = {"id": user.id, "email": user.email, "role": user.role.value,
-                  "organization": user.organization.name}
+                  "organization": org.name, "organization_id": org.public_id}
     click.echo(json.dumps(result))
+
+
+@click.group("organizations")
+def organizations_group() -> None:
+    """Organizations and their ids, which never change."""
+
+
+@organizations_group.command("list")
+def organizations_list() -> None:
+    """Print every organization as JSON: id, name, and when it was last renamed."""
+    services = _services()
+    with services.db.session() as session:
+        rows = [organizations.describe(o)
+                for o in session.scalars(select(Organization).order_by(Organization.id))]
+    click.echo(json.dumps(rows))
 
 
 @click.command("share")
@@ -88,5 +108,5 @@ def _refusals() -> Iterator[None]:
     """A refused request exits with status 1 and its reason; the transaction rolls back."""
     try:
         yield
-    except accounts.AccessError as exc:
+    except (accounts.AccessError, organizations.OrganizationError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -8,6 +8,9 @@ import click
 
 from connector.api import tokens as api_tokens
 
+ORGANIZATION_HELP = ("An existing organization's id (org_...), or its name if no other "
+                     "organization has it and it was never changed.")
+
 
 def _services():
     # Imported here: connector.cli registers this group at its end, so it is half-built when
@@ -23,7 +26,7 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--organization", required=True, help="An existing organization's name.")
+@click.option("--organization", required=True, help=ORGANIZATION_HELP)
 @click.option("--name", default="", help="A label to recognise the token by.")
 def tokens_create(organization: str, name: str) -> None:
     """Make a token; it is printed once and only its SHA-256 is kept."""
@@ -38,7 +41,7 @@ def tokens_create(organization: str, name: str) -> None:
 
 
 @tokens.command("list")
-@click.option("--organization", required=True)
+@click.option("--organization", required=True, help=ORGANIZATION_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens_list(organization: str, as_json: bool) -> None:
     """List an organization's tokens (their prefixes, never the tokens)."""

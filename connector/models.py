@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from connector.crypto import new_public_id
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -94,10 +96,15 @@ class AnswerStatus(enum.StrEnum):
 
 
 class Organization(Base):
+    """A customer. Its public id (org_...) never changes; its name is its admin's to change."""
+
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True,
+                                           default=lambda: new_public_id("org"))
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    renamed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

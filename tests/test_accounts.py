@@ -229,9 +229,10 @@ def test_users_create_prints_the_user_and_never_the_password(env, services):
                  "--role", "admin", "--organization", "Acme", "--name", "Ann Lee")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert set(printed) == {"id", "email", "role", "organization"}
+    assert set(printed) == {"id", "email", "role", "organization", "organization_id"}
     assert (printed["email"], printed["role"], printed["organization"]) == (
         "ann@example.com", "admin", "Acme")
+    assert printed["organization_id"].startswith("org_")
     assert PASSWORD not in result.output
     with services.db.session() as session:
         assert accounts.authenticate(session, "ann@example.com", PASSWORD).id == printed["id"]

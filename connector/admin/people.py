@@ -24,7 +24,9 @@ from connector.accounts import (
     TEMPORARY_PASSWORD_DAYS, AccessError, create_user, end_sessions, reset_password,
 )
 from connector.admin import admin_required, bp, current_organization_id, services
-from connector.models import Organization
+from connector.models import Organization, utcnow
+from connector.names import display_name
+from connector.organizations import named_alike
 from connector.review_models import Role, User
 
 log = logging.getLogger("connector.admin")
@@ -203,14 +205,18 @@ def organization():
     try:
         with services().db.session() as session:
             org = session.get(Organization, current_organization_id())
+            public_id = org.public_id
             if request.method == "GET":
-                return _organization_page(org.name, org.timezone, org.logo_url or "", {}, 200)
+                return _organization_page(org.name, org.timezone, org.logo_url or "", {}, 200,
+                                          public_id)
             values, errors = _organization_form(session, org.id)
             if errors:
-                return _organization_page(*values, errors, 400)
+                return _organization_page(*values, errors, 400, public_id)
+            if values[0] != org.name:
+                org.renamed_at = utcnow()  # from now on its id, not its name, identifies it
             org.name, org.timezone, org.logo_url = values[0], values[1], values[2] or None
     except IntegrityError:  # the name was taken by another organization since the check
-        return _organization_page(*values, {"name": NAME_TAKEN}, 400)
+        return _organization_page(*values, {"name": NAME_TAKEN}, 400, public_id)
     log.info("admin.organization-changed organization=%s by=%s", org.id, current_user.id)
     flash("Organization saved.", "ok")
     return redirect(url_for("admin.organization"), 303)
@@ -218,14 +224,13 @@ def organization():
 
 def _organization_form(session: Session, organization_id: int):
     """The submitted name, time zone and logo URL, and what is wrong with them."""
-    name = " ".join(request.form.get("name", "").split())
+    name = display_name(request.form.get("name", ""), limit=MAX_ORGANIZATION_NAME + 1)
     zone = request.form.get("timezone", "").strip()
     logo = request.form.get("logo_url", "").strip()
     errors = {}
     if not name or len(name) > MAX_ORGANIZATION_NAME:
         errors["name"] = f"Enter a name of 1 to {MAX_ORGANIZATION_NAME} characters."
-    elif session.scalar(select(Organization.id).where(
-            Organization.name == name, Organization.id != organization_id)):
+    elif named_alike(session, name, other_than=organization_id):
         errors["name"] = NAME_TAKEN
     if len(zone) > MAX_TIMEZONE or zone not in _time_zones():
         errors["timezone"] = "Enter an IANA time zone, such as Europe/Berlin or America/New_York."
@@ -235,9 +240,11 @@ def _organization_form(session: Session, organization_id: int):
     return (name, zone, logo), errors
 
 
-def _organization_page(name: str, zone: str, logo: str, errors: dict, status: int):
+def _organization_page(name: str, zone: str, logo: str, errors: dict, status: int,
+                       public_id: str):
     html = render_template("admin/people_organization.html", name=name[:500], timezone=zone[:100],
-                           logo_url=logo[:MAX_LOGO_URL + 100], errors=errors)
+                           logo_url=logo[:MAX_LOGO_URL + 100], errors=errors,
+                           public_id=public_id)
     return html, status
 
 

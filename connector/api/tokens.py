@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from connector import organizations
 from connector.crypto import hash_token
 from connector.models import Organization, utcnow  # first: it registers admin_models' tables
 from connector.admin_models import ApiToken  # noqa: I001
@@ -39,14 +40,12 @@ def create_token(session: Session, organization_name: str, name: str = "") -> tu
     return row, token
 
 
-def organization_named(session: Session, name: str) -> Organization:
-    """The organization by its exact name (trimmed); TokenError when there is none."""
-    name = (name or "").strip()
-    organization = session.scalar(select(Organization).where(Organization.name == name))
-    if organization is None:
-        raise TokenError(f"no organization {name!r}; `connector users create --organization` "
-                         "or `connector install --organization` creates one")
-    return organization
+def organization_named(session: Session, reference: str) -> Organization:
+    """The organization by its id (org_...) or unambiguous, unchanged name; else TokenError."""
+    try:
+        return organizations.find(session, reference)
+    except organizations.OrganizationError as exc:
+        raise TokenError(str(exc)) from exc
 
 
 def find_token(session: Session, token: str) -> ApiToken | None:
