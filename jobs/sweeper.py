@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookDelivery, utcnow
 from connector.services import current

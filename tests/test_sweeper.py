@@ -21,7 +21,7 @@ from config import Settings
 from connector.models import Push, utcnow
 from connector.services import build_services, install
 from jobs import queue as queues
-from jobs.queue import InProcessQueue, RedisQueue, running
+from jobs.queue import InProcessQueue, running
 from jobs.sweeper import sweep
 from tests.conftest import make_installation
 
