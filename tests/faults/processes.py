@@ -130,7 +130,11 @@ def start_gunicorn(env: dict[str, str], log_path: Path, workers: int = 2):
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(url), 30, "gunicorn to answer", every=0.2)
+    try:
+        wait_for(lambda: _answers(url), 30, "gunicorn to answer", every=0.2)
+    except AssertionError:
+        stop(process)
+        raise
     return process, url
 
 

@@ -21,7 +21,7 @@ class PausableProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self._closed = threading.Event()
-        self._sockets: list[socket.socket] = []
+        self._sockets: set[socket.socket] = set()
 
     def url_for(self, database_url: str) -> str:
         """The same database URL, through this proxy."""
@@ -50,7 +50,6 @@ class PausableProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            self._sockets.append(client)
             threading.Thread(target=self._connect, args=(client,), daemon=True).start()
 
     def _connect(self, client: socket.socket) -> None:
@@ -60,22 +59,29 @@ class PausableProxy:
         except OSError:
             client.close()
             return
-        self._sockets.append(upstream)
-        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-        self._pump(upstream, client)
+        pair = {client, upstream}
+        self._sockets |= pair
+        try:
+            self._relay(client, upstream)
+        except OSError:
+            pass
+        finally:
+            self._sockets -= pair
+            for sock in pair:
+                sock.close()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Carry bytes both ways until either side closes (a database session is then over)."""
+        poller = select.poll()
+        ends = {client.fileno(): (client, upstream), upstream.fileno(): (upstream, client)}
+        for fd in ends:
+            poller.register(fd, select.POLLIN)
         while not self._closed.is_set():
             self._flowing.wait()
-            try:
-                ready, _, _ = select.select([source], [], [], 0.2)
-                if not ready:
-                    continue
+            for fd, _ in poller.poll(200):
+                source, sink = ends[fd]
                 data = source.recv(65536)
                 if not data:
-                    sink.shutdown(socket.SHUT_WR)
                     return
                 self._flowing.wait()  # paused while reading: held, not forwarded
                 sink.sendall(data)
-            except OSError:
-                return
