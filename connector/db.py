@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,14 +90,30 @@ def _private_file(path: Path) -> None:
     path.chmod(0o600)
 
 
+class NestedTransaction(RuntimeError):
+    """A thread began a second SQLite transaction while its first was open: it would wait for
+    the lock it holds itself until the busy timeout."""
+
+
+_open = threading.local()  # the SQLite connections this thread holds in a transaction
+
+
 def _begin_immediate(connection) -> None:
     # A deferred BEGIN reads under a snapshot, and its first write then fails at once with
     # "database is locked" whenever another writer committed meanwhile: the busy timeout cannot
     # help, since waiting would not make the snapshot current. BEGIN IMMEDIATE takes the write
     # lock up front, so transactions take turns, waiting up to the busy timeout
     # (sqlite.org/lang_transaction.html, "Read transactions" and "BEGIN IMMEDIATE"). Every
-    # transaction therefore stays short: no network or slow I/O inside one.
+    # transaction therefore stays short: no network or slow I/O inside one, and never two at
+    # once in one thread, which is refused here at once rather than after the timeout.
+    held = getattr(_open, "connections", None)
+    if held is None:
+        held = _open.connections = weakref.WeakSet()
+    if any(other is not connection and not other.closed and other.in_transaction()
+           for other in held):
+        raise NestedTransaction("a second transaction in one thread would wait on its own lock")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+    held.add(connection)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -106,8 +106,9 @@ def test_last_used_is_recorded_at_most_once_a_minute(services, acme):
 
 def test_find_token_refuses_what_is_not_a_live_token(services, acme):
     other = new_token(services, "Acme")
+    organization_id = stored(services)[0].organization_id
     with services.db.session() as db:
-        assert tokens.find_token(db, other).organization_id == stored(services)[0].organization_id
+        assert tokens.find_token(db, other).organization_id == organization_id
         assert tokens.find_token(db, other + "x") is None
         assert tokens.find_token(db, "") is None
         tokens.revoke_token(db, tokens.find_token(db, other).id)
