@@ -1,6 +1,9 @@
-"""Organizations: an id that never changes, names that stay distinct, and renames remembered."""
+"""Organizations: an id that never changes, names that stay distinct, renames remembered, and
+which organization the command line's --organization means."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +13,7 @@ from connector.models import Organization
 from connector.organizations import OrganizationError, find, find_or_create
 from tests.conftest import row_counts
 from tests.review.conftest import PASSWORD, csrf_token_of, sign_in
+from tests.test_cli import env, run  # noqa: F401  (env is a fixture)
 
 
 @pytest.fixture
@@ -75,3 +79,78 @@ def test_finding_by_id_or_by_a_trustworthy_name(services):
             find_or_create(db, "org_nope")
         with pytest.raises(OrganizationError, match="an organization name is required"):
             find_or_create(db, " \u200b ")
+
+
+# Which organization --organization means
+
+
+def rename_as_its_admin(app, services, organization: str, new_name: str) -> None:
+    """The organization's own admin renames it on the admin page."""
+    email = f"admin@{organization.lower()}.example"
+    with services.db.session() as db:
+        accounts.create_user(db, organization, email, PASSWORD, "admin")
+    admin = app.test_client()
+    sign_in(admin, email)
+    assert rename(admin, new_name).status_code == 303
+
+
+def organization_ids(env) -> dict[str, str]:
+    result = run(env, "organizations", "list")
+    assert result.exit_code == 0, result.output
+    return {row["name"]: row["id"] for row in json.loads(result.stdout)}
+
+
+INSTALL = ["install", "greenhouse", "--name", "Main", "--trigger-stage", "Assessment",
+           "--credential", "api_key=k", "--credential", "user_id=1", "--organization"]
+USERS_CREATE = ["users", "create", "--email", "ann@globex.example", "--password", PASSWORD,
+                "--organization"]
+
+
+@pytest.mark.parametrize("command", [USERS_CREATE, ["tokens", "create", "--organization"],
+                                     INSTALL], ids=["users", "tokens", "install"])
+def test_a_name_an_admin_took_by_renaming_is_refused(env, app, services, command):
+    """An admin renamed their organization to a customer's name before the operator used it."""
+    rename_as_its_admin(app, services, "Evil", "Globex")
+    before = row_counts(services)
+    result = run(env, *command, "Globex")
+    assert result.exit_code == 1
+    assert "now named 'Globex'" in result.output and "was renamed by its admin" in \
+        result.output
+    assert row_counts(services) == before
+    assert run(env, *command, organization_ids(env)["Globex"]).exit_code == 0  # by its id
+
+
+def test_the_id_survives_a_rename_and_the_new_name_is_refused(env, app, services):
+    result = run(env, *USERS_CREATE, "Acme")
+    assert result.exit_code == 0, result.output
+    acme_id = json.loads(result.stdout)["organization_id"]
+    rename_as_its_admin(app, services, "Acme", "Acme Corp")
+    assert organization_ids(env) == {"Acme Corp": acme_id}
+    assert run(env, "tokens", "create", "--organization", "Acme Corp").exit_code == 1
+    created = run(env, "tokens", "create", "--organization", acme_id)
+    assert created.exit_code == 0, created.output
+    listed = run(env, "tokens", "list", "--organization", acme_id, "--json")
+    assert [t["id"] for t in json.loads(listed.stdout)] == [json.loads(created.stdout)["id"]]
+
+
+def test_a_name_that_matches_two_organizations_is_refused(env, services):
+    with services.db.session() as db:
+        db.add_all([Organization(name="Acme"), Organization(name="ACME")])
+    before = row_counts(services)
+    result = run(env, *USERS_CREATE, "acme")
+    assert result.exit_code == 1 and "'acme' matches 2 organizations" in result.output
+    assert row_counts(services) == before
+    upper = organization_ids(env)["ACME"]
+    result = run(env, *USERS_CREATE, upper)
+    assert result.exit_code == 0 and json.loads(result.stdout)["organization"] == "ACME"
+
+
+def test_an_unused_name_makes_a_new_organization_and_an_unknown_id_does_not(env, services):
+    result = run(env, *USERS_CREATE, "Initech")
+    assert result.exit_code == 0 and json.loads(result.stdout)["organization"] == "Initech"
+    assert json.loads(run(env, *USERS_CREATE[:3], "bo@initech.example", *USERS_CREATE[4:],
+                          "initech").stdout)["organization"] == "Initech"  # case aside
+    before = row_counts(services)
+    result = run(env, *USERS_CREATE[:3], "cy@x.example", *USERS_CREATE[4:], "org_nope")
+    assert result.exit_code == 1 and "no organization 'org_nope'" in result.output
+    assert row_counts(services) == before
