@@ -19,7 +19,7 @@ from connector import crypto
 from connector.admin_models import SignInState
 from connector.crypto import Keyring
 from connector.models import Installation, InterviewSession, Organization, utcnow
-from connector.review_models import Role, ShareLink, User
+from connector.review_models import LinkPurpose, Role, ShareLink, User
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work per request
@@ -153,8 +153,13 @@ def password_problems(password: str, *own_words: str) -> list[str]:
 
 def create_share_link(session: Session, keyring: Keyring, interview: InterviewSession,
                       can_score: bool, days: int, created_by: User | None = None,
-                      now: datetime | None = None) -> tuple[ShareLink, str]:
-    """A link to the session's review page for someone without an account; and its token."""
+                      now: datetime | None = None,
+                      purpose: LinkPurpose = LinkPurpose.MANUAL) -> tuple[ShareLink, str]:
+    """A view-only link to the session's review page, and its token; can_score is refused."""
+    if can_score:
+        raise AccessError("a share link only shows the answers and the scores: to let someone "
+                          "score, invite them as a reviewer (`connector sessions "
+                          "invite-reviewer`), or give them an account")
     if not isinstance(days, int) or not 1 <= days <= MAX_SHARE_DAYS:
         raise AccessError(f"a share link lasts 1 to {MAX_SHARE_DAYS} days")
     if created_by is not None and created_by.organization_id != _organization_id(interview):
@@ -163,7 +168,7 @@ def create_share_link(session: Session, keyring: Keyring, interview: InterviewSe
     link = ShareLink(
         public_id=crypto.new_public_id("share"), session_id=interview.id,
         token_hash=crypto.hash_token(token), token_encrypted=keyring.encrypt(token),
-        can_score=bool(can_score), expires_at=(now or utcnow()) + timedelta(days=days),
+        purpose=purpose, expires_at=(now or utcnow()) + timedelta(days=days),
         created_by_id=created_by.id if created_by is not None else None)
     session.add(link)
     session.flush()

@@ -1,5 +1,5 @@
-"""`connector users create`, `connector organizations list`, `connector sessions share` and
-`connector sessions unshare`."""
+"""`connector users create`, `connector organizations list`, and a session's reviewers:
+`connector sessions share|unshare` (view-only links) and `invite-reviewer|uninvite-reviewer`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from connector import accounts, organizations
 from connector.models import InterviewSession, Organization
+from connector.review import invitations
 from connector.review_models import Role
 
 
@@ -19,8 +20,8 @@ def register_commands(main: click.Group, sessions: click.Group) -> None:
     """Add these commands to the `connector` command and its `sessions` group."""
     main.add_command(users)
     main.add_command(organizations_group)
-    sessions.add_command(share)
-    sessions.add_command(unshare)
+    for command in (share, unshare, invite_reviewer, uninvite_reviewer):
+        sessions.add_command(command)
 
 
 @click.group()
@@ -67,22 +68,19 @@ def organizations_list() -> None:
 
 @click.command("share")
 @click.argument("session_id", metavar="ID")
-@click.option("--can-score", is_flag=True, help="Let the link's holder fill in a scorecard.")
+@click.option("--can-score", is_flag=True, hidden=True)  # refused, with the way to score
 @click.option("--days", type=click.IntRange(1, accounts.MAX_SHARE_DAYS), default=14,
               show_default=True, help="How long the link works.")
 def share(session_id: str, can_score: bool, days: int) -> None:
-    """Print a link to the session's review page for someone without an account."""
+    """Print a view-only link to the session's answers and scores, for anyone who has it."""
     services = _services()
     with _refusals(), services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == session_id))
-        if interview is None:
-            raise accounts.AccessError(f"no interview session {session_id!r}")
-        link, token = accounts.create_share_link(session, services.keyring, interview,
+        link, token = accounts.create_share_link(session, services.keyring,
+                                                 _interview(session, session_id),
                                                  can_score=can_score, days=days)
         result = {"id": link.public_id,
                   "url": accounts.share_link_url(services.settings.public_base_url, token),
-                  "expires_at": link.expires_at.isoformat(), "can_score": link.can_score}
+                  "expires_at": link.expires_at.isoformat()}
     click.echo(json.dumps(result))
 
 
@@ -97,10 +95,46 @@ def unshare(link_id: str) -> None:
     click.echo(json.dumps(result))
 
 
-def _services():
+@click.command("invite-reviewer")
+@click.argument("session_id", metavar="ID")
+@click.option("--email", required=True, help="Where the personal link is e-mailed.")
+@click.option("--name", required=True, help="Shown on their scorecard.")
+@click.option("--days", type=click.IntRange(1, invitations.MAX_DAYS),
+              default=invitations.DEFAULT_DAYS, show_default=True, help="How long the link works.")
+def invite_reviewer(session_id: str, email: str, name: str, days: int) -> None:
+    """E-mail a personal link to score the session as this person; again: a new link."""
+    services = _services(synchronous_jobs=True)
+    with _refusals(), services.db.session() as session:
+        invitation, message = invitations.invite(
+            session, services.keyring, _interview(session, session_id), email, name,
+            services.settings.public_base_url, days=days)
+        result, email_id = invitations.describe(invitation), message.id
+    services.queue.enqueue("jobs.emails.send_email", email_id)
+    click.echo(json.dumps(result))
+
+
+@click.command("uninvite-reviewer")
+@click.argument("invitation_id", metavar="INVITATION_ID")
+def uninvite_reviewer(invitation_id: str) -> None:
+    """Stop a reviewer invitation's link (rinv_...); a scorecard already submitted stays."""
+    services = _services()
+    with _refusals(), services.db.session() as session:
+        result = invitations.describe(invitations.revoke(session, invitation_id))
+    click.echo(json.dumps(result))
+
+
+def _interview(session, public_id: str) -> InterviewSession:
+    interview = session.scalar(select(InterviewSession)
+                               .where(InterviewSession.public_id == public_id))
+    if interview is None:
+        raise accounts.AccessError(f"no interview session {public_id!r}")
+    return interview
+
+
+def _services(synchronous_jobs: bool = False):
     from connector.cli import _services as services  # imported late: connector.cli imports us
 
-    return services()
+    return services(synchronous_jobs=synchronous_jobs)
 
 
 @contextmanager

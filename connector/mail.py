@@ -16,10 +16,13 @@ from connector.crypto import Keyring
 from connector.models import Email, InterviewSession
 
 SMTP_TIMEOUT = 30
-# A stored e-mail keeps its candidate link without the token; the token is filled in from the
-# session's encrypted copy only to send (or, with no SMTP server, to hold it for the mailbox).
+# A stored e-mail keeps its personal link without the token (a candidate's /interview/ link, or
+# a reviewer's invitation, /review/shared/); the token is filled in from its encrypted copy only
+# to send (or, with no SMTP server, to hold it for the mailbox).
 LINK_PLACEHOLDER = "[personal-link]"
-_LINK_TOKEN = re.compile(r"(/interview/)[A-Za-z0-9_-]{16,}")
+LINK_PATHS = ("/interview/", "/review/shared/")
+_LINK_TOKEN = re.compile(r"(/interview/|/review/shared/)[A-Za-z0-9_-]{16,}")
+REVIEWER_INVITATION = "reviewer_invitation"  # Email.kind of a reviewer's invitation
 
 
 class MailError(Exception):
@@ -31,19 +34,25 @@ class MailError(Exception):
 
 
 def without_link(body: str) -> str:
-    """The body with each candidate link's token replaced by the placeholder."""
+    """The body with each personal link's token replaced by the placeholder."""
     return _LINK_TOKEN.sub(rf"\g<1>{LINK_PLACEHOLDER}", body)
 
 
 def with_link(body: str, token: str | None) -> str:
-    """The body with the placeholder replaced by the candidate's token."""
+    """The body with the placeholder replaced by the token of the e-mail's one personal link."""
     if token is None:
         return body
-    return body.replace(f"/interview/{LINK_PLACEHOLDER}", f"/interview/{token}")
+    for path in LINK_PATHS:
+        body = body.replace(f"{path}{LINK_PLACEHOLDER}", f"{path}{token}")
+    return body
 
 
 def link_token(db: Session, email: Email, keyring: Keyring) -> str | None:
-    """The token of the session the e-mail is about, decrypted; None for an e-mail without one."""
+    """The token of the e-mail's personal link, decrypted; None for an e-mail without one."""
+    if email.kind == REVIEWER_INVITATION:
+        from connector.review.invitations import token_for_email
+
+        return token_for_email(db, email, keyring)
     if email.session_id is None:
         return None
     encrypted = db.scalar(select(InterviewSession.token_encrypted)

@@ -396,6 +396,7 @@ def _store_without_link(mapper, connection, email: Email) -> None:
 
 from connector.review_models import (  # noqa: E402,F401  (registers their tables on Base)
     Rating,
+    ReviewerInvitation,
     Scorecard,
     ShareLink,
     User,

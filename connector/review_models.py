@@ -1,4 +1,4 @@
-"""Reviewers and their scorecards, and share links for hiring managers without an account."""
+"""Reviewers and their scorecards, view-only share links, and personal reviewer invitations."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from connector.models import Base, InterviewSession, Organization, UTCDateTime, 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"
+
+
+class LinkPurpose(enum.StrEnum):
+    MANUAL = "manual"  # made by a person, for whoever they give it to
+    NOTE = "note"  # made by the connector for the notes it writes into the ATS
 
 
 class Recommendation(enum.StrEnum):
@@ -42,7 +47,7 @@ class User(Base):
 
 
 class ShareLink(Base):
-    """A signed, expiring, revocable link to one session's review page."""
+    """An expiring, revocable link that shows one session's answers and aggregate, never scores."""
 
     __tablename__ = "share_links"
 
@@ -51,7 +56,32 @@ class ShareLink(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_encrypted: Mapped[str] = mapped_column(Text)  # to put the same link in ATS notes
-    can_score: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[LinkPurpose] = mapped_column(_enum(LinkPurpose), default=LinkPurpose.MANUAL)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    session: Mapped[InterviewSession] = relationship()
+
+
+class ReviewerInvitation(Base):
+    """A personal link for one e-mail address to review and score one session.
+
+    The link is e-mailed to that address and identifies its holder: one scorecard per
+    invitation. Inviting the address again gives it a new link (the old one stops working).
+    """
+
+    __tablename__ = "reviewer_invitations"
+    __table_args__ = (UniqueConstraint("session_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_encrypted: Mapped[str] = mapped_column(Text)  # filled into the e-mail when it is sent
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -61,17 +91,21 @@ class ShareLink(Base):
 
 
 class Scorecard(Base):
-    """One reviewer's independent scores for one session."""
+    """One reviewer's independent scores for one session: one per signed-in user or invitation."""
 
     __tablename__ = "scorecards"
-    __table_args__ = (UniqueConstraint("session_id", "reviewer_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "reviewer_key"),
+                      UniqueConstraint("session_id", "user_id"),
+                      UniqueConstraint("session_id", "invitation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
-    # "user:<id>", or "link:<share link id>:<name>" for someone scoring through a share link
+    # "user:<id>" or "invitation:<id>"; "link:<share link id>:<name>" on scorecards from before
+    # scoring needed an identity, which count nowhere
     reviewer_key: Mapped[str] = mapped_column(String(300))
     reviewer_name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("reviewer_invitations.id"))
     share_link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))
     recommendation: Mapped[Recommendation | None] = mapped_column(_enum(Recommendation))
     comments: Mapped[str] = mapped_column(Text, default="")

@@ -22,7 +22,7 @@ from connector.models import (
     Organization,
     utcnow,
 )
-from connector.review_models import Role, ShareLink, User
+from connector.review_models import LinkPurpose, Role, ShareLink, User
 from tests.conftest import make_installation, row_counts
 
 PASSWORD = "correct horse battery"
@@ -150,12 +150,12 @@ def test_a_hash_with_old_parameters_is_replaced_on_sign_in(services):
 
 
 def test_a_share_link_stores_only_the_hash_and_an_encrypted_copy(services):
-    link_id, token = share(services, add_interview(services), can_score=True)
+    link_id, token = share(services, add_interview(services))
     with services.db.session() as session:
         link = session.scalar(select(ShareLink).where(ShareLink.public_id == link_id))
         assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
         assert accounts.share_link_token(services.keyring, link) == token
-        assert link.can_score is True
+        assert link.purpose is LinkPurpose.MANUAL
         assert timedelta(days=14) - (link.expires_at - utcnow()) < timedelta(minutes=1)
         assert accounts.find_share_link(session, token).id == link.id
     assert not [v for v in all_values(services) if token in v]
@@ -203,6 +203,8 @@ def test_share_link_refusals(services):
         with pytest.raises(AccessError, match="their own organization"):
             accounts.create_share_link(session, services.keyring, interview, False, 14,
                                        created_by=session.get(User, other))
+        with pytest.raises(AccessError, match="only shows the answers and the scores"):
+            accounts.create_share_link(session, services.keyring, interview, True, 14)
     assert row_counts(services) == before
 
 
@@ -267,11 +269,11 @@ def test_users_create_refuses_bad_input_and_writes_nothing(env, services, args, 
 
 def test_sessions_share_prints_a_working_link_and_unshare_stops_it(env, services):
     public_id = add_interview(services)
-    result = run(env, "sessions", "share", public_id, "--can-score", "--days", "3")
+    result = run(env, "sessions", "share", public_id, "--days", "3")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert set(printed) == {"url", "expires_at", "can_score", "id"}
-    assert printed["can_score"] is True and printed["id"].startswith("share_")
+    assert set(printed) == {"url", "expires_at", "id"}
+    assert printed["id"].startswith("share_")
     assert printed["url"].startswith("https://connector.test/review/shared/")
     token = printed["url"].rsplit("/", 1)[1]
     with services.db.session() as session:
@@ -286,16 +288,16 @@ def test_sessions_share_prints_a_working_link_and_unshare_stops_it(env, services
         assert accounts.find_share_link(session, token) is None
 
 
-def test_a_share_link_from_the_command_line_cannot_score_by_default(env, services):
+def test_a_share_link_from_the_command_line_lasts_14_days_by_default(env, services):
     result = run(env, "sessions", "share", add_interview(services))
     printed = json.loads(result.stdout)
-    assert printed["can_score"] is False
     assert timedelta(days=13, hours=23) < (
         datetime.fromisoformat(printed["expires_at"]) - utcnow()) <= timedelta(days=14)
 
 
 @pytest.mark.parametrize("args, code, message", [
     (["sessions", "share", "iv_unknown"], 1, "no interview session 'iv_unknown'"),
+    (["sessions", "share", "{session}", "--can-score"], 1, "invite them as a reviewer"),
     (["sessions", "share", "{session}", "--days", "0"], 2, "Invalid value for '--days'"),
     (["sessions", "share", "{session}", "--days", "91"], 2, "Invalid value for '--days'"),
     (["sessions", "unshare", "share_unknown"], 1, "no share link 'share_unknown'"),

@@ -13,7 +13,8 @@ from config import SettingsError, load_settings
 from connector.app import create_app
 from connector.auth.access import require_viewer, viewer_for
 from connector.auth.views import safe_next
-from connector.models import utcnow
+from connector.models import InterviewSession, utcnow
+from connector.review import invitations
 from connector.review_models import User
 from connector.services import build_services, install
 from tests.test_accounts import PASSWORD, add_interview, add_user, share
@@ -157,7 +158,7 @@ def test_a_user_sees_sessions_of_their_own_organization_only(services):
         user = session.get(User, ann)
         viewer = viewer_for(session, acme, user=user)
         assert viewer.interview.public_id == acme and viewer.can_score
-        assert viewer.reviewer_key("ignored") == f"user:{ann}" and viewer.name == "Ann"
+        assert viewer.reviewer_key() == f"user:{ann}" and viewer.name == "Ann"
         assert viewer_for(session, viewer.interview.id, user=user).interview.public_id == acme
         assert viewer_for(session, globex, user=user) is None
         assert viewer_for(session, "iv_unknown", user=user) is None
@@ -166,20 +167,42 @@ def test_a_user_sees_sessions_of_their_own_organization_only(services):
         assert viewer_for(session, acme, user=user) is None
 
 
-def test_a_share_link_opens_its_own_session_only(services):
+def test_a_share_link_opens_its_own_session_only_and_never_scores(services):
     first, second = add_interview(services), add_interview(services)
-    link_id, token = share(services, first, can_score=True)
-    _, look_only = share(services, first)
+    link_id, token = share(services, first)
     with services.db.session() as session:
         viewer = viewer_for(session, share_token=token)
         assert (viewer.interview.public_id, viewer.can_score, viewer.via_share_link) == (
-            first, True, True)
-        assert viewer.reviewer_key("  Dana   Scully ") == f"link:{viewer.share_link_id}:dana scully"
+            first, False, True)
+        assert viewer.reviewer_key() is None and viewer.name == ""  # no identity to score as
         assert viewer_for(session, first, share_token=token).interview.public_id == first
         assert viewer_for(session, second, share_token=token) is None
-        assert viewer_for(session, share_token=look_only).can_score is False
         assert viewer_for(session, share_token=token, now=utcnow() + timedelta(days=15)) is None
         assert viewer_for(session, share_token="x" * 43) is None
+
+
+def test_a_personal_invitation_scores_as_its_reviewer_in_its_own_session_only(services):
+    first, second = add_interview(services), add_interview(services)
+    with services.db.session() as session:
+        interview = session.scalar(select(InterviewSession)
+                                   .where(InterviewSession.public_id == first))
+        invitation, _ = invitations.invite(session, services.keyring, interview,
+                                           "dana@partner.example", "Dana Scully",
+                                           "https://connector.test", days=3)
+        token = services.keyring.decrypt(invitation.token_encrypted)
+        invitation_id, public_id = invitation.id, invitation.public_id
+    with services.db.session() as session:
+        viewer = viewer_for(session, share_token=token)
+        assert (viewer.interview.public_id, viewer.can_score, viewer.via_share_link) == (
+            first, True, False)
+        assert (viewer.name, viewer.reviewer_key()) == ("Dana Scully",
+                                                        f"invitation:{invitation_id}")
+        assert viewer_for(session, second, share_token=token) is None
+        assert viewer_for(session, share_token=token,
+                          now=utcnow() + timedelta(days=3, seconds=1)) is None
+        invitations.revoke(session, public_id)
+    with services.db.session() as session:
+        assert viewer_for(session, share_token=token) is None
 
 
 def test_a_revoked_share_link_opens_nothing(services):
@@ -199,7 +222,7 @@ def review_client(app, services):
 
     def answer(viewer):
         return {"session": viewer.interview.public_id, "can_score": viewer.can_score,
-                "key": viewer.reviewer_key("Dana")}
+                "key": viewer.reviewer_key()}
 
     def by_id(public_id):
         with services.db.session() as session:
@@ -217,12 +240,13 @@ def review_client(app, services):
 def test_require_viewer_on_a_page(review_client, services):
     acme, globex = add_interview(services, "Acme"), add_interview(services, "Globex")
     add_user(services, organization="Acme")
-    _, token = share(services, globex, can_score=True)
+    _, token = share(services, globex)
 
     response = review_client.get(f"/test-review/{acme}")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=" + quote(f"/test-review/{acme}", safe="")
-    assert review_client.get(f"/test-review/shared/{token}").get_json()["session"] == globex
+    assert review_client.get(f"/test-review/shared/{token}").get_json() == {
+        "session": globex, "can_score": False, "key": None}
     assert review_client.get("/test-review/shared/nope").status_code == 404
 
     sign_in(review_client)

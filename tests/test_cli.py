@@ -1,8 +1,10 @@
-"""The `connector` command: db upgrade, install, sessions list, extend, resend, reset-answer."""
+"""The `connector` command: db upgrade, install, sessions list, extend, resend, reset-answer,
+invite-reviewer."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import create_engine, inspect
 
 from connector.cli import main
 from connector.models import Answer, OutboxStatus, SessionState, utcnow
+from connector.review_models import ReviewerInvitation
 from tests.conftest import fixture_body, row_counts, signed_post
 from tests.lifecycle_support import (
     add_answer,
@@ -204,3 +207,50 @@ def test_sessions_accommodate_refuses_out_of_range_values(env, services, client,
     assert result.exit_code == 2 and "Invalid value" in result.output
     assert row_counts(services) == before
     assert interview_of(services, invited.public_id).time_factor == 1.0
+
+
+# Reviewer invitations
+
+
+def test_invite_reviewer_emails_a_personal_link_and_prints_none(env, services, client,
+                                                                installation, greenhouse):
+    invited = invite(client, services, installation)
+    result = run(env, "sessions", "invite-reviewer", invited.public_id, "--email",
+                 "Dana@Partner.example", "--name", "Dana Scully")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert set(printed) == {"id", "session_id", "email", "name", "expires_at", "revoked_at"}
+    assert (printed["session_id"], printed["email"], printed["name"]) == (
+        invited.public_id, "dana@partner.example", "Dana Scully")
+    assert "/review/" not in result.output  # the link goes to Dana only
+    (email,) = emails(services, "reviewer_invitation")
+    assert email.to_address == "dana@partner.example" and email.status is OutboxStatus.HELD
+    link = re.search(r"/review/shared/[A-Za-z0-9_-]{43}", email.text_body)[0]
+    assert "Scoring as Dana Scully." in client.get(link).get_data(as_text=True)
+
+    result = run(env, "sessions", "uninvite-reviewer", printed["id"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["revoked_at"]
+    assert client.get(link).status_code == 404
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["ses_nope", "--email", "d@x.example", "--name", "D"], 1, "no interview session 'ses_nope'"),
+    (["ID", "--email", "nope", "--name", "D"], 1, "a valid email address is required"),
+    (["ID", "--email", "d@x.example", "--name", "\u200b"], 1, "name is required"),
+    (["ID", "--email", "d@x.example", "--name", "D", "--days", "0"], 2, "Invalid value"),
+])
+def test_invite_reviewer_refuses_bad_input_and_writes_nothing(env, services, client,
+                                                              installation, greenhouse, args,
+                                                              code, message):
+    invited = invite(client, services, installation)
+    before = row_counts(services)
+    result = run(env, "sessions", "invite-reviewer",
+                 *[invited.public_id if a == "ID" else a for a in args])
+    assert result.exit_code == code and message in result.output
+    assert row_counts(services) == before
+
+
+def test_uninvite_reviewer_refuses_an_unknown_invitation(env, services):
+    result = run(env, "sessions", "uninvite-reviewer", "rinv_nope")
+    assert result.exit_code == 1 and "no reviewer invitation 'rinv_nope'" in result.output
+    assert rows(services, ReviewerInvitation) == []

@@ -1,22 +1,23 @@
 """Who is looking at a session's review page, and whether they may score it.
 
-Two kinds of visitor get in: a signed-in user of the organization that owns the session's
-installation, and anyone holding a live share link to that very session. Everything else is
-"not found" (never "forbidden"), so a visitor cannot even tell that another organization's
-session exists.
+Three kinds of visitor get in: a signed-in user of the organization that owns the session's
+installation, who may score; the holder of a personal reviewer invitation to that very session,
+who may score as the invited person; and anyone holding a live share link to it, who may only
+watch. Scoring needs an identity (the user or the invitation), never a typed name. Everything
+else is "not found" (never "forbidden"), so a visitor cannot even tell that another
+organization's session exists.
 
 The review pages call, inside their own database session:
 
     viewer = require_viewer(session, public_id)                # /review/<public_id>
     viewer = require_viewer(session, share_token=token)        # /review/shared/<token>
-    viewer.interview, viewer.can_score, viewer.reviewer_key(name)
+    viewer.interview, viewer.can_score, viewer.reviewer_key()
 
 `viewer_for` is the same check without Flask (for jobs, the CLI and tests).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,9 +28,9 @@ from sqlalchemy.orm import Session
 from connector.accounts import find_share_link
 from connector.admin_models import SignInState
 from connector.models import Installation, InterviewSession
+from connector.names import display_name
+from connector.review.invitations import find_invitation
 from connector.review_models import Role, ShareLink, User
-
-MAX_REVIEWER_NAME = 200  # Scorecard.reviewer_name
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,25 +67,23 @@ class Viewer:
 
     interview: InterviewSession  # attached to the caller's database session
     can_score: bool
-    name: str  # the user's name or email; "" for a share link (the visitor types theirs)
+    name: str  # the user's or the invited reviewer's name; "" for a share link
     user_id: int | None = None
     share_link_id: int | None = None
+    invitation_id: int | None = None
     is_admin: bool = False
 
     @property
     def via_share_link(self) -> bool:
         return self.share_link_id is not None
 
-    def reviewer_key(self, name: str = "") -> str:
-        """Scorecard.reviewer_key: one scorecard per user, or per name typed on a share link."""
+    def reviewer_key(self) -> str | None:
+        """Scorecard.reviewer_key: one per user or per invitation; None for a share link."""
         if self.user_id is not None:
             return f"user:{self.user_id}"
-        return f"link:{self.share_link_id}:{clean_name(name).casefold()}"
-
-
-def clean_name(name: str) -> str:
-    """A typed reviewer name: normalised, single-spaced, at most 200 characters."""
-    return " ".join(unicodedata.normalize("NFKC", name or "").split())[:MAX_REVIEWER_NAME]
+        if self.invitation_id is not None:
+            return f"invitation:{self.invitation_id}"
+        return None
 
 
 def interviews_of(organization_id: int) -> Select:
@@ -132,20 +131,24 @@ def _user_viewer(session: Session, user: SignedIn | User,
     interview = session.scalar(query)
     if interview is None:
         return None
-    return Viewer(interview=interview, can_score=True, name=user.name or user.email,
+    return Viewer(interview=interview, can_score=True, name=display_name(user.name) or user.email,
                   user_id=user.id, is_admin=user.role is Role.ADMIN)
 
 
 def _link_viewer(session: Session, token: str, interview_ref: str | int | None,
                  now: datetime | None) -> Viewer | None:
     link: ShareLink | None = find_share_link(session, token, now)
-    if link is None:
-        return None
-    interview = link.session
-    if interview_ref is not None and not _is(interview, interview_ref):
+    if link is not None:
+        viewer = Viewer(interview=link.session, can_score=False, name="", share_link_id=link.id)
+    else:
+        invitation = find_invitation(session, token, now)
+        if invitation is None:
+            return None
+        viewer = Viewer(interview=invitation.session, can_score=True, name=invitation.name,
+                        invitation_id=invitation.id)
+    if interview_ref is not None and not _is(viewer.interview, interview_ref):
         return None  # a live link, but to another session
-    return Viewer(interview=interview, can_score=link.can_score, name="",
-                  share_link_id=link.id)
+    return viewer
 
 
 def _matches(interview_ref: str | int):

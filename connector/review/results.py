@@ -9,24 +9,27 @@ from connector import accounts, notes
 from connector.interviews import add_once
 from connector.models import AnswerStatus, InterviewSession, utcnow
 from connector.review import scoring
-from connector.review_models import ShareLink
+from connector.review_models import LinkPurpose, ShareLink
 
 ATS_LINK_DAYS = 30
 
 
 def review_url(db, services, interview: InterviewSession) -> str:
-    """The session's share link for the ATS (made once, reused until it expires or is revoked)."""
-    options = interview.installation.options or {}
+    """The view-only link the notes carry: made for them once, reused until it ends.
+
+    Anyone who reads the note may watch the answers and the scores through it, so it never
+    scores, whatever the installation's options; links made by hand are never taken for it.
+    """
     link = db.scalar(select(ShareLink).where(
-        ShareLink.session_id == interview.id, ShareLink.created_by_id.is_(None),
+        ShareLink.session_id == interview.id, ShareLink.purpose == LinkPurpose.NOTE,
         ShareLink.revoked_at.is_(None), ShareLink.expires_at > utcnow())
         .order_by(ShareLink.id.desc()).limit(1))
     if link is not None:
         token = accounts.share_link_token(services.keyring, link)
     else:
         link, token = accounts.create_share_link(
-            db, services.keyring, interview, can_score=bool(options.get("share_can_score")),
-            days=ATS_LINK_DAYS)
+            db, services.keyring, interview, can_score=False, days=ATS_LINK_DAYS,
+            purpose=LinkPurpose.NOTE)
     return accounts.share_link_url(services.settings.public_base_url, token)
 
 
@@ -55,7 +58,8 @@ def _decision_move(db, interview: InterviewSession, summary: dict, reviewed: int
     """The move to the stage configured for the decision, once enough reviewers agree.
 
     Options: "decision_stages" maps a recommendation to an ATS stage id; "decision_after" is
-    how many submitted scorecards make a decision (default 1). A tie is no decision. The move
+    how many reviewers' submitted scorecards make a decision (default 1), counting each signed-in
+    user or invited reviewer once (scoring.submitted). A tie is no decision. The move
     happens once per session: later scorecards change the scores note, never the stage.
     """
     options = interview.installation.options or {}

@@ -1,7 +1,8 @@
 """Scorecards: independent ratings on the session's rubric and questions, and their aggregate.
 
 Reviewers do not see each other's scores until they have submitted their own, so that the first
-opinion read does not anchor the next. The aggregate is always computed from the ratings.
+opinion read does not anchor the next. The aggregate is always computed from the ratings, of one
+scorecard per person: a signed-in user or a personal invitation, never a typed name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from adapters.base import RECOMMENDATION_WORDS as WORDS
 from connector.models import InterviewSession, utcnow
-from connector.review_models import Rating, Recommendation, Scorecard
+from connector.names import display_name
+from connector.review_models import Rating, Recommendation, ReviewerInvitation, Scorecard, User
 
 SCALE = range(1, 6)
 RECOMMENDATION_WORDS = {Recommendation(key): words for key, words in WORDS.items()}
@@ -28,16 +30,25 @@ class ScoringError(ValueError):
 
 @dataclass(frozen=True)
 class Reviewer:
-    """Who is scoring: a signed-in user, or a named person holding a share link."""
+    """Who is scoring: a signed-in user, or the holder of a personal invitation; else nobody."""
 
-    key: str
     name: str
     user_id: int | None = None
-    share_link_id: int | None = None
-    can_score: bool = True
+    invitation_id: int | None = None
+
+    @property
+    def key(self) -> str | None:
+        """Scorecard.reviewer_key, unique per session: one scorecard per identity."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        if self.invitation_id is not None:
+            return f"invitation:{self.invitation_id}"
+        return None
 
 
 def scorecard_of(db: Session, interview: InterviewSession, reviewer: Reviewer) -> Scorecard | None:
+    if reviewer.key is None:
+        return None
     return db.scalar(select(Scorecard).where(Scorecard.session_id == interview.id,
                                              Scorecard.reviewer_key == reviewer.key))
 
@@ -46,10 +57,8 @@ def save(db: Session, interview: InterviewSession, reviewer: Reviewer, *,
          competencies: dict[int, int], questions: dict[int, int],
          recommendation: str | None, comments: str, submit: bool) -> Scorecard:
     """Save a draft or submit a scorecard; a submitted one is final."""
-    if not reviewer.can_score:
-        raise ScoringError("this link lets you watch, not score")
-    if not reviewer.name.strip():
-        raise ScoringError("enter your name, so the team knows whose scores these are")
+    if reviewer.key is None:
+        raise ScoringError("scoring needs a signed-in user or a personal reviewer invitation")
     card = scorecard_of(db, interview, reviewer) or _new_card(db, interview, reviewer)
     if card.submitted_at is not None:
         raise ScoringError("you have already submitted your scores")
@@ -79,9 +88,20 @@ def visible_cards(db: Session, interview: InterviewSession, reviewer: Reviewer) 
 
 
 def submitted(db: Session, interview: InterviewSession) -> list[Scorecard]:
-    return list(db.scalars(select(Scorecard).where(
-        Scorecard.session_id == interview.id, Scorecard.submitted_at.is_not(None))
-        .order_by(Scorecard.submitted_at)))
+    """Submitted scorecards, the first of each person (by e-mail address); none without one."""
+    rows = db.execute(
+        select(Scorecard, User.email, ReviewerInvitation.email)
+        .outerjoin(User, Scorecard.user_id == User.id)
+        .outerjoin(ReviewerInvitation, Scorecard.invitation_id == ReviewerInvitation.id)
+        .where(Scorecard.session_id == interview.id, Scorecard.submitted_at.is_not(None))
+        .order_by(Scorecard.submitted_at, Scorecard.id))
+    people, cards = set(), []
+    for card, user_email, invited_email in rows:
+        person = (user_email or invited_email or "").lower()
+        if person and person not in people:
+            people.add(person)
+            cards.append(card)
+    return cards
 
 
 def aggregate(interview: InterviewSession, cards: list[Scorecard]) -> dict:
@@ -108,8 +128,8 @@ def aggregate(interview: InterviewSession, cards: list[Scorecard]) -> dict:
 
 def _new_card(db: Session, interview: InterviewSession, reviewer: Reviewer) -> Scorecard:
     card = Scorecard(session_id=interview.id, reviewer_key=reviewer.key,
-                     reviewer_name=reviewer.name[:200], user_id=reviewer.user_id,
-                     share_link_id=reviewer.share_link_id)
+                     reviewer_name=display_name(reviewer.name), user_id=reviewer.user_id,
+                     invitation_id=reviewer.invitation_id)
     try:
         with db.begin_nested():
             db.add(card)

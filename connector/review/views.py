@@ -1,7 +1,8 @@
 """The review page: every answer playable and seekable, the rubric, and independent scorecards.
 
-Reached by a signed-in reviewer of the session's organization (/review/sessions/<id>), or by
-anyone holding a valid share link (/review/shared/<token>), which may or may not allow scoring.
+Reached by a signed-in reviewer of the session's organization (/review/sessions/<id>), or with a
+link (/review/shared/<token>): a personal reviewer invitation, which scores as the invited
+person, or a share link, which shows the answers and the scores and never scores.
 """
 
 from __future__ import annotations
@@ -10,107 +11,86 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_login import login_required
 from sqlalchemy import select
 
 from connector import notes
-from connector.auth.access import clean_name, require_viewer
-from connector.models import Answer, AnswerStatus, InterviewSession
-from connector.review import results, scoring
+from connector.auth.access import Viewer, require_viewer
+from connector.models import Answer, AnswerStatus, InterviewSession, utcnow
+from connector.review import invitations, results, scoring
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-# In the signed session cookie: [share link id, name typed there] pairs, oldest first, so the page
-# after scoring shows that reviewer's scorecard without the name travelling in a URL.
-TYPED_NAMES, MAX_TYPED_NAMES = "review_names", 20
+WATCH_ONLY = ("This link lets you watch the answers and see the scores, not score them. To "
+              "score, sign in, or ask an admin for a personal reviewer invitation.")
 
 
 @bp.get("/sessions/<public_id>")
 @login_required
 def session_page(public_id: str):
     with _db() as db:
-        interview, reviewer = _as_user(db, public_id)
-        return _render(db, interview, reviewer, base=url_for(".session_page", public_id=public_id))
+        viewer = require_viewer(db, public_id)
+        return render(db, viewer, url_for(".session_page", public_id=public_id))
 
 
 @bp.post("/sessions/<public_id>")
 @login_required
 def session_score(public_id: str):
     with _db() as db:
-        interview, reviewer = _as_user(db, public_id)
-        return _score(db, interview, reviewer, url_for(".session_page", public_id=public_id))
+        viewer = require_viewer(db, public_id)
+        return _score(db, viewer, url_for(".session_page", public_id=public_id))
 
 
 @bp.get("/shared/<token>")
 def shared_page(token: str):
     with _db() as db:
-        interview, reviewer = _as_link(db, token, None)
-        return _render(db, interview, reviewer, base=url_for(".shared_page", token=token))
+        viewer = require_viewer(db, share_token=token)
+        return render(db, viewer, url_for(".shared_page", token=token))
 
 
 @bp.post("/shared/<token>")
 def shared_score(token: str):
+    """Score as the invited reviewer; through a share link, 403 and nothing written."""
     with _db() as db:
-        interview, reviewer = _as_link(db, token, request.form.get("reviewer_name"))
-        _remember_name(reviewer)
-        return _score(db, interview, reviewer, url_for(".shared_page", token=token))
+        viewer = require_viewer(db, share_token=token)
+        base = url_for(".shared_page", token=token)
+        if not viewer.can_score:
+            return render(db, viewer, base, error=WATCH_ONLY, status=403)
+        return _score(db, viewer, base)
 
 
 @bp.get("/sessions/<public_id>/answers/<int:position>")
 @login_required
 def session_media(public_id: str, position: int):
     with _db() as db:
-        interview, _ = _as_user(db, public_id)
-        return _media(db, interview, position)
+        return _media(db, require_viewer(db, public_id).interview, position)
 
 
 @bp.get("/shared/<token>/answers/<int:position>")
 def shared_media(token: str, position: int):
     with _db() as db:
-        interview, _ = _as_link(db, token, None)
-        return _media(db, interview, position)
+        return _media(db, require_viewer(db, share_token=token).interview, position)
 
 
-def _as_user(db, public_id: str):
-    """The session, if the signed-in user's organization owns it; 404 otherwise."""
-    return _reviewer(require_viewer(db, public_id), "")
+def reviewer_of(viewer: Viewer) -> scoring.Reviewer:
+    """Who scores: the signed-in user, the invited reviewer, or nobody (a share link)."""
+    return scoring.Reviewer(name=viewer.name, user_id=viewer.user_id,
+                            invitation_id=viewer.invitation_id)
 
 
-def _as_link(db, token: str, name: str | None):
-    """The share link's session (404 if unknown, expired or revoked); no name: the one kept."""
-    viewer = require_viewer(db, share_token=token)
-    if name is None:
-        name = dict(session.get(TYPED_NAMES, [])).get(viewer.share_link_id, "")
-    return _reviewer(viewer, name)
-
-
-def _remember_name(reviewer: scoring.Reviewer) -> None:
-    """Keep the name typed on this share link for the pages that follow (the newest 20 links)."""
-    if not reviewer.name:
-        return
-    pairs = [p for p in session.get(TYPED_NAMES, []) if p[0] != reviewer.share_link_id]
-    session[TYPED_NAMES] = [*pairs, [reviewer.share_link_id, reviewer.name]][-MAX_TYPED_NAMES:]
-
-
-def _reviewer(viewer, typed_name: str):
-    """The session and who is scoring it: the user, or the name typed on a share link."""
-    name = viewer.name if viewer.user_id is not None else clean_name(typed_name)
-    return viewer.interview, scoring.Reviewer(
-        key=viewer.reviewer_key(typed_name), name=name, user_id=viewer.user_id,
-        share_link_id=viewer.share_link_id, can_score=viewer.can_score)
-
-
-def _render(db, interview: InterviewSession, reviewer: scoring.Reviewer, base: str,
-            error: str | None = None, status: int = 200):
+def render(db, viewer: Viewer, base: str, error: str | None = None, status: int = 200,
+           invite: dict | None = None):
+    """The review page as this viewer may see it."""
+    interview, reviewer = viewer.interview, reviewer_of(viewer)
     installation = interview.installation
-    own = scoring.scorecard_of(db, interview, reviewer) if reviewer.name else None
-    others = scoring.visible_cards(db, interview, reviewer) if own else []
+    own = scoring.scorecard_of(db, interview, reviewer)
+    done = own is not None and own.submitted_at is not None
     context = {
         "interview": interview,
         "company": installation.organization.name,
@@ -118,13 +98,15 @@ def _render(db, interview: InterviewSession, reviewer: scoring.Reviewer, base: s
         "rubric": interview.rubric,
         "own": own,
         "own_ratings": _ratings_of(own),
-        "others": others,
-        "summary": scoring.aggregate(interview, sorted([own, *others],
-                                                        key=lambda c: c.submitted_at))
-        if own and own.submitted_at else None,
+        "others": scoring.visible_cards(db, interview, reviewer) if done else [],
+        "summary": scoring.aggregate(interview, scoring.submitted(db, interview))
+        if done or not viewer.can_score else None,
         "reviewer": reviewer,
-        "shared": reviewer.share_link_id is not None,
+        "watch_only": not viewer.can_score,
         "error": error,
+        "messages": get_flashed_messages(),
+        "invitations": _invitations(db, viewer) if viewer.is_admin else None,
+        "invite": invite or {"form": {}, "error": None},
         "words": scoring.RECOMMENDATION_WORDS,
         "completed_words": notes.deadline_in_words(interview.completed_at, notes.zone_of(installation))
         if interview.completed_at else None,
@@ -140,11 +122,11 @@ def _render(db, interview: InterviewSession, reviewer: scoring.Reviewer, base: s
     return response
 
 
-def _score(db, interview: InterviewSession, reviewer: scoring.Reviewer, target: str):
-    form = request.form
+def _score(db, viewer: Viewer, target: str):
+    interview, form = viewer.interview, request.form
     try:
         card = scoring.save(
-            db, interview, reviewer,
+            db, interview, reviewer_of(viewer),
             competencies=_picked(form, "competency", len(interview.rubric)),
             questions=_picked(form, "question", max((q["position"] for q in interview.plan),
                                                      default=0) + 1),
@@ -152,12 +134,25 @@ def _score(db, interview: InterviewSession, reviewer: scoring.Reviewer, target: 
             comments=form.get("comments", ""), submit=form.get("action") == "submit")
     except scoring.ScoringError as exc:
         db.rollback()
-        return _render(db, interview, reviewer, target, error=str(exc), status=422)
-    push_ids = results.after_scorecard(db, _services(), interview) if card.submitted_at else []
+        return render(db, viewer, target, error=str(exc), status=422)
+    push_ids = results.after_scorecard(db, services(), interview) if card.submitted_at else []
     db.commit()
     for push_id in push_ids:
-        _services().queue.enqueue("jobs.pushes.deliver_push", push_id)
+        services().queue.enqueue("jobs.pushes.deliver_push", push_id)
     return redirect(target, 303)
+
+
+def _invitations(db, viewer: Viewer) -> list[dict]:
+    """The session's reviewer invitations as an admin reads them."""
+    zone, now = notes.zone_of(viewer.interview.installation), utcnow()
+    rows = []
+    for invitation in invitations.of_session(db, viewer.interview):
+        live = invitation.revoked_at is None and invitation.expires_at > now
+        state = ("revoked" if invitation.revoked_at else "expired" if not live else
+                 f"link works until {notes.deadline_in_words(invitation.expires_at, zone)}")
+        rows.append({"id": invitation.public_id, "name": invitation.name,
+                     "email": invitation.email, "state": state, "live": live})
+    return rows
 
 
 def _picked(form, prefix: str, count: int) -> dict[int, int]:
@@ -199,7 +194,7 @@ def _media(db, interview: InterviewSession, position: int):
         abort(404)
     key = answer.playback_key or answer.storage_key
     mime = answer.playback_mime or _mime(answer)
-    storage = _services().storage
+    storage = services().storage
     if hasattr(storage, "path"):
         response = send_file(storage.path(key), mimetype=mime, conditional=True,
                              max_age=0, etag=True)
@@ -214,9 +209,12 @@ def _mime(answer: Answer) -> str:
     return f"{kind}/{answer.container or 'webm'}"
 
 
-def _services():
+def services():
     return current_app.extensions["connector"]
 
 
 def _db():
-    return _services().db.session()
+    return services().db.session()
+
+
+from connector.review import invitation_views  # noqa: E402,F401  (its routes join bp)

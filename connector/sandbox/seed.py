@@ -16,10 +16,9 @@ from connector.review_models import User
 from connector.sandbox.board import INSTALLATION, ORGANIZATION, TRIGGER, installation_of
 
 ADMIN_EMAIL = "sandbox-admin@example.com"
-# What the connector sends back: a share link that may score (so the reviewer needs no account),
-# and a "yes" or "strong yes" moves the card on to the next stage.
+# What the connector sends back: a "yes" or "strong yes" moves the card on to the next stage.
+# The notes' link only watches; the newcomer scores signed in as the printed admin.
 OPTIONS = {
-    "share_can_score": True,
     "decision_stages": {"strong_yes": "interview", "yes": "interview"},
 }
 CARDS = [  # first name, last name, job, column
@@ -91,7 +90,7 @@ def describe(seeded: Seeded, base_url: str) -> list[str]:
     lines = [f"Sandbox ATS: {base_url}/sandbox (mailbox: {base_url}/sandbox/mailbox)"]
     if seeded.admin_password:
         lines.append(f"Sandbox admin: {seeded.admin_email} / {seeded.admin_password} "
-                     f"(sign in at {base_url}/login; shown once)")
+                     f"(sign in at {base_url}/login to score interviews; shown once)")
     else:
         lines.append(f"Sandbox admin: {seeded.admin_email} (password shown when it was created)")
     return lines

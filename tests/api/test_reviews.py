@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from connector import accounts
 from connector.models import InterviewSession
 from connector.review import scoring
-from tests.api.conftest import TEMPLATE, assert_error, invite_by_hand
+from tests.api.conftest import PASSWORD, TEMPLATE, assert_error, invite_by_hand
 
 
-def score(services, public_id, key, name, competency, question, recommendation, submit=True):
+def score(services, public_id, name, competency, question, recommendation, submit=True):
+    """A reviewer of Acme, signed in as a user of their own, scores the session."""
     with services.db.session() as db:
         interview = db.scalar(select(InterviewSession)
                               .where(InterviewSession.public_id == public_id))
-        scoring.save(db, interview, scoring.Reviewer(key, name),
+        user = accounts.create_user(db, "Acme", f"{name.lower()}@acme.example", PASSWORD,
+                                    "reviewer", name=name)
+        scoring.save(db, interview, scoring.Reviewer(name, user_id=user.id),
                      competencies={0: competency}, questions={1: question},
                      recommendation=recommendation, comments=f"{name} says hi", submit=submit)
 
@@ -21,9 +25,9 @@ def score(services, public_id, key, name, competency, question, recommendation, 
 def test_review_lists_submitted_scorecards_and_the_aggregate(services, acme, greenhouse):
     template = acme.api.post("/templates", json=TEMPLATE).get_json()
     session = invite_by_hand(acme, template_id=template["id"]).get_json()
-    score(services, session["id"], "user:1", "Ann", 4, 5, "yes")
-    score(services, session["id"], "user:2", "Bob", 2, 3, "strong_yes")
-    score(services, session["id"], "user:3", "Cy", 1, 1, "strong_no", submit=False)  # a draft
+    score(services, session["id"], "Ann", 4, 5, "yes")
+    score(services, session["id"], "Bob", 2, 3, "strong_yes")
+    score(services, session["id"], "Cy", 1, 1, "strong_no", submit=False)  # a draft
     response = acme.api.get(f"/sessions/{session['id']}/review")
     assert response.status_code == 200, response.get_data(as_text=True)
     review = response.get_json()

@@ -1,5 +1,5 @@
 """Reviewers in real headless Chromium: sign in, watch, score, submit; a second reviewer; a
-share link; an expired share link refused."""
+share link that only watches; an invited reviewer who scores; an expired share link refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connector import accounts
 from connector.models import InterviewSession, utcnow
+from connector.review import invitations
 from tests.browser.conftest import PHONE
 from tests.candidate.conftest import Candidate, WEBM, csrf_token
 
@@ -98,13 +99,21 @@ def test_reviewers_watch_score_and_share(live, browser, completed):
     with live.services.db.session() as db:
         interview = db.scalars(select(InterviewSession)).one()
         _, token = accounts.create_share_link(db, live.services.keyring, interview,
-                                              can_score=True, days=7)
+                                              can_score=False, days=7)
         expired, old = accounts.create_share_link(db, live.services.keyring, interview,
-                                                  can_score=True, days=7)
+                                                  can_score=False, days=7)
         expired.expires_at = utcnow() - timedelta(minutes=1)
+        invitation, _ = invitations.invite(db, live.services.keyring, interview,
+                                           "dana@partner.example", "Dana", live.base_url)
+        personal = live.services.keyring.decrypt(invitation.token_encrypted)
+    watcher = browser.new_context(viewport=PHONE).new_page()
+    watcher.goto(accounts.share_link_url(live.base_url, token))
+    expect(watcher.get_by_text("2 reviewers: Ana, Bo.")).to_be_visible()
+    expect(watcher.get_by_role("button", name="Submit scores")).to_have_count(0)
+
     guest = browser.new_context(viewport=PHONE).new_page()
-    guest.goto(accounts.share_link_url(live.base_url, token))
-    guest.get_by_label("Your name").fill("Dana")
+    guest.goto(accounts.share_link_url(live.base_url, personal))
+    expect(guest.get_by_text("Scoring as Dana.")).to_be_visible()
     score(guest, ratings=(5, 5, 5), recommendation="Strong yes")
     expect(guest.get_by_text("3 reviewers: Ana, Bo, Dana.")).to_be_visible()
 

@@ -1,5 +1,6 @@
 """The sandbox flow in headless Chromium: drag a card, open the e-mail, record the interview,
-score it from the card's note, and see the score on the card; and the board on a phone.
+open the card's note, sign in there as the printed admin to score it, and see the score on the
+card; and the board on a phone.
 
 The server is a real one on loopback with jobs on threads (not inline): a move's webhook goes
 over HTTP from a job to the server's own webhook URL, as it does under `connector serve`.
@@ -21,7 +22,7 @@ from werkzeug.serving import make_server
 from config import Settings
 from connector.models import InterviewSession, SandboxCard, SessionState
 from connector.sandbox import board
-from connector.sandbox.seed import seed
+from connector.sandbox.seed import ADMIN_EMAIL, seed
 from connector.services import build_services, install
 from tests.browser.conftest import PHONE, PLAN
 from tests.browser.test_interview import button, record_for
@@ -33,6 +34,7 @@ class Sandbox:
     services: object
     base_url: str
     cards: dict[str, int]
+    admin_password: str
 
 
 @pytest.fixture
@@ -46,13 +48,13 @@ def sandbox(pg_database_url, tmp_path, monkeypatch):
                         sandbox=True, allow_private_ats_hosts=True)
     services = install(build_services(settings))  # threads: a job may call this very server
     with services.db.session() as db:
-        seed(db, services.keyring, settings.public_base_url)
+        seeded = seed(db, services.keyring, settings.public_base_url)
         cards = {c.first_name: c.id for c in db.scalars(select(SandboxCard))}
     from connector.app import create_app
 
     server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Sandbox(services, settings.public_base_url, cards)
+    yield Sandbox(services, settings.public_base_url, cards, seeded.admin_password)
     server.shutdown()
     services.close()
 
@@ -98,14 +100,23 @@ def take_the_interview(page: Page) -> None:
     expect(page.get_by_role("heading", name="Thank you, Ada Okafor")).to_be_visible()
 
 
+def sign_in_to_score(page: Page, sandbox: Sandbox) -> None:
+    """The note's link only watches: its page leads to the sign-in, and back to score."""
+    expect(page.get_by_text("it cannot score")).to_be_visible()
+    page.get_by_role("link", name="sign in to score").click()
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(sandbox.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Scoring as Sandbox admin.")).to_be_visible()
+
+
 def score_it(page: Page) -> None:
-    page.get_by_label("Your name").fill("Sam Reviewer")
     for index in range(page.locator('input[name^="competency-"][value="1"]').count()):
         page.locator(f'input[name="competency-{index}"][value="4"]').check()
     page.get_by_label("Strong yes", exact=True).check()
     page.get_by_label("Comments").fill("Clear and concrete.")
     page.get_by_role("button", name="Submit scores").click()
-    expect(page.get_by_text("1 reviewer: Sam Reviewer.")).to_be_visible()
+    expect(page.get_by_text("1 reviewer: Sandbox admin.")).to_be_visible()
 
 
 def test_the_sandbox_flow_from_drag_to_score(sandbox, browser):
@@ -135,6 +146,7 @@ def test_the_sandbox_flow_from_drag_to_score(sandbox, browser):
     review = page.locator(".note", has_text="completed").locator(
         "a[href*='/review/shared/']:not([href*='#'])")
     review.click()
+    sign_in_to_score(page, sandbox)
     score_it(page)
 
     page.goto(f"{sandbox.base_url}/sandbox")

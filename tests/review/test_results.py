@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from adapters.base import Connection, Outcome, Result
 from adapters.http import Temporary
 from adapters.greenhouse.adapter import GreenhouseAdapter, score_field_value
-from connector.models import Installation, Push
+from connector import accounts
+from connector.models import Installation, InterviewSession, Push, utcnow
+from connector.review import invitations
+from connector.review_models import LinkPurpose, Scorecard, ShareLink
+from tests.conftest import row_counts
 from tests.fakes.greenhouse import CREDENTIALS
 from tests.review.conftest import add_user, score_form, sign_in
 
@@ -149,3 +155,49 @@ def test_an_outcome_survives_the_outbox_round_trip():
 
     stored = json.loads(json.dumps(asdict(scores_outcome())))
     assert Outcome.from_dict(stored) == scores_outcome()
+
+
+def link_in(note: str) -> str:
+    return re.search(r"https://connector\.test(/review/shared/[A-Za-z0-9_-]{43})", note)[1]
+
+
+def test_the_notes_link_is_made_for_the_notes_and_never_scores(app, services, completed,
+                                                               greenhouse, client):
+    """A hand-made link was put in a note with its right to score."""
+    (done,) = [n["body"] for n in greenhouse.notes if "completed the" in n["body"]]
+    with services.db.session() as db:
+        interview = db.scalars(select(InterviewSession)).one()
+        _, by_hand = accounts.create_share_link(db, services.keyring, interview, False, 14)
+        for link in db.scalars(select(ShareLink).where(ShareLink.purpose == LinkPurpose.NOTE)):
+            link.revoked_at = utcnow()  # the next note needs a new link
+    set_options(services, share_can_score=True)
+    review(app, services, completed, "ana@acme.example", "Ana")
+    (scores,) = [n["body"] for n in greenhouse.notes if "scores for" in n["body"]]
+    assert link_in(scores) not in (link_in(done), f"/review/shared/{by_hand}")
+    with services.db.session() as db:
+        links = db.scalars(select(ShareLink).order_by(ShareLink.id)).all()
+        assert [link.purpose for link in links] == [LinkPurpose.NOTE, LinkPurpose.MANUAL,
+                                                    LinkPurpose.NOTE]
+    before = row_counts(services)
+    assert score_form(client, link_in(scores)).status_code == 403
+    assert row_counts(services) == before
+
+
+def test_a_decision_counts_each_reviewer_once(app, services, completed, greenhouse):
+    """An invited reviewer who later gets an account with the same address is one reviewer."""
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, decision_stages={"yes": str(NEXT_STAGE)}, decision_after=2)
+    with services.db.session() as db:
+        interview = db.scalars(select(InterviewSession)).one()
+        invitation, _ = invitations.invite(db, services.keyring, interview, "dana@acme.example",
+                                           "Dana", "https://connector.test")
+        token = services.keyring.decrypt(invitation.token_encrypted)
+    assert score_form(app.test_client(), f"/review/shared/{token}").status_code == 303
+    review(app, services, completed, "dana@acme.example", "Dana")  # the same person, signed in
+    assert calls(greenhouse, "move_application") == []
+    with services.db.session() as db:
+        assert len(db.scalars(select(Scorecard)).all()) == 2
+    review(app, services, completed, "bo@acme.example", "Bo")
+    assert len(calls(greenhouse, "move_application")) == 1
+    scores = [n["body"] for n in greenhouse.notes if "scores for" in n["body"]]
+    assert "Reviewed by Dana and Bo." in scores[-1]

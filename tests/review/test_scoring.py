@@ -5,12 +5,29 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from connector import accounts
 from connector.models import InterviewSession
 from connector.review import scoring
 from connector.review_models import Recommendation, Scorecard
+from tests.review.conftest import PASSWORD
 
-ANA = scoring.Reviewer(key="user:1", name="Ana")
-BO = scoring.Reviewer(key="user:2", name="Bo")
+
+def reviewer(services, name: str) -> scoring.Reviewer:
+    """A signed-in user of the session's organization, as the review page sees them."""
+    with services.db.session() as db:
+        user = accounts.create_user(db, "Acme", f"{name.lower()}@acme.example", PASSWORD,
+                                    "reviewer", name=name)
+        return scoring.Reviewer(name=name, user_id=user.id)
+
+
+@pytest.fixture
+def ana(services, invited):
+    return reviewer(services, "Ana")
+
+
+@pytest.fixture
+def bo(services, invited):
+    return reviewer(services, "Bo")
 
 
 def interview_of(db) -> InterviewSession:
@@ -31,24 +48,24 @@ def test_the_builtin_rubric_is_pinned_on_the_session(services, invited):
     assert all(len(c["anchors"]) == 5 for c in rubric)
 
 
-def test_others_scores_stay_hidden_until_one_submits(services, invited):
+def test_others_scores_stay_hidden_until_one_submits(services, ana, bo):
     with services.db.session() as db:
-        score(db, ANA, {0: 4, 1: 5, 2: 3}, "strong_yes")
-        score(db, BO, {0: 2, 1: 3}, submit=False)
+        score(db, ana, {0: 4, 1: 5, 2: 3}, "strong_yes")
+        score(db, bo, {0: 2, 1: 3}, submit=False)
         interview = interview_of(db)
-        assert scoring.visible_cards(db, interview, BO) == []  # Bo has only a draft
-        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, ANA)] == []
+        assert scoring.visible_cards(db, interview, bo) == []  # Bo has only a draft
+        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, ana)] == []
     with services.db.session() as db:
-        score(db, BO, {0: 2, 1: 3, 2: 4}, "no")
+        score(db, bo, {0: 2, 1: 3, 2: 4}, "no")
         interview = interview_of(db)
-        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, BO)] == ["Ana"]
-        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, ANA)] == ["Bo"]
+        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, bo)] == ["Ana"]
+        assert [c.reviewer_name for c in scoring.visible_cards(db, interview, ana)] == ["Bo"]
 
 
-def test_the_aggregate_is_computed_from_the_ratings(services, invited):
+def test_the_aggregate_is_computed_from_the_ratings(services, ana, bo):
     with services.db.session() as db:
-        score(db, ANA, {0: 4, 1: 5, 2: 3}, "strong_yes", questions={1: 5, 2: 4})
-        score(db, BO, {0: 2, 1: 3, 2: 4}, "no", questions={1: 3})
+        score(db, ana, {0: 4, 1: 5, 2: 3}, "strong_yes", questions={1: 5, 2: 4})
+        score(db, bo, {0: 2, 1: 3, 2: 4}, "no", questions={1: 3})
         interview = interview_of(db)
         summary = scoring.aggregate(interview, scoring.submitted(db, interview))
     assert summary["reviewers"] == ["Ana", "Bo"]
@@ -65,28 +82,56 @@ def test_the_aggregate_is_computed_from_the_ratings(services, invited):
     ({0: 4, 1: 5, 2: 3, 7: 1}, "yes", {}, "competency this rubric does not have"),
     ({0: 4, 1: 5, 2: 3}, "yes", {0: 3}, "question this interview does not have"),
 ])
-def test_an_incomplete_or_invalid_scorecard_is_refused(services, invited, competencies,
+def test_an_incomplete_or_invalid_scorecard_is_refused(services, ana, competencies,
                                                        recommendation, questions, message):
     with pytest.raises(scoring.ScoringError, match=message), services.db.session() as db:
-        score(db, ANA, competencies, recommendation, questions=questions)
+        score(db, ana, competencies, recommendation, questions=questions)
     with services.db.session() as db:
         assert db.scalars(select(Scorecard)).all() == []
 
 
-def test_a_submitted_scorecard_is_final(services, invited):
+def test_a_submitted_scorecard_is_final(services, ana):
     with services.db.session() as db:
-        score(db, ANA, {0: 4, 1: 5, 2: 3})
+        score(db, ana, {0: 4, 1: 5, 2: 3})
     with pytest.raises(scoring.ScoringError, match="already submitted"), \
             services.db.session() as db:
-        score(db, ANA, {0: 1, 1: 1, 2: 1})
+        score(db, ana, {0: 1, 1: 1, 2: 1})
     with services.db.session() as db:
         (card,) = db.scalars(select(Scorecard)).all()
         assert card.recommendation is Recommendation.YES
         assert sorted(r.value for r in card.ratings) == [3, 4, 5]
 
 
-def test_a_watch_only_link_cannot_score(services, invited):
-    watcher = scoring.Reviewer(key="link:1:x", name="X", share_link_id=1, can_score=False)
-    with pytest.raises(scoring.ScoringError, match="watch, not score"), \
+def test_nobody_scores_without_an_identity_whatever_the_name(services, invited):
+    with pytest.raises(scoring.ScoringError, match="signed-in user or a personal reviewer"), \
             services.db.session() as db:
-        score(db, watcher, {0: 4, 1: 5, 2: 3})
+        score(db, scoring.Reviewer(name="Ana"), {0: 4, 1: 5, 2: 3})
+    with services.db.session() as db:
+        assert db.scalars(select(Scorecard)).all() == []
+
+
+def test_one_person_counts_once_and_a_typed_name_not_at_all(services, ana):
+    """A user who was also invited (same address) counts once; cards from typed names never."""
+    from connector.review import invitations
+    from connector.review_models import ReviewerInvitation, User
+
+    with services.db.session() as db:
+        interview = interview_of(db)
+        email = db.get(User, ana.user_id).email
+        db.get(User, ana.user_id).email = "ana@elsewhere.example"  # an invitation needs no user
+        invitation, _ = invitations.invite(db, services.keyring, interview, email, "Ana too",
+                                           "https://connector.test")
+        db.get(User, ana.user_id).email = email
+        invited_ana = scoring.Reviewer(name="Ana too", invitation_id=invitation.id)
+        score(db, ana, {0: 4, 1: 4, 2: 4}, "yes")
+        score(db, invited_ana, {0: 1, 1: 1, 2: 1}, "strong_no")
+        db.add(Scorecard(session_id=interview.id, reviewer_key="link:1:mallory",
+                         reviewer_name="Mallory", submitted_at=interview.created_at,
+                         recommendation=Recommendation.STRONG_NO))
+    with services.db.session() as db:
+        interview = interview_of(db)
+        assert len(db.scalars(select(Scorecard)).all()) == 3
+        assert len(db.scalars(select(ReviewerInvitation)).all()) == 1
+        summary = scoring.aggregate(interview, scoring.submitted(db, interview))
+    assert summary["reviewers"] == ["Ana"]
+    assert summary["recommendations"] == {"strong_no": 0, "no": 0, "yes": 1, "strong_yes": 0}

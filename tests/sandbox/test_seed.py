@@ -30,7 +30,7 @@ def test_seeding_creates_the_sandbox(services):
         assert installation.stage_rules[0].template_id is None  # the built-in template
         assert installation.options["decision_stages"] == {"strong_yes": "interview",
                                                            "yes": "interview"}
-        assert installation.options["share_can_score"] is True
+        assert "share_can_score" not in installation.options  # notes' links never score
         secret = services.keyring.decrypt(installation.webhook_secret_encrypted)
         assert secret.startswith("whsec_")
         assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 32

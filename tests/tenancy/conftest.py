@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts, crypto
+from connector.review import invitations
 from connector.admin_models import ApiToken
 from connector.models import (
     Email, Installation, InterviewSession, InterviewTemplate, Push, Question, WebhookDelivery,
@@ -29,6 +30,8 @@ class Tenant:
     candidate_token: str = ""
     share_token: str = ""
     share_link_id: str = ""
+    invitation_token: str = ""
+    invitation_id: str = ""
     template_id: int = 0
     push_id: int = 0
     delivery_id: int = 0
@@ -51,8 +54,8 @@ class Tenant:
 
 
 def make_tenant(app, services, name: str) -> Tenant:
-    """An organization with an installation, an invited candidate, a share link, a template,
-    a push, a delivery, an admin, a reviewer and an API token."""
+    """An organization with an installation, an invited candidate, a share link, a reviewer
+    invitation, a template, a push, a delivery, an admin, a reviewer and an API token."""
     slug = name.lower()
     tenant = Tenant(name, make_installation(services, ["Assessment"], organization=name,
                                             name=f"{name} Greenhouse"))
@@ -67,8 +70,13 @@ def make_tenant(app, services, name: str) -> Tenant:
         tenant.candidate_token = re.search(r"/interview/([A-Za-z0-9_-]{43})",
                                            email.text_body)[1]
         link, tenant.share_token = accounts.create_share_link(
-            db, services.keyring, interview, can_score=True, days=7)
+            db, services.keyring, interview, can_score=False, days=7)
         tenant.share_link_id = link.public_id
+        invitation, _ = invitations.invite(db, services.keyring, interview,
+                                           f"guest@{slug}-partner.example", f"{name} Guest",
+                                           services.settings.public_base_url)
+        tenant.invitation_id = invitation.public_id
+        tenant.invitation_token = services.keyring.decrypt(invitation.token_encrypted)
         tenant.push_id = db.scalars(select(Push.id).where(
             Push.installation_id == installation.id)).first()
         tenant.delivery_id = db.scalars(select(WebhookDelivery.id).where(

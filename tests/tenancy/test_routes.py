@@ -50,7 +50,7 @@ def test_every_route_is_classified(app):
 NOBODY = Tenant("Nobody", {"id": 999999, "public_id": "inst_nobody"}, session_id=999999,
                 session_public_id="ses_nobody", template_id=999999, push_id=999999,
                 delivery_id=999999, user_id=999999, api_token_id=999999,
-                share_link_id="share_nobody")
+                share_link_id="share_nobody", invitation_id="rinv_nobody")
 
 
 def fill(rule, owner: Tenant) -> str:
@@ -61,6 +61,7 @@ def fill(rule, owner: Tenant) -> str:
         "push_id": owner.push_id, "delivery_id": owner.delivery_id, "user_id": owner.user_id,
         "token_id": owner.api_token_id, "position": 1, "take": 1, "index": 0,
         "link_id": owner.share_link_id, "step": "stages", "token": "any",
+        "invitation_id": owner.invitation_id,
     }
     if rule.rule.startswith(("/admin/installations/", "/admin/health/")):
         values["public_id"] = owner.installation["public_id"]  # the installation's, there
@@ -163,3 +164,17 @@ def test_a_share_link_opens_its_own_session_only(app, acme, globex):
     assert globex.session_public_id in page or "Globex" in page
     assert acme.session_public_id not in page and "Acme" not in page
     assert client.get("/review/shared/" + "x" * 43).status_code == 404
+
+
+def test_a_reviewer_invitation_opens_its_own_session_only(app, services, acme, globex):
+    client = app.test_client()
+    page = client.get(f"/review/shared/{globex.invitation_token}").get_data(as_text=True)
+    assert "Scoring as Globex Guest." in page and "Acme" not in page
+    assert client.get(f"/review/shared/{globex.invitation_token}/answers/1").status_code == 404
+    acme_admin = acme.signed_in(app, "admin")
+    before = row_counts(services)
+    response = acme_admin.post(
+        f"/review/sessions/{acme.session_public_id}/invitations/{globex.invitation_id}/revoke",
+        headers={"X-CSRFToken": csrf_of(acme_admin)})
+    assert response.status_code == 404  # Acme's session, Globex's invitation
+    assert row_counts(services) == before
