@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import crypto, notes
@@ -38,17 +39,18 @@ def invite(db: Session, keyring: Keyring, interview: InterviewSession, email: st
     token, now = crypto.new_token(), now or utcnow()
     invitation = db.scalar(select(ReviewerInvitation).where(
         ReviewerInvitation.session_id == interview.id, ReviewerInvitation.email == address)
-        .with_for_update())
-    if invitation is None:
-        invitation = ReviewerInvitation(public_id=crypto.new_public_id("rinv"),
-                                        session_id=interview.id, email=address)
-        db.add(invitation)
+        .with_for_update()) or ReviewerInvitation(public_id=crypto.new_public_id("rinv"),
+                                                  session_id=interview.id, email=address)
     invitation.name, invitation.revoked_at = name, None
     invitation.token_hash, invitation.token_encrypted = (crypto.hash_token(token),
                                                          keyring.encrypt(token))
     invitation.expires_at = now + timedelta(days=days)
     invitation.created_by_id = created_by.id if created_by is not None else None
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(invitation)
+    except IntegrityError as exc:  # the same address invited by someone else this moment
+        raise AccessError(f"{address} is being invited at this moment; try again") from exc
     message = invitation_email(interview, invitation, share_link_url(base_url, token))
     db.add(message)
     db.flush()
