@@ -90,7 +90,8 @@ class InstallationOptions(Strict):
     decision_after = _int(1, 50, allow_none=True, metadata={
         "description": "Submitted scorecards needed before a decision moves the application."})
     share_can_score = fields.Boolean(allow_none=True, metadata={
-        "description": "Whether the review link in ATS notes lets its holder score."})
+        "description": "Ignored, and kept so older clients are not refused: a link in an ATS "
+                       "note only ever watches; scoring needs a user or a reviewer invitation."})
 
 
 class Installation(Schema):
