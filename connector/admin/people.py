@@ -235,7 +235,7 @@ def _organization_form(session: Session, organization_id: int):
     if len(zone) > MAX_TIMEZONE or zone not in _time_zones():
         errors["timezone"] = "Enter an IANA time zone, such as Europe/Berlin or America/New_York."
     if logo and not _is_web_url(logo):
-        errors["logo_url"] = (f"Enter an http:// or https:// address of at most {MAX_LOGO_URL} "
+        errors["logo_url"] = (f"Enter an https:// address of at most {MAX_LOGO_URL} "
                               "characters, or leave it empty.")
     return (name, zone, logo), errors
 
@@ -261,7 +261,8 @@ def _is_web_url(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    # https only, like the template's logo: candidate pages load images over https alone (CSP).
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 def local_time(moment: datetime | None, zone: str) -> str:
