@@ -4,48 +4,16 @@ and its log is read after requests for a candidate's link, a share link and a to
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import requests
 
 from config.gunicorn import Logger, RedactLinks
 from config.logging import redact
 from tests.conftest import free_port
-
-CONNECTOR = [sys.executable, "-m", "connector.cli"]
-CLEARED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL", "PUBLIC_BASE_URL",
-           "CONNECTOR_ENV", "SANDBOX", "ALLOW_PRIVATE_ATS_HOSTS")
-
-
-@contextmanager
-def serving(command, env: dict, log_path: Path, base: str, shell: bool = False):
-    """Run the command until /healthz answers; stop it on leaving; its output goes to log_path."""
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, shell=shell, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while not _healthy(base):
-                assert process.poll() is None and time.monotonic() < deadline, \
-                    log_path.read_text()[-3000:]
-                time.sleep(0.2)
-            yield
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/healthz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
+from tests.serving import CONNECTOR, newcomer_env, serving
 
 
 def visit_personal_links(base: str) -> list[str]:
@@ -72,8 +40,7 @@ def assert_masked(log: str, tokens: list[str]) -> None:
 def test_connector_serve_logs_no_link_token(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env.update(CONNECTOR_DATA_DIR=str(tmp_path), SANDBOX="off")
+    env = newcomer_env(tmp_path, SANDBOX="off")
     log_path = tmp_path / "serve.log"
     with serving([*CONNECTOR, "serve", "--port", str(port), "--workers", "1"], env, log_path,
                  base):

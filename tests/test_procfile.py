@@ -14,7 +14,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from tests.conftest import free_port
-from tests.test_logging_access import CLEARED, assert_masked, serving, visit_personal_links
+from tests.serving import CLEARED, serving
+from tests.test_logging_access import assert_masked, visit_personal_links
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 

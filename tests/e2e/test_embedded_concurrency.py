@@ -8,10 +8,7 @@ No request may fail with a 5xx and the log may hold no "database is locked".
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,9 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests import serving
 
-CONNECTOR = [sys.executable, "-m", "connector.cli"]
 APPLIED = ["Ada", "Ben", "Chloé", "Dev"]  # the seeded cards that start in "Applied"
 WEBM = b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 64  # EBML magic, then 16 KiB of filler
 CHUNKS = 4
@@ -48,27 +44,8 @@ class Recorder:
 @pytest.fixture
 def served(tmp_path):
     """The service as a newcomer starts it: nothing set but a data directory and a port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL", "PUBLIC_BASE_URL", "SANDBOX",
-        "CONNECTOR_ENV")}
-    env["CONNECTOR_DATA_DIR"] = str(tmp_path)
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([*CONNECTOR, "serve", "--port", str(port)], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _healthy(base), 60, lambda: log_path.read_text())
+    with serving.served(tmp_path) as (base, log_path):
         yield base, log_path
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/healthz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def wait_until(check: Callable[[], object], seconds: float, explain=lambda: ""):

@@ -3,44 +3,21 @@ round through gunicorn (a job's webhook to its own server) to an e-mail and a no
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests import serving
 
-CONNECTOR = [sys.executable, "-m", "connector.cli"]
 
 
 @pytest.fixture
 def served(tmp_path):
     """Nothing set but a data directory and a port: PUBLIC_BASE_URL follows the port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL", "PUBLIC_BASE_URL", "SANDBOX",
-        "CONNECTOR_ENV")}
-    env["CONNECTOR_DATA_DIR"] = str(tmp_path)
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([*CONNECTOR, "serve", "--port", str(port)], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+    with serving.served(tmp_path) as (base, log_path):
         yield base, log_path
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def wait_for(fetch, pattern: str, seconds: float = 20) -> str:
