@@ -63,11 +63,11 @@ def _connect_bounded(dialect, connection_record, cargs, cparams):
 
 
 class _BoundedConnection(psycopg.Connection):
-    """A connection that waits for the server no longer than PG_WAIT_SECONDS.
+    """A connection that waits for the server no longer than PG_WAIT_SECONDS."""
 
-    statement_timeout needs a server that runs: one that is stopped, or cut off by a network
-    that still holds the connection open, answers nothing, and psycopg would wait for ever.
-    """
+    # statement_timeout needs a server that runs: one that is stopped, or cut off by a
+    # network that still holds the connection open, answers nothing, and psycopg would wait
+    # for ever.
 
     def wait(self, gen, interval=0.1, timeout=None):
         try:

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
+from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from adapters.greenhouse.adapter import GreenhouseAdapter
+from config import Settings
+from connector.installations import create_installation
 from connector.models import (
     DeliveryStatus,
     Email,
@@ -25,7 +33,11 @@ from connector.models import (
     Push,
     WebhookDelivery,
 )
-from tests.conftest import fixture_body
+from connector.services import build_services, install
+from tests.conftest import _Inbox, fixture_body, free_port
+from tests.faults.ats import ScriptedGreenhouse
+from tests.faults.processes import RedisServer, Workers, start_gunicorn, stop
+from tests.faults.proxy import PausableProxy
 
 APPLICATION, CANDIDATE = 700000, 600000
 _TEMPLATE = json.loads(fixture_body("greenhouse", "candidate_stage_change"))
@@ -103,6 +115,57 @@ class Stack:
 
 
 _OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+POOL = 3  # workers: one per kind of kill, and one always left to recover
+
+
+@contextmanager
+def running(database_url: str, directory: Path, pool: int = POOL) -> Iterator[Stack]:
+    """gunicorn and `pool` workers on a migrated database, behind a proxy; Redis, SMTP, an ATS."""
+    with ExitStack() as cleanup:  # whatever started is stopped, even if a later part fails
+        redis = RedisServer(directory).start()
+        cleanup.callback(redis.stop)
+        proxy = PausableProxy(5432).start()
+        cleanup.callback(proxy.close)
+        ats = ScriptedGreenhouse().start()
+        cleanup.callback(ats.stop)
+        cleanup.callback(ats.release)  # before it stops: a held answer ends first
+        smtp = _smtp()
+        cleanup.callback(smtp.stop)
+        secret = Fernet.generate_key().decode()
+        services = install(build_services(Settings(
+            env="test", database_url=database_url, redis_url=redis.url, smtp_url=smtp.url,
+            secret_keys=(secret,), data_dir=directory, public_base_url="https://connector.test",
+            allow_private_ats_hosts=True)))
+        cleanup.callback(services.close)
+        env = dict(os.environ, DATABASE_URL=proxy.url_for(database_url), REDIS_URL=redis.url,
+                   SMTP_URL=smtp.url, SECRET_KEYS=secret, CONNECTOR_DATA_DIR=str(directory),
+                   PUBLIC_BASE_URL="https://connector.test", CONNECTOR_ENV="test",
+                   LOG_LEVEL="INFO", ALLOW_PRIVATE_ATS_HOSTS="on")
+        workers = Workers(env, directory)
+        cleanup.callback(workers.stop)
+        workers.start(pool)
+        web, web_url = start_gunicorn(env, directory / "web.log")
+        cleanup.callback(stop, web)
+        yield Stack(services, redis, proxy, ats, smtp, workers, web_url,
+                    _installation(services, ats))
+
+
+def _smtp() -> Controller:
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.inbox, controller.url = inbox, f"smtp://127.0.0.1:{controller.port}"
+    return controller
+
+
+def _installation(services, ats: ScriptedGreenhouse) -> dict:
+    with services.db.session() as session:
+        installation, secret = create_installation(
+            session, services.keyring, ats="greenhouse", organization="Faults",
+            name="Faults Greenhouse", trigger_stages=["Assessment"], template_id=None,
+            api_base_url=ats.url, credentials=ats.credentials, strict_hosts=False)
+        return {"id": installation.id, "public_id": installation.public_id, "secret": secret,
+                "path": f"/webhooks/greenhouse/{installation.public_id}"}
 
 
 def _count(session, model, condition) -> int:

@@ -7,30 +7,15 @@ have written, so each candidate gets one note.
 
 from __future__ import annotations
 
-import time
-
-from jobs.claims import BACKOFF_BASE_SECONDS
-from tests.faults.ats import RETRY_AFTER
-from tests.faults.processes import wait_for
-from tests.faults.stack import CANDIDATE
-
-SCRIPTS = (("500",), ("500-written",), ("500", "429"), ("500-written", "429", "429"))
-# A timed retry runs up to 2 s after it is due: rq keeps whole seconds, its scheduler looks
-# once a second. The longest script has three retries; the pushes themselves take the rest.
-LATE_SECONDS, RUN_SECONDS = 2, 2
+from tests.faults import scenarios
 
 
 def test_failing_and_throttling_ats_gets_each_note_once(stack):
-    events = stack.new_events(len(SCRIPTS))
-    for n, script in zip(events, SCRIPTS):
-        stack.ats.script(CANDIDATE + n, *script)
-    started = time.monotonic()
-    assert stack.post_all(events) == [200] * len(events)
-
-    bound = BACKOFF_BASE_SECONDS + 2 * RETRY_AFTER + 3 * LATE_SECONDS + RUN_SECONDS
-    wait_for(lambda: stack.done(events), bound, "every note despite the ATS", every=0.5)
-    print(f"\nATS 500s then 429s: every note in {time.monotonic() - started:.1f} s "
-          f"(bound {bound} s)")
-    stack.assert_once(events)
-    assert stack.ats.seen["500"] == 2 and stack.ats.seen["500-written"] == 2
-    assert stack.ats.seen["429"] == 3
+    seen = dict(stack.ats.seen)
+    recovery = scenarios.failing_ats(stack)
+    print(f"\n{recovery.fault}: every note in {recovery.seconds:.1f} s "
+          f"(bound {recovery.bound:.0f} s)")
+    assert recovery.seconds <= recovery.bound
+    stack.assert_once(recovery.events)
+    met = {answer: count - seen.get(answer, 0) for answer, count in stack.ats.seen.items()}
+    assert (met["500"], met["500-written"], met["429"]) == (2, 2, 3)
