@@ -81,9 +81,12 @@ class RedisQueue:
         self._free_script = self.connection.register_script(_FREE)
         self._after_job: list[tuple[str, tuple, datetime | None]] = []
 
-    def enqueue(self, path: str, *args, recover: bool = False) -> None:
-        """Queue a job; `recover`: its row's lease ran out, so a job still marked started died."""
-        self._send(path, args, None, recover)
+    def enqueue(self, path: str, *args) -> None:
+        self._send(path, args, None, False)
+
+    def recover(self, path: str, *args) -> None:
+        """Queue a row's job whose lease ran out: a job still marked started for it has died."""
+        self._send(path, args, None, True)
 
     def enqueue_in(self, seconds: float, path: str, *args) -> None:
         # rq keeps scheduled times in whole seconds, rounded down: round up, or the job runs
@@ -173,10 +176,14 @@ class InProcessQueue:
         self._live: Counter[str] = Counter()  # a row's job -> its jobs waiting or running
         self._lock = threading.Lock()
 
-    def enqueue(self, path: str, *args, recover: bool = False) -> None:
+    def enqueue(self, path: str, *args) -> None:
         job_id = row_job_id(path, args)
         if self._admit(job_id):
             self._start(job_id, path, args)
+
+    def recover(self, path: str, *args) -> None:
+        """As enqueue: a job of this process that still runs is alive, and keeps its row."""
+        self.enqueue(path, *args)
 
     def enqueue_in(self, seconds: float, path: str, *args) -> None:
         if self.synchronous:

@@ -55,7 +55,7 @@ def sweep() -> dict[str, int]:
             services.queue.enqueue(job, row_id)
     for job, row_ids in dead.items():
         for row_id in row_ids:  # its job may still be marked started: its worker is gone
-            services.queue.enqueue(job, row_id, recover=True)
+            services.queue.recover(job, row_id)
     counts = {name: len(waiting[job]) + len(dead[job]) for name, job in
               (("deliveries", DELIVERY_JOB), ("pushes", PUSH_JOB), ("emails", EMAIL_JOB))}
     counts["reminders"] = _lifecycle(send_due_reminders)

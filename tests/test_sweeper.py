@@ -24,19 +24,22 @@ from jobs import queue as queues
 from jobs.queue import InProcessQueue, running
 from jobs.sweeper import sweep
 from tests.conftest import make_installation
+from tests.faults.processes import RedisServer
 
 PUSH = "jobs.pushes.deliver_push"
 
 
 @pytest.fixture
-def on_redis(pg_database_url, redis_url, tmp_path):
-    """Services on PostgreSQL whose jobs go to Redis (no worker runs them)."""
-    settings = Settings(env="test", database_url=pg_database_url, redis_url=redis_url,
+def on_redis(pg_database_url, tmp_path):
+    """Services on PostgreSQL whose jobs go to a Redis of their own (no worker runs them)."""
+    redis = RedisServer(tmp_path).start()
+    settings = Settings(env="test", database_url=pg_database_url, redis_url=redis.url,
                         secret_keys=(Fernet.generate_key().decode(),),
                         public_base_url="https://connector.test", data_dir=tmp_path)
     services = install(build_services(settings))
     yield services
     services.close()
+    redis.stop()
 
 
 def add_pushes(services, count: int, due_ago: timedelta = timedelta(minutes=5)) -> list[int]:
@@ -72,7 +75,7 @@ def test_the_web_and_the_sweeper_asking_for_one_row_make_one_job(on_redis):
     assert queued(on_redis) == [f"push-{push_id}"]
 
 
-def test_a_finished_or_failed_job_does_not_block_the_next(on_redis, redis_url):
+def test_a_finished_or_failed_job_does_not_block_the_next(on_redis):
     (push_id,) = add_pushes(on_redis, 1, due_ago=timedelta(0))
     on_redis.queue.enqueue(PUSH, push_id)
     worker = SimpleWorker([on_redis.queue.queue], connection=on_redis.queue.connection)
@@ -94,7 +97,7 @@ def test_a_started_job_blocks_the_row_until_its_lease_is_known_lost(on_redis):
     connection.zadd("rq:wip:default", {f"{job_id}:exec-1": time.time() + 60})
     on_redis.queue.enqueue(PUSH, push_id)
     assert queued(on_redis) == []
-    on_redis.queue.enqueue(PUSH, push_id, recover=True)  # the row's lease ran out: it died
+    on_redis.queue.recover(PUSH, push_id)  # the row's lease ran out: its worker died
     assert queued(on_redis) == [job_id]
     assert connection.zrange("rq:wip:default", 0, -1) == []
 
