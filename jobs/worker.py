@@ -21,6 +21,7 @@ import time
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.exceptions import StopRequested
+from sqlalchemy.orm import configure_mappers
 
 from connector.services import Services
 from jobs import leases
@@ -81,8 +82,9 @@ def run_worker(services: Services) -> None:
     """Work the default queue until stopped; a lost Redis is waited for, not fatal."""
     if not isinstance(services.queue, RedisQueue):
         raise SystemExit("connector worker needs REDIS_URL; without it jobs run in the web process")
-    for path in ROW_JOBS:  # imported once here, not again by every horse
+    for path in ROW_JOBS:  # imported and set up once here, not again by every horse
         resolve(path)
+    configure_mappers()
     stopping = threading.Event()
     _hold_forks_while_busy()
     threads = [threading.Thread(target=target, args=(services.queue, stopping), name=name,
