@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_SECONDS = 20
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and writers that queue for their turn."""
+def make_engine(url: str, bounded: bool = True) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and writers that queue for their turn.
+
+    `bounded=False` lifts PostgreSQL's time limits, for migrations, which may run long.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -31,6 +34,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not bounded:
+        return create_engine(url, hide_parameters=True,
+                             connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS})
     return _postgresql_engine(url)
 
 
