@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from connector import crypto, notes, recording
+from connector import crypto, notes, plan, recording
 from connector.interviews import OPEN_STATES, Timers, add_once, interview_link
 from connector.models import (
     Answer,
@@ -97,7 +97,7 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = BATCH
     ).order_by(InterviewSession.id).limit(limit).with_for_update(skip_locked=True)).all()
     pushes = []
     for interview in due:
-        if recording.closes_at(interview) > now:
+        if plan.closes_at(interview) > now:
             continue  # an answer begun before the deadline is still being finished
         interview.state = SessionState.EXPIRED
         answered, total = answer_counts(session, interview)

@@ -16,9 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from connector import notes
+from connector import notes, plan
 from connector.crypto import hash_token
-from connector import plan
 from connector.plan import limits
 from connector.interviews import add_once
 from connector.models import (
@@ -35,9 +34,6 @@ from connector.storage import Storage, TooLarge, blocks
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
 MAX_CHUNKS = 10_000
 WRITER_LEASE = timedelta(seconds=30)  # a tab silent this long may be taken over by another
-# An answer begun before the deadline may be finished after it: its answer time, and then this
-# long to send what was recorded over a slow connection.
-UPLOAD_GRACE = timedelta(minutes=10)
 # Takes cut off by a reload or a crash that may be recorded again without using a retake; past
 # these, replacing an unstopped take uses a retake like any other, so no one records endlessly.
 FREE_RESTARTS = 1
@@ -64,21 +60,6 @@ def question(interview: InterviewSession, position: int) -> dict:
         raise AnswerError(404, "no_such_question") from None
 
 
-def grace_end(interview: InterviewSession, answer: Answer | None) -> datetime | None:
-    """Until when an answer begun before the deadline may still be written; None if it was not."""
-    started = answer.take_started_at if answer is not None else None
-    if started is None or started >= interview.deadline_at:
-        return None
-    seconds = limits(interview, question(interview, answer.position)).answer_seconds
-    return started + timedelta(seconds=seconds) + UPLOAD_GRACE
-
-
-def closes_at(interview: InterviewSession) -> datetime:
-    """The last moment anything may be written: the deadline, or the end of an answer's grace."""
-    ends = [grace_end(interview, answer) for answer in interview.answers]
-    return max([interview.deadline_at, *(end for end in ends if end is not None)])
-
-
 def check_open(interview: InterviewSession, now: datetime, until: datetime | None = None) -> None:
     """Refuse any write to an interview that is not open for answers.
 
@@ -98,7 +79,7 @@ def claim(db: Session, interview: InterviewSession, position: int, writer: str,
     """This tab works on the question now; repeated as a heartbeat while it stays open."""
     now = now or utcnow()
     item = question(interview, position)
-    check_open(interview, now, grace_end(interview, _answer_at(db, interview, position)))
+    check_open(interview, now, plan.grace_end(interview, _answer_at(db, interview, position)))
     if item["is_practice"]:
         raise AnswerError(409, "practice_not_stored", "practice answers stay in the browser")
     answer = _answer_for(db, interview, item)
@@ -209,7 +190,7 @@ def submit(db: Session, storage: Storage, interview: InterviewSession, position:
     db.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     answer.status, answer.storage_key, answer.size_bytes = AnswerStatus.SUBMITTED, final, size
     answer.sha256, answer.submitted_at = written.sha256, now
-    answer.duration_ms = bounded_duration(interview, answer, duration_ms, now)
+    answer.duration_ms = plan.bounded_duration(interview, answer, duration_ms, now)
     answer.take_finished = True
     return answer
 
@@ -241,7 +222,7 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
     now = now or utcnow()
     if interview.state is SessionState.COMPLETED:
         return None
-    check_open(interview, now, closes_at(interview))
+    check_open(interview, now, plan.closes_at(interview))
     answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
     missing = [q["position"] for q in interview.plan
                if not q["is_practice"] and q["position"] not in answered]
@@ -250,21 +231,6 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
     interview.state, interview.completed_at = SessionState.COMPLETED, now
     push = add_once(db, notes.completed(interview.installation, interview, links()))
     return push.id if push else None
-
-
-def bounded_duration(interview: InterviewSession, answer: Answer, reported: int | None,
-                     now: datetime) -> int | None:
-    """The length the browser reports, within what the question and the clock allow.
-
-    It cannot exceed the answer time (recording stops there), nor the time since the take
-    began; a negative or missing one is unknown.
-    """
-    if reported is None or reported < 0:
-        return None
-    cap = limits(interview, question(interview, answer.position)).answer_seconds * 1000
-    if answer.take_started_at is not None:
-        cap = min(cap, int((now - answer.take_started_at).total_seconds() * 1000))
-    return min(reported, max(cap, 0))
 
 
 def received(db: Session, answer: Answer) -> list[int]:
@@ -328,7 +294,7 @@ def _claim_writer(answer: Answer, writer: str, now: datetime) -> None:
 def _writable(db: Session, interview: InterviewSession, position: int, take: int, writer: str,
               now: datetime) -> Answer:
     answer = _answer_at(db, interview, position)
-    check_open(interview, now, grace_end(interview, answer))
+    check_open(interview, now, plan.grace_end(interview, answer))
     if answer is None:
         raise AnswerError(409, "take_not_started")
     if answer.status is AnswerStatus.SUBMITTED:

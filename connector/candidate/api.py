@@ -175,7 +175,7 @@ def _interview(session, token: str) -> InterviewSession:
     if interview is None:
         abort(404)
     if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or (
-            recording.closes_at(interview) <= utcnow()
+            plan.closes_at(interview) <= utcnow()
             and interview.state is not SessionState.COMPLETED):
         raise recording.AnswerError(410, "session_closed", "this interview is no longer open")
     return interview

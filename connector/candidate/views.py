@@ -209,7 +209,7 @@ def _closed_page(interview: InterviewSession):
     if interview.state is SessionState.CANCELLED:
         return page("candidate/closed.html", 410, **page_context(interview))
     if interview.state is SessionState.EXPIRED or (
-            recording.closes_at(interview) <= utcnow()
+            plan.closes_at(interview) <= utcnow()
             and interview.state is not SessionState.COMPLETED):
         return page("candidate/expired.html", 410, **page_context(interview))
     return None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from connector import lifecycle, notes, plan
 from connector.models import Answer, AnswerStatus, Email, InterviewSession, SessionState, utcnow
-from connector.recording import UPLOAD_GRACE
+from connector.plan import UPLOAD_GRACE
 from tests.candidate.conftest import WEBM
 
 ANSWER_SECONDS = 120  # the built-in template's questions
