@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from cryptography.fernet import Fernet
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -60,8 +61,9 @@ def page(browser):
 def copied(page, field: str) -> str:
     """Press the field's Copy button and read what reached the clipboard."""
     page.click(f"button[data-copy='{field}']")
-    page.wait_for_function(
-        f"document.getElementById('{field}-status').textContent === 'Copied.'")
+    # Playwright's own matchers, not wait_for_function: its polling evaluates a string, which
+    # the pages' CSP (no 'unsafe-eval') refuses whenever the first look is too early.
+    expect(page.locator(f"#{field}-status")).to_have_text("Copied.")
     return page.evaluate("navigator.clipboard.readText()")
 
 
@@ -103,7 +105,8 @@ def test_an_admin_installs_greenhouse_and_a_test_event_arrives(site, page):
     with page.expect_navigation():
         page.click("button:has-text('Send a test event')")
     page.wait_for_selector("#test-result")
-    page.wait_for_function("document.getElementById('test-result').dataset.state === 'arrived'")
+    expect(page.locator("#test-result")).to_have_attribute("data-state", "arrived",
+                                                          timeout=30_000)
     assert "Nothing was written to the ATS" in page.text_content("#test-result")
     with services.db.session() as db:
         delivery = db.scalars(select(WebhookDelivery)).one()
