@@ -177,27 +177,38 @@ def create_share_link(session: Session, keyring: Keyring, interview: InterviewSe
 
 def find_share_link(session: Session, token: str, now: datetime | None = None) -> ShareLink | None:
     """The live share link behind a token: None when unknown, expired or revoked."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    link = session.scalar(select(ShareLink).where(ShareLink.token_hash == crypto.hash_token(token)))
-    if link is None or link.revoked_at is not None or link.expires_at <= (now or utcnow()):
-        return None
-    return link
+    return find_live(session, ShareLink, token, now)
 
 
 def revoke_share_link(session: Session, public_id: str, organization_id: int | None = None,
                       now: datetime | None = None) -> ShareLink:
     """Stop a share link from working; with organization_id, only one of that organization's."""
-    query = select(ShareLink).where(ShareLink.public_id == public_id)
+    return revoke_link(session, ShareLink, "share link", public_id, organization_id, now)
+
+
+def find_live(session: Session, model, token: str, now: datetime | None = None):
+    """The live row of a link model (share link, reviewer invitation) behind a token, or None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.scalar(select(model).where(model.token_hash == crypto.hash_token(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= (now or utcnow()):
+        return None
+    return row
+
+
+def revoke_link(session: Session, model, what: str, public_id: str,
+                organization_id: int | None = None, now: datetime | None = None):
+    """Stop a link's row from working; with organization_id, only one of that organization's."""
+    query = select(model).where(model.public_id == public_id)
     if organization_id is not None:
         query = query.join(InterviewSession).join(Installation).where(
             Installation.organization_id == organization_id)
-    link = session.scalar(query)
-    if link is None:
-        raise AccessError(f"no share link {public_id!r}")
-    if link.revoked_at is None:  # revoking twice keeps the first time
-        link.revoked_at = now or utcnow()
-    return link
+    row = session.scalar(query)
+    if row is None:
+        raise AccessError(f"no {what} {public_id!r}")
+    if row.revoked_at is None:  # revoking twice keeps the first time
+        row.revoked_at = now or utcnow()
+    return row
 
 
 def share_link_token(keyring: Keyring, link: ShareLink) -> str:

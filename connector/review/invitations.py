@@ -16,15 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import crypto, notes
-from connector.accounts import AccessError, normalize_email, share_link_url
+from connector.accounts import (
+    AccessError,
+    find_live,
+    normalize_email,
+    revoke_link,
+    share_link_url,
+)
 from connector.crypto import Keyring
 from connector.mail import REVIEWER_INVITATION
-from connector.models import Email, Installation, InterviewSession, SessionState, utcnow
+from connector.models import Email, InterviewSession, SessionState, utcnow
 from connector.names import display_name
 from connector.review_models import ReviewerInvitation, User
 
 DEFAULT_DAYS, MAX_DAYS = 14, 90
-MAX_TOKEN_LENGTH = 100
 _templates = Environment(loader=PackageLoader("connector", "templates/email"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True,
                          lstrip_blocks=True)
@@ -60,29 +65,14 @@ def invite(db: Session, keyring: Keyring, interview: InterviewSession, email: st
 def find_invitation(db: Session, token: str,
                     now: datetime | None = None) -> ReviewerInvitation | None:
     """The live invitation behind a token: None when unknown, expired or revoked."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    invitation = db.scalar(select(ReviewerInvitation).where(
-        ReviewerInvitation.token_hash == crypto.hash_token(token)))
-    if invitation is None or invitation.revoked_at is not None \
-            or invitation.expires_at <= (now or utcnow()):
-        return None
-    return invitation
+    return find_live(db, ReviewerInvitation, token, now)
 
 
 def revoke(db: Session, public_id: str, organization_id: int | None = None,
            now: datetime | None = None) -> ReviewerInvitation:
     """Stop an invitation's link; with organization_id, only one of that organization's."""
-    query = select(ReviewerInvitation).where(ReviewerInvitation.public_id == public_id)
-    if organization_id is not None:
-        query = query.join(InterviewSession).join(Installation).where(
-            Installation.organization_id == organization_id)
-    invitation = db.scalar(query)
-    if invitation is None:
-        raise AccessError(f"no reviewer invitation {public_id!r}")
-    if invitation.revoked_at is None:
-        invitation.revoked_at = now or utcnow()
-    return invitation
+    return revoke_link(db, ReviewerInvitation, "reviewer invitation", public_id,
+                       organization_id, now)
 
 
 def of_session(db: Session, interview: InterviewSession) -> list[ReviewerInvitation]:
