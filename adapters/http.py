@@ -17,6 +17,8 @@ from adapters.errors import (  # noqa: F401  (the error family, imported from he
 from adapters.hosts import AddressCheckingAdapter, name_refusal
 
 DEFAULT_TIMEOUT = (5, 20)  # connect, read: seconds
+# An X-RateLimit-Reset this large can only be a Unix time: as seconds left it would be 31 years.
+EPOCH_RESET_FROM = 1_000_000_000
 
 
 def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> str:
@@ -44,6 +46,7 @@ class RateLimitInfo:
     limit: int | None = None
     remaining: int | None = None
     retry_after: float | None = None
+    reset: float | None = None  # seconds until the window starts afresh
 
 
 class TokenCache(Protocol):
@@ -57,17 +60,36 @@ class TokenCache(Protocol):
 
 
 def rate_limit_info(response: requests.Response) -> RateLimitInfo | None:
-    """X-RateLimit-Limit, X-RateLimit-Remaining and Retry-After, if the response has any."""
+    """X-RateLimit-Limit, -Remaining, -Reset and Retry-After, if the response has any."""
     headers = response.headers
     info = RateLimitInfo(
         status=response.status_code,
         limit=_count(headers.get("X-RateLimit-Limit")),
         remaining=_count(headers.get("X-RateLimit-Remaining")),
         retry_after=retry_after_seconds(headers.get("Retry-After")),
+        reset=reset_seconds(headers.get("X-RateLimit-Reset")),
     )
-    if info.limit is None and info.remaining is None and info.status != 429:
+    if info.limit is None and info.remaining is None and info.reset is None \
+            and info.status != 429:
         return None
     return info
+
+
+def reset_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Read X-RateLimit-Reset as seconds from now, whether sent as seconds or as a Unix time."""
+    # Source: Greenhouse's v3 rate-limit guide, known only as third parties quote it [3P]:
+    # X-RateLimit-Reset on every answer, for a fixed 30-second window; no quote gives its unit.
+    # APIs send either the seconds left or the Unix time the window ends, and only a Unix time
+    # can be as large as EPOCH_RESET_FROM, so both are read; either way the answer is seconds.
+    try:
+        seconds = float((value or "").strip())
+    except ValueError:
+        return None
+    if not 0 <= seconds < float("inf"):
+        return None
+    if seconds >= EPOCH_RESET_FROM:
+        return max(0.0, seconds - (time.time() if now is None else now))
+    return seconds
 
 
 def _count(value: str | None) -> int | None:

@@ -3,8 +3,9 @@
 A moving window per installation (the `limits` library) on Redis when REDIS_URL is set, so every
 worker process draws from the same budget; in this process's memory otherwise. What the ATS says
 on its answers lowers the budget: its X-RateLimit-Limit replaces the adapter's default, fewer
-X-RateLimit-Remaining than the window counts (another client may share the API key) use up the
-difference, and a 429's Retry-After holds every worker back until it has passed.
+X-RateLimit-Remaining than the window counts (another client may share the API credentials) use
+up the difference, none remaining holds every worker back until X-RateLimit-Reset, and a 429's
+Retry-After holds them until it has passed.
 """
 
 from __future__ import annotations
@@ -168,17 +169,21 @@ class RateLimiter:
         return max(turn - time.time(), MIN_WAIT_SECONDS)
 
     def _observe(self, key: str, budget: Budget, info: RateLimitInfo) -> None:
-        seconds = budget[1]
         if info.limit is not None:
-            # Greenhouse: "limited to the amount specified in the returned X-RateLimit-Limit
-            # header, per 10 seconds"; the adapter's figure is the default until it is seen.
+            # Greenhouse v3 [3P]: the X-RateLimit-Limit of a fixed 30-second window, which differs
+            # by integration; the adapter's figure is the default until it is seen.
             self.store.set(f"{PREFIX}:{key}:limit", str(info.limit), REPORTED_LIMIT_SECONDS)
         if info.remaining is not None:
             self._spend_down_to(self._item(key, budget), key, info.remaining)
+        reset = _within_window(info.reset, budget)
+        if info.remaining == 0 and reset is not None:
+            # The ATS's window is spent: no call can succeed before it resets, whatever ours says.
+            self._hold(key, reset)
         if info.status == 429:
-            # No Retry-After: a whole window is the longest the ATS can mean.
-            wait = info.retry_after if info.retry_after is not None else float(seconds)
-            self._hold(key, wait)
+            # Retry-After, else the window's reset; without either a whole window is the longest
+            # the ATS can mean.
+            wait = info.retry_after if info.retry_after is not None else reset
+            self._hold(key, float(budget[1]) if wait is None else wait)
 
     def _spend_down_to(self, item, key: str, remaining: int) -> None:
         """Take the slots the ATS says are gone, so the window has no more left than it has."""
@@ -195,6 +200,11 @@ class RateLimiter:
         requests, seconds = budget
         reported = self.store.get(f"{PREFIX}:{key}:limit")
         return _Window(max(int(reported) if reported else requests, 1), seconds, namespace="push")
+
+
+def _within_window(reset: float | None, budget: Budget) -> float | None:
+    """A reset no later than one window away; a later one is misread, so it is held to a window."""
+    return None if reset is None else min(reset, float(budget[1]))
 
 
 class _Window(RateLimitItemPerSecond):
