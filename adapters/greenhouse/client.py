@@ -1,6 +1,8 @@
 """Harvest v3: the Greenhouse API client. Knows HTTP and Greenhouse, nothing of Flask or the database.
 
-Docs: https://harvestdocs.greenhouse.io/docs/authentication and .../write-endpoint-migration-guide
+Docs: https://harvestdocs.greenhouse.io/docs/authentication and .../write-endpoint-migration-guide.
+Each call names its source; [3P] marks what is known only from third-party readings of
+Greenhouse's OpenAPI or from independent v3 clients, as shared/research/ats-apis-checked.md §1 does.
 """
 
 from __future__ import annotations
@@ -8,47 +10,66 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from urllib.parse import urlsplit
 
 import requests
 
 from adapters.http import (
-    ApiClient, HostNotAllowed, Invalid, RateLimitInfo, Temporary, TokenCache, Unauthorized,
-    check_base_url, raise_for_status,
+    ApiClient, HostNotAllowed, Invalid, NotFound, RateLimitInfo, Temporary, TokenCache,
+    Unauthorized, check_base_url, raise_for_status,
 )
 
 DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
-# OAuth 2.0 token endpoint for custom integrations (client credentials grant).
+# OAuth 2.0 token endpoint for custom integrations (client credentials grant); an installation
+# may name another Greenhouse host in its optional, non-secret `token_url` credential.
 DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"
 ALLOWED_HOSTS = ("greenhouse.io",)
 TOKEN_MARGIN_SECONDS = 60  # refresh a little before Greenhouse says the token expires
-NOTE_VISIBILITY = "admin_only"  # "admin_only", "private" or "public", as in Harvest v1
+NOTE_VISIBILITY = "admin_only"  # "admin_only", "private" or "public" on create [3P]
+NOTE_TYPE = "NOTE"  # the plain note; [3P] two independent v3 clients send it
+PAGE_SIZE = 100
+API_KEY_RETIRED = ("the Harvest API key stopped working when Harvest v1/v2 were retired on "
+                   "2026-08-31: enter OAuth client credentials (client_id and client_secret)")
+NO_READS = ("Greenhouse returned nothing to read: the user whose id is given must be a Site "
+            "Admin, since Harvest v3 GET endpoints return no results for other user types")
 
 
 def credential_problems(credentials: Mapping[str, str]) -> list[str]:
-    """Name what is missing: an api_key, or a client_id with its client_secret."""
-    problems = []
-    has_client = bool(credentials.get("client_id") or credentials.get("client_secret"))
-    if has_client and not (credentials.get("client_id") and credentials.get("client_secret")):
-        problems.append("client_id and client_secret go together")
-    if not has_client and not credentials.get("api_key"):
-        problems.append("api_key, or client_id and client_secret, is required")
+    """Name what is missing or no longer works: the client credentials, or the user id."""
+    return _client_problems(credentials) + _user_problems(credentials)
+
+
+def _client_problems(credentials: Mapping[str, str]) -> list[str]:
+    """OAuth client credentials are the only way in since v1/v2 (and their API keys) retired."""
+    client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
+    if client_id and secret:
+        return []
+    if client_id or secret:
+        return ["client_id and client_secret go together"]
+    if credentials.get("api_key"):
+        return [API_KEY_RETIRED]
+    return ["client_id and client_secret are required"]
+
+
+def _user_problems(credentials: Mapping[str, str]) -> list[str]:
+    """The user id is the token's `sub`: the notes' author, and the reader of every list."""
     user_id = credentials.get("user_id", "")
     if not user_id:
-        problems.append("user_id (the Greenhouse user notes are written as) is required")
-    elif not str(user_id).isdigit():
-        problems.append("user_id must be the numeric id from the user's Greenhouse URL")
-    return problems
+        return ["user_id (the Greenhouse user notes are written as) is required"]
+    if not str(user_id).isdigit():
+        return ["user_id must be the numeric id from the user's Greenhouse URL"]
+    return []
 
 
 class HarvestAuth(requests.auth.AuthBase):
     """The one place Harvest authentication lives: a cached bearer token, fetched on demand.
 
     Custom integrations use the client credentials grant with HTTP Basic client_id:client_secret
-    and `sub` set to the acting user (docs: Authentication, step 2). An `api_key` is exchanged at
-    the same endpoint with the key as the Basic user name and an empty password, as Harvest v1
-    keys were sent; Greenhouse documented this exchange for the v1/v2 transition only.
+    and `sub` set to the acting user (https://harvestdocs.greenhouse.io/docs/authentication,
+    step 2). Token requests count on a window of their own [3P], so their answers are not
+    reported to the API budget.
     """
 
     def __init__(self, token_url: str, username: str, password: str, user_id: str,
@@ -103,6 +124,8 @@ class HarvestAuth(requests.auth.AuthBase):
             self._token, self._refused = None, True
 
     def _fetch(self) -> tuple[str, float]:
+        # POST https://auth.greenhouse.io/token, form grant_type=client_credentials&sub=<user>
+        # (https://harvestdocs.greenhouse.io/docs/authentication).
         data = {"grant_type": "client_credentials", "sub": self.user_id}
         try:
             response = self.session.post(self.token_url, data=data, auth=self.basic,
@@ -142,13 +165,9 @@ class GreenhouseClient(ApiClient):
         base = check_base_url(base_url or DEFAULT_BASE_URL, ALLOWED_HOSTS, strict_hosts)
         token_url = check_base_url(credentials.get("token_url") or DEFAULT_TOKEN_URL,
                                    ALLOWED_HOSTS, strict_hosts)
-        if credentials.get("client_id"):
-            username, password = credentials["client_id"], credentials["client_secret"]
-        else:
-            username, password = credentials["api_key"], ""
         session = requests.Session()
-        auth = HarvestAuth(token_url, username, password, str(credentials["user_id"]), session,
-                           cache=token_cache)
+        auth = HarvestAuth(token_url, credentials["client_id"], credentials["client_secret"],
+                           str(credentials["user_id"]), session, cache=token_cache)
         return cls(base, auth, session, on_rate_limit=on_rate_limit)
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -164,46 +183,66 @@ class GreenhouseClient(ApiClient):
 
     def create_note(self, candidate_id: str, body: str, visibility: str = NOTE_VISIBILITY) -> str:
         """Add a note to the candidate's activity feed; returns the note's id."""
-        # v1 POST /candidates/{id}/activity_feed/notes maps to v3 POST /v3/notes, the acting
-        # user coming from the token's `sub` instead of an On-Behalf-Of header.
-        payload = {"candidate_id": int(candidate_id), "body": body, "visibility": visibility}
+        # POST /v3/notes [3P: OpenCompanyApp/integrations registry, "Official … POST /v3/notes"];
+        # the acting user comes from the token's `sub`. note_type "NOTE" is what two independent
+        # v3 clients send [3P]; whether Greenhouse requires it is not confirmed.
+        payload = {"candidate_id": int(candidate_id), "body": body, "visibility": visibility,
+                   "note_type": NOTE_TYPE}
         response = self.request("POST", "/v3/notes", json=payload)
         return str(_json(response).get("id", ""))
 
     def find_note(self, candidate_id: str, marker: str) -> str | None:
         """The id of a note on this candidate whose body contains `marker`, if any."""
-        path: str | None = f"/v3/notes?candidate_id={int(candidate_id)}&per_page=100"
-        while path:
-            response = self.request("GET", path)
-            for note in _json(response) or []:
+        # Parent filters are plural: "candidate_ids=12345,12346"
+        # (https://harvestdocs.greenhouse.io/docs/list-endpoints; [3P] Airbyte's source-greenhouse
+        # test asserts candidate_ids on /v3/notes).
+        path = f"/v3/notes?candidate_ids={int(candidate_id)}&per_page={PAGE_SIZE}"
+        for page in self._pages(path):
+            for note in page:
                 if marker in (note.get("body") or ""):
                     return str(note.get("id"))
-            # v3 lists page with a cursor in the Link header (docs: Pagination).
-            path = response.links.get("next", {}).get("url")
-            if path and urlsplit(path).netloc not in ("", urlsplit(self.base_url).netloc):
-                raise HostNotAllowed("a next-page link points at another host")
         return None
 
     def set_application_field(self, application_id: str, name_key: str, value: str) -> None:
         """Set one application custom field (Enterprise accounts have them) to `value`."""
-        # Harvest v1 documents PATCH /v1/applications/{id} with custom_fields[] of
-        # {"name_key" | "id", "value"}; the migration guide maps it to the same path under /v3.
-        # The v3 body is assumed unchanged: not verified against harvestdocs.
+        # PATCH /v3/applications/{id}: the path is in the write-endpoint migration guide
+        # (https://harvestdocs.greenhouse.io/docs/write-endpoint-migration-guide).
+        # UNCONFIRMED: the body is Harvest v1's custom_fields[] of {"name_key" | "id", "value"};
+        # no source shows the v3 body. Verify against a sandbox before relying on it.
         payload = {"custom_fields": [{"name_key": name_key, "value": value}]}
         self.request("PATCH", f"/v3/applications/{int(application_id)}", json=payload)
 
     def application(self, application_id: str) -> dict:
-        """The application: its current_stage {"id", "name"} and jobs [{"id", "name"}]."""
-        response = self.request("GET", f"/v3/applications/{int(application_id)}")
-        body = _json(response)
-        return body if isinstance(body, dict) else {}
+        """The application, flat: job_id, stage_id, job_interview_stage_id, stage_name, status."""
+        # v3 has no single-record GET: filter the list with ids=
+        # (https://harvestdocs.greenhouse.io/docs/list-endpoints; [3P] v3 README "Single-record
+        # reads … Gone"). The flat shape is [3P] MeltanoLabs/tap-greenhouse applications.json.
+        wanted = str(int(application_id))
+        path = f"/v3/applications?ids={wanted}"
+        # Matched on id, so a server that ignored the filter cannot hand us another application.
+        response = self.request("GET", path)
+        found = [a for a in _records(response) if str(a.get("id")) == wanted]
+        if not found:
+            raise NotFound(f"GET {path}: no such application", response.status_code)
+        return found[0]
+
+    def current_stage(self, application_id: str) -> tuple[str, str] | None:
+        """(stage id, job id) where the application is now, or None when it has no stage to read."""
+        application = self.application(application_id)
+        # [3P] v3 clients move from job_interview_stage_id; whether stage_id always holds the
+        # same id is not confirmed, so it is only the fallback.
+        stage = _id(application.get("job_interview_stage_id"))
+        stage = stage if stage is not None else _id(application.get("stage_id"))
+        job = _id(application.get("job_id"))
+        return None if stage is None or job is None else (stage, job)
 
     def move_application(self, application_id: str, from_stage_id: str,
                          to_stage_id: str) -> None:
         """Move an active application from one stage of its job to another."""
-        # v1: POST /v1/applications/{id}/move {"from_stage_id", "to_stage_id"}; Greenhouse
-        # refuses a from_stage_id that is not the current stage, so a stale move cannot undo a
-        # recruiter's own. The v3 path is assumed from the migration guide, not verified.
+        # POST /v3/applications/{id}/move, answered 204
+        # (https://harvestdocs.greenhouse.io/reference/post_v3-applications-id-move):
+        # "from_stage_id is required and must match the candidate's current stage", so a stale
+        # move cannot undo a recruiter's own. A move fires the stage's automated emails.
         payload = {"from_stage_id": int(from_stage_id), "to_stage_id": int(to_stage_id)}
         self.request("POST", f"/v3/applications/{int(application_id)}/move", json=payload)
 
@@ -212,12 +251,15 @@ class GreenhouseClient(ApiClient):
         self.auth.token()
 
     def check_access(self) -> None:
-        """A token, then one read every installation needs: listing notes (retries search them).
-
-        GET /v3/notes is the v3 equivalent of v1's activity feed (READ endpoint migration
-        guide); listing it without a candidate filter is assumed, not verified, to be allowed.
-        """
+        """A token, the notes list every installation needs, then a read proving reads work."""
         self.auth.token()
+        self._check_notes_scope()
+        self._check_reads()
+
+    def _check_notes_scope(self) -> None:
+        """Listing notes (retries search them) is refused without the Notes scopes."""
+        # GET /v3/notes is v1's activity feed in v3 (READ endpoint migration guide); listing it
+        # without a candidate filter is assumed, not verified, to be allowed.
         try:
             self.request("GET", "/v3/notes?per_page=1")
         except Unauthorized as exc:
@@ -226,26 +268,44 @@ class GreenhouseClient(ApiClient):
             raise Unauthorized("these credentials may not list notes: add the Notes scopes "
                                "(list and create) to the API credentials", 403) from exc
 
-    def job_interview_stages(self, max_pages: int = 20) -> list[dict]:
-        """Every job's interview stages: [{"id", "job_id", "name", "sort_order", "active"}].
+    def _check_reads(self) -> None:
+        """One stage: every account with a job has some, and only a Site Admin is shown them."""
+        # [3P] v3 guide: "GET endpoints are only accessible by site admin users. All other user
+        # types will not return results." An empty list is that, not an empty account.
+        try:
+            response = self.request("GET", "/v3/job_interview_stages?per_page=1")
+        except Unauthorized as exc:
+            if exc.status != 403:
+                raise
+            raise Unauthorized("these credentials may not list job interview stages: add the "
+                               "Job Interview Stages list scope to the API credentials",
+                               403) from exc
+        if not _records(response):
+            raise Unauthorized(NO_READS, 403)
 
-        GET /v3/job_interview_stages, cursor-paged through the Link header. The path and the
-        fields come from Greenhouse's published v3 OpenAPI description as mirrored by
-        MeltanoLabs/tap-greenhouse (streams.toml, schemas/job_interview_stages.json); not
-        verified against a live account. Stages belong to one job each, so the same name
-        appears once per job.
+    def job_interview_stages(self, job_id: str | None = None, max_pages: int = 20) -> list[dict]:
+        """Interview stages, of one job or all: [{"id", "job_id", "name", "sort_order", "active"}].
+
+        Stages belong to one job each, so the same name appears once per job.
         """
-        stages: list[dict] = []
-        path: str | None = "/v3/job_interview_stages?per_page=100"
-        for _ in range(max_pages):
-            if not path:
-                break
-            response = self.request("GET", path)
-            stages.extend(s for s in (_json(response) or []) if isinstance(s, dict))
-            path = response.links.get("next", {}).get("url")
-            if path and urlsplit(path).netloc not in ("", urlsplit(self.base_url).netloc):
+        # GET /v3/job_interview_stages, filterable by job_ids [3P: OpenAPI-derived schema in
+        # MeltanoLabs/tap-greenhouse]; cursor-paged, see _pages. One job's stages are one page,
+        # where every job's could be cut off at max_pages.
+        path = f"/v3/job_interview_stages?per_page={PAGE_SIZE}"
+        if job_id is not None:
+            path += f"&job_ids={int(job_id)}"
+        return [stage for page in islice(self._pages(path), max_pages) for stage in page]
+
+    def _pages(self, path: str) -> Iterator[list[dict]]:
+        """Each page of a list, following the cursor in the Link header as given."""
+        # "keep calling the rel="next" URL" (https://harvestdocs.greenhouse.io/docs/pagination).
+        next_path: str | None = path
+        while next_path:
+            response = self.request("GET", next_path)
+            yield _records(response)
+            next_path = response.links.get("next", {}).get("url")
+            if next_path and urlsplit(next_path).netloc not in ("", urlsplit(self.base_url).netloc):
                 raise HostNotAllowed("a next-page link points at another host")
-        return stages
 
 
 def _json(response: requests.Response):
@@ -254,6 +314,24 @@ def _json(response: requests.Response):
     except ValueError as exc:
         raise Invalid(f"{response.request.method} {response.url}: not JSON",
                       response.status_code) from exc
+
+
+def _records(response: requests.Response) -> list[dict]:
+    """A list answer's objects; anything but a JSON list is not what v3 lists send."""
+    body = _json(response)
+    if not isinstance(body, list):
+        raise Invalid(f"{response.request.method} {response.url}: not a list",
+                      response.status_code)
+    return [item for item in body if isinstance(item, dict)]
+
+
+def _id(value) -> str | None:
+    """A Greenhouse id as text; None for anything that is not a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return str(value)
+    return None
 
 
 def _oauth_error(response: requests.Response) -> str:

@@ -1,13 +1,21 @@
 """A fake Greenhouse Harvest v3 API for `responses`, built from the documented contract.
 
-Token: POST https://auth.greenhouse.io/token, HTTP Basic client credentials, form body with
-grant_type=client_credentials and sub=<user id>; answers {"access_token", "token_type",
-"expires_in"}. Notes: POST /v3/notes and GET /v3/notes?candidate_id=..., bearer token required.
-Applications (v1's shapes under /v3): GET /v3/applications/{id} with its current_stage, PATCH
-with custom_fields [{"name_key", "value"}], POST .../move {"from_stage_id", "to_stage_id"}
-(refused with 422 unless from_stage_id is the current stage, as Harvest documents).
-Every call is appended to `calls`, and to a JSON-lines file when one is given, so a test can
-read what another process (an rq work horse) sent.
+What it answers, as shared/research/ats-apis-checked.md §1 found Greenhouse documents it:
+- Token: POST https://auth.greenhouse.io/token, HTTP Basic client credentials, form body with
+  grant_type=client_credentials and sub=<user id>; answers {"access_token", "token_type",
+  "expires_in"}.
+- Notes: POST /v3/notes {candidate_id, body, visibility, note_type} (422 without note_type
+  "NOTE" or with another visibility than public/private/admin_only); GET /v3/notes filtered by
+  the plural candidate_ids= (422 for the singular candidate_id=, as v3 parent filters are plural).
+- Applications: no single-record GET (v3 has none); GET /v3/applications?ids=... lists them flat
+  (job_id, stage_id, job_interview_stage_id, stage_name, status); PATCH /v3/applications/{id}
+  with custom_fields [{"name_key", "value"}] (the v3 body is unconfirmed); POST .../move
+  {"from_stage_id", "to_stage_id"}, 204, refused with 422 unless from_stage_id is the current
+  stage.
+- Job interview stages: GET /v3/job_interview_stages, filtered by job_ids=.
+Every GET list answers an empty list unless `site_admin` is true, as v3 GETs do for any other
+user type. Every call is appended to `calls`, and to a JSON-lines file when one is given, so a
+test can read what another process (an rq work horse) sent.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import base64
 import json
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,10 +34,36 @@ TOKEN_URL = "https://auth.greenhouse.io/token"
 BASE_URL = "https://harvest.greenhouse.io"
 CLIENT_ID, CLIENT_SECRET, USER_ID = "client-123", "secret-456", "4080"
 CREDENTIALS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "user_id": USER_ID}
+NOTE_VISIBILITIES = ("public", "private", "admin_only")  # what a note may be created with [3P]
+
+
+def note_refusal(body: Mapping) -> str | None:
+    """Why POST /v3/notes refuses this body with a 422, or None when it is accepted."""
+    if not isinstance(body.get("candidate_id"), int) or not body.get("body"):
+        return "candidate_id and body are required"
+    if body.get("note_type") != "NOTE":
+        return "note_type is required (this fake creates NOTE only)"
+    if body.get("visibility") not in NOTE_VISIBILITIES:
+        return "visibility must be public, private or admin_only"
+    return None
+
+
+def listed_notes(notes: list[dict], query: Mapping[str, str]) -> tuple[int, object]:
+    """GET /v3/notes: (status, body) for a query, filtered by the plural candidate_ids."""
+    if "candidate_id" in query:
+        return 422, {"message": "unknown filter candidate_id: parent filters are candidate_ids"}
+    wanted = ids_in(query.get("candidate_ids"))
+    found = [n for n in notes if wanted is None or n["candidate_id"] in wanted]
+    return 200, found[:int(query.get("per_page") or 100)]
+
+
+def ids_in(value: str | None) -> set[int] | None:
+    """The ids of a comma-separated filter such as ids=1,2; None when there is no filter."""
+    return None if value is None else {int(part) for part in value.split(",") if part.strip()}
 
 
 class FakeGreenhouse:
-    """Greenhouse's token and notes endpoints, with scripted failures."""
+    """Greenhouse's token, notes, applications and stages endpoints, with scripted failures."""
 
     def __init__(self, mock: responses.RequestsMock, record_file: Path | None = None):
         self.mock = mock
@@ -36,37 +71,39 @@ class FakeGreenhouse:
         self.notes: list[dict] = []
         self.calls: list[dict] = []
         self.tokens_issued = 0
+        self.site_admin = True  # the token's user; lists are empty for anyone else
         self.failures: list[tuple[int, dict]] = []  # (status, headers) for the next note POSTs
         self.field_failures: list[int] = []  # statuses for the next custom field PATCHes
-        # application id -> {"current_stage": {"id": ...}, "custom_fields": {name_key: value}}
+        # application id -> the flat v3 application, with "custom_fields" {name_key: value}
         self.applications: dict[int, dict] = {}
+        self.stages: list[dict] = []  # {"id", "job_id", "name"}: each job has its own
         self._lock = threading.Lock()
+        base = re.escape(BASE_URL)
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
         mock.add_callback(responses.POST, f"{BASE_URL}/v3/notes", callback=self._create_note)
-        mock.add_callback(responses.GET, re.compile(re.escape(BASE_URL) + r"/v3/notes\?.*"),
+        mock.add_callback(responses.GET, re.compile(base + r"/v3/notes(\?.*)?$"),
                           callback=self._list_notes)
-        application = re.escape(BASE_URL) + r"/v3/applications/(\d+)"
-        mock.add_callback(responses.GET, re.compile(application + "$"),
-                          callback=self._get_application)
+        mock.add_callback(responses.GET, re.compile(base + r"/v3/applications(\?.*)?$"),
+                          callback=self._list_applications)
+        application = base + r"/v3/applications/(\d+)"
         mock.add_callback(responses.PATCH, re.compile(application + "$"),
                           callback=self._patch_application)
         mock.add_callback(responses.POST, re.compile(application + "/move$"),
                           callback=self._move_application)
-        self.stages: list[dict] = []  # {"id", "job_id", "name"}: each job has its own
-        mock.add_callback(responses.GET, re.compile(
-            re.escape(BASE_URL) + r"/v3/job_interview_stages(\?.*)?$"), callback=self._stages)
+        mock.add_callback(responses.GET, re.compile(base + r"/v3/job_interview_stages(\?.*)?$"),
+                          callback=self._stages)
 
     def add_application(self, application_id: int, stage_id: int, job_id: int = 87752) -> dict:
-        self.applications[application_id] = {"id": application_id,
-                                             "current_stage": {"id": stage_id},
-                                             "jobs": [{"id": job_id}], "custom_fields": {}}
+        """An active application at `stage_id` of `job_id`, in v3's flat shape."""
+        self.applications[application_id] = {
+            "id": application_id, "job_id": job_id, "status": "in_process", "custom_fields": {},
+            **self._at_stage(stage_id)}
         return self.applications[application_id]
 
-    def _stages(self, request):
-        self._record("list_stages", {"url": request.url})
-        if not self._authorized(request):
-            return 401, {}, json.dumps({"message": "Unauthorized"})
-        return 200, {}, json.dumps(self.stages)
+    def _at_stage(self, stage_id: int) -> dict:
+        names = {s["id"]: s.get("name") for s in self.stages}
+        return {"stage_id": stage_id, "job_interview_stage_id": stage_id,
+                "stage_name": names.get(stage_id)}
 
     def fail_next(self, status: int, headers: dict | None = None, times: int = 1) -> None:
         self.failures.extend([(status, headers or {})] * times)
@@ -99,37 +136,56 @@ class FakeGreenhouse:
         body = json.loads(request.body)
         self._record("create_note", {"json": body})
         if not self._authorized(request):
-            return 401, {}, json.dumps({"message": "Unauthorized"})
+            return _answer(401, {"message": "Unauthorized"})
         with self._lock:
             if self.failures:
                 status, headers = self.failures.pop(0)
                 return status, headers, json.dumps({"message": f"scripted {status}"})
+            refusal = note_refusal(body)
+            if refusal:
+                return _answer(422, {"message": refusal})
             note = {"id": 1000 + len(self.notes), **body}
             self.notes.append(note)
-        return 201, {}, json.dumps(note)
+        return _answer(201, note)
 
     def _list_notes(self, request):
-        query = parse_qs(urlsplit(request.url).query)
-        self._record("list_notes", {"query": {k: v[0] for k, v in query.items()}})
+        query = _query(request)
+        self._record("list_notes", {"query": query})
         if not self._authorized(request):
-            return 401, {}, json.dumps({"message": "Unauthorized"})
-        candidate = int(query["candidate_id"][0])
-        return 200, {}, json.dumps([n for n in self.notes if n["candidate_id"] == candidate])
+            return _answer(401, {"message": "Unauthorized"})
+        status, body = listed_notes(self.notes, query)
+        return _answer(status, self._as_reader(body))
 
+    def _list_applications(self, request):
+        query = _query(request)
+        self._record("list_applications", {"query": query})
+        if not self._authorized(request):
+            return _answer(401, {"message": "Unauthorized"})
+        wanted = ids_in(query.get("ids"))
+        found = [a for i, a in self.applications.items() if wanted is None or i in wanted]
+        return _answer(200, self._as_reader(found))
+
+    def _stages(self, request):
+        query = _query(request)
+        self._record("list_stages", {"url": request.url})
+        if not self._authorized(request):
+            return _answer(401, {"message": "Unauthorized"})
+        jobs = ids_in(query.get("job_ids"))
+        found = [s for s in self.stages if jobs is None or s.get("job_id") in jobs]
+        return _answer(200, self._as_reader(found[:int(query.get("per_page") or 100)]))
+
+    def _as_reader(self, body):
+        """What the token's user may read: nothing from a list unless a Site Admin."""
+        return body if self.site_admin or not isinstance(body, list) else []
 
     def _application(self, request) -> tuple[dict | None, tuple | None]:
         """The application a request names, or the error answer to give instead."""
         if not self._authorized(request):
-            return None, (401, {}, json.dumps({"message": "Unauthorized"}))
+            return None, _answer(401, {"message": "Unauthorized"})
         found = self.applications.get(int(re.search(r"/applications/(\d+)", request.url)[1]))
         if found is None:
-            return None, (404, {}, json.dumps({"message": "Resource not found"}))
+            return None, _answer(404, {"message": "Resource not found"})
         return found, None
-
-    def _get_application(self, request):
-        self._record("get_application", {"url": request.url})
-        found, error = self._application(request)
-        return error or (200, {}, json.dumps(found))
 
     def _patch_application(self, request):
         body = json.loads(request.body)
@@ -138,10 +194,10 @@ class FakeGreenhouse:
         if error:
             return error
         if self.field_failures:
-            return self.field_failures.pop(0), {}, json.dumps({"message": "scripted"})
+            return _answer(self.field_failures.pop(0), {"message": "scripted"})
         for field in body.get("custom_fields", []):
             found["custom_fields"][field["name_key"]] = field["value"]
-        return 200, {}, json.dumps(found)
+        return _answer(200, found)
 
     def _move_application(self, request):
         body = json.loads(request.body)
@@ -149,10 +205,18 @@ class FakeGreenhouse:
         found, error = self._application(request)
         if error:
             return error
-        if body.get("from_stage_id") != found["current_stage"]["id"]:
-            return 422, {}, json.dumps({"message": "from_stage_id is not the current stage"})
-        found["current_stage"] = {"id": body["to_stage_id"]}
-        return 200, {}, json.dumps({"message": "Application moved"})
+        if body.get("from_stage_id") != found["job_interview_stage_id"]:
+            return _answer(422, {"message": "from_stage_id is not the current stage"})
+        found.update(self._at_stage(body["to_stage_id"]))
+        return 204, {}, ""
+
+
+def _answer(status: int, body) -> tuple[int, dict, str]:
+    return status, {}, json.dumps(body)
+
+
+def _query(request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
 
 
 def _basic(header: str) -> tuple[str, str, str]:

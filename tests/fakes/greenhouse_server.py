@@ -1,10 +1,12 @@
 """A rate-limited fake Greenhouse on loopback: a real HTTP server that worker processes can call.
 
-Token: POST /token with HTTP Basic client credentials, as in tests/fakes/greenhouse.py. Notes:
-POST /v3/notes and GET /v3/notes?candidate_id=..., with a bearer token. The notes endpoints
-together allow `limit` requests per `per` seconds in a moving window, as Harvest does per API
-key: each answer carries X-RateLimit-Limit and X-RateLimit-Remaining, and a request over the
-limit gets a 429 with Retry-After (https://harvestdocs.greenhouse.io/docs/api-rate-limiting).
+Token: POST /token with HTTP Basic client credentials, as in tests/fakes/greenhouse.py, on a
+window of its own. Notes: POST /v3/notes and GET /v3/notes?candidate_ids=..., with a bearer
+token, refused as tests/fakes/greenhouse.py refuses them. The notes endpoints together allow
+`limit` requests per fixed window of `per` seconds, as Harvest v3 does per integration [3P]:
+each answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (seconds until
+the window resets), and a request over the limit gets a 429 with Retry-After. 75 requests per
+30 seconds is the v3 guide's example, not a documented figure.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections import deque
 from dataclasses import asdict
 
 from sqlalchemy import func, select
@@ -21,60 +22,71 @@ from werkzeug.wrappers import Request, Response
 from adapters.base import Outcome
 from connector.installations import create_installation
 from connector.models import OutboxStatus, Push
+from tests.fakes.greenhouse import listed_notes, note_refusal
 from tests.fakes.loopback import LoopbackGreenhouse, json_response
 
 
 class RateLimitedGreenhouse(LoopbackGreenhouse):
     """Start with `start()`; `notes`, `throttled` and `tokens_issued` say what it saw."""
 
-    def __init__(self, limit: int = 50, per: float = 10.0):
+    def __init__(self, limit: int = 75, per: float = 30.0):
         super().__init__()
         self.limit, self.per = limit, per
         self.notes: list[dict] = []
         self.throttled = 0  # 429s answered
-        self._recent: deque[float] = deque()  # when each admitted notes request arrived
+        # Windows are [started + k*per, started + (k+1)*per) from the first counted request, so
+        # a test's first calls share one window however long the set-up took.
+        self._started: float | None = None
+        self._window, self._count = 0, 0  # the current window's number and the calls in it
 
     def handle(self, request: Request) -> Response:
         if request.path != "/v3/notes" or request.method not in ("GET", "POST"):
             return json_response({"message": "Not found"}, 404)
         if not re.fullmatch(r"Bearer token-\d+", request.headers.get("Authorization", "")):
             return json_response({"message": "Unauthorized"}, 401)
-        remaining, retry_after = self._admit()
-        if retry_after is not None:
+        admitted, remaining, reset = self._admit()
+        budget = self._budget(remaining, reset)
+        if not admitted:
             return json_response({"message": "Too many requests"}, 429, {
-                "Retry-After": str(retry_after), **self._budget(0)})
+                "Retry-After": budget["X-RateLimit-Reset"], **budget})
         if request.method == "GET":
-            return self._list(request, remaining)
-        return self._create(request, remaining)
+            return self._list(request, budget)
+        return self._create(request, budget)
 
-    def _admit(self) -> tuple[int, int | None]:
-        """Count a notes request in the window: (calls remaining, None) or (0, Retry-After)."""
+    def _admit(self) -> tuple[bool, int, float]:
+        """Count a notes request in its fixed window: admitted, calls left, seconds to reset."""
         now = time.monotonic()
         with self._lock:
-            while self._recent and self._recent[0] <= now - self.per:
-                self._recent.popleft()
-            if len(self._recent) >= self.limit:
+            if self._started is None:
+                self._started = now
+            window = int((now - self._started) // self.per)
+            reset = self._started + (window + 1) * self.per - now
+            if window != self._window:
+                self._window, self._count = window, 0
+            if self._count >= self.limit:
                 self.throttled += 1
-                return 0, max(1, math.ceil(self._recent[0] + self.per - now))
-            self._recent.append(now)
-            return self.limit - len(self._recent), None
+                return False, 0, reset
+            self._count += 1
+            return True, self.limit - self._count, reset
 
-    def _budget(self, remaining: int) -> dict[str, str]:
-        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining)}
+    def _budget(self, remaining: int, reset: float) -> dict[str, str]:
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(max(1, math.ceil(reset)))}
 
-    def _create(self, request: Request, remaining: int) -> Response:
+    def _create(self, request: Request, budget: dict[str, str]) -> Response:
         body = request.get_json()
+        refusal = note_refusal(body)
+        if refusal:
+            return json_response({"message": refusal}, 422, budget)
         with self._lock:
             note = {"id": 1000 + len(self.notes), **body}
             self.notes.append(note)
-        return json_response(note, 201, self._budget(remaining))
+        return json_response(note, 201, budget)
 
-    def _list(self, request: Request, remaining: int) -> Response:
-        candidate = int(request.args.get("candidate_id", "0"))
+    def _list(self, request: Request, budget: dict[str, str]) -> Response:
         with self._lock:
-            found = [n for n in self.notes if n["candidate_id"] == candidate]
-        return json_response(found, 200, self._budget(remaining))
-
+            status, found = listed_notes(self.notes, request.args.to_dict())
+        return json_response(found, status, budget)
 
 
 def add_pushes(services, fake: RateLimitedGreenhouse, count: int, organization: str = "Acme",

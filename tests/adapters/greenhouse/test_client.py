@@ -6,7 +6,9 @@ import pytest
 import requests
 import responses
 
-from adapters.greenhouse.client import GreenhouseClient, credential_problems
+from adapters.greenhouse.client import (
+    API_KEY_RETIRED, DEFAULT_TOKEN_URL, GreenhouseClient, credential_problems,
+)
 from adapters.http import HostNotAllowed, Invalid, NotFound, RateLimited, Temporary, Unauthorized
 from tests.fakes.greenhouse import BASE_URL, CREDENTIALS, TOKEN_URL, USER_ID, FakeGreenhouse
 
@@ -30,7 +32,30 @@ def test_create_note_fetches_one_token_and_reuses_it(fake):
     assert fake.calls[0] == {"kind": "token", "client_id": "client-123",
                              "form": {"grant_type": "client_credentials", "sub": USER_ID}}
     assert fake.notes[0] == {"id": 1000, "candidate_id": 265772, "body": "first",
-                             "visibility": "admin_only"}
+                             "visibility": "admin_only", "note_type": "NOTE"}
+
+
+def test_the_fake_refuses_a_note_without_its_type(fake):
+    gh = client()
+    with pytest.raises(Invalid) as refused:
+        gh.request("POST", "/v3/notes", json={"candidate_id": 1, "body": "x",
+                                              "visibility": "admin_only"})
+    assert refused.value.status == 422 and fake.notes == []
+
+
+def test_find_note_filters_by_candidate_ids(fake):
+    gh = client()
+    gh.create_note("5", "x [m-1] y")
+    gh.create_note("6", "x [m-2] y")
+    assert gh.find_note("5", "[m-1]") == "1000"
+    assert gh.find_note("5", "[m-2]") is None  # candidate 6's note is not listed
+    assert fake.calls[-1]["query"] == {"candidate_ids": "5", "per_page": "100"}
+
+
+def test_the_fake_refuses_the_singular_candidate_filter(fake):
+    with pytest.raises(Invalid) as refused:
+        client().request("GET", "/v3/notes?candidate_id=5")
+    assert refused.value.status == 422
 
 
 def test_an_expired_token_is_replaced_once(fake):
@@ -49,20 +74,22 @@ def test_wrong_client_secret_is_unauthorized(fake):
     assert fake.notes == []
 
 
-def test_api_key_is_exchanged_at_the_token_endpoint():
-    with responses.RequestsMock() as mock:
-        mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600},
-                  match=[responses.matchers.header_matcher(
-                      {"Authorization": "Basic YXBpLWtleS0xOg=="})])  # "api-key-1:"
-        mock.post(f"{BASE_URL}/v3/notes", json={"id": 7}, status=201,
-                  match=[responses.matchers.header_matcher({"Authorization": "Bearer t"})])
-        assert client({"api_key": "api-key-1", "user_id": "9"}).create_note("1", "x") == "7"
+def test_an_api_key_alone_is_refused_before_any_call(fake):
+    with pytest.raises(Unauthorized, match="Harvest API key stopped working"):
+        client({"api_key": "api-key-1", "user_id": "9"})
+    assert fake.calls == []
+
+
+def test_the_token_url_is_an_optional_credential():
+    assert client().auth.token_url == DEFAULT_TOKEN_URL
+    eu = dict(CREDENTIALS, token_url="https://eu.auth.greenhouse.io/token")
+    assert client(eu, strict=True).auth.token_url == "https://eu.auth.greenhouse.io/token"
 
 
 def test_find_note_follows_the_cursor_link():
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
-        mock.get(f"{BASE_URL}/v3/notes?candidate_id=5&per_page=100",
+        mock.get(f"{BASE_URL}/v3/notes?candidate_ids=5&per_page=100",
                  json=[{"id": 1, "body": "other"}],
                  headers={"Link": f'<{BASE_URL}/v3/notes?cursor=abc>; rel="next"'})
         mock.get(f"{BASE_URL}/v3/notes?cursor=abc", json=[{"id": 2, "body": "x [m-1] y"}])
@@ -72,7 +99,7 @@ def test_find_note_follows_the_cursor_link():
 def test_find_note_refuses_a_next_link_to_another_host():
     with responses.RequestsMock() as mock:
         mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
-        mock.get(f"{BASE_URL}/v3/notes?candidate_id=5&per_page=100", json=[],
+        mock.get(f"{BASE_URL}/v3/notes?candidate_ids=5&per_page=100", json=[],
                  headers={"Link": '<https://evil.example/v3/notes?cursor=abc>; rel="next"'})
         with pytest.raises(HostNotAllowed):
             client().find_note("5", "[m-1]")
@@ -115,15 +142,22 @@ def test_production_accepts_only_greenhouse_hosts():
 
 
 @pytest.mark.parametrize("credentials, problem", [
-    ({"user_id": "1"}, "api_key, or client_id and client_secret, is required"),
+    ({"user_id": "1"}, "client_id and client_secret are required"),
     ({"client_id": "a", "user_id": "1"}, "client_id and client_secret go together"),
-    ({"api_key": "k"}, "user_id (the Greenhouse user notes are written as) is required"),
-    ({"api_key": "k", "user_id": "me"}, "user_id must be the numeric id"),
+    ({"api_key": "k", "user_id": "1"}, API_KEY_RETIRED),
+    ({"client_id": "a", "client_secret": "b"},
+     "user_id (the Greenhouse user notes are written as) is required"),
+    ({"client_id": "a", "client_secret": "b", "user_id": "me"}, "user_id must be the numeric id"),
 ])
 def test_credential_problems_are_named(credentials, problem):
     assert any(p.startswith(problem) for p in credential_problems(credentials))
 
 
+def test_the_retired_api_key_is_named_in_words():
+    assert API_KEY_RETIRED == (
+        "the Harvest API key stopped working when Harvest v1/v2 were retired on 2026-08-31: "
+        "enter OAuth client credentials (client_id and client_secret)")
+
+
 def test_complete_credentials_have_no_problems():
     assert credential_problems(CREDENTIALS) == []
-    assert credential_problems({"api_key": "k", "user_id": "12"}) == []
