@@ -1,7 +1,7 @@
 """A fake Greenhouse on loopback whose notes endpoints fail on cue, candidate by candidate.
 
 Token: POST /token (tests/fakes/loopback.py). Notes: POST /v3/notes and GET
-/v3/notes?candidate_id=..., bearer token required, as tests/fakes/greenhouse.py documents.
+/v3/notes?candidate_ids=..., bearer token required, as tests/fakes/greenhouse.py documents.
 A script per candidate says what each next notes call meets:
   "500"        - refused, nothing written;
   "500-written" - the note is written, then the answer is a 500 (an ambiguous failure);
@@ -53,7 +53,7 @@ class ScriptedGreenhouse(LoopbackGreenhouse):
         if not re.fullmatch(r"Bearer token-\d+", request.headers.get("Authorization", "")):
             return json_response({"message": "Unauthorized"}, 401)
         body = request.get_json() if request.method == "POST" else None
-        candidate = int(body["candidate_id"] if body else request.args.get("candidate_id", 0))
+        candidate = int(body["candidate_id"] if body else request.args.get("candidate_ids", 0))
         answer = self._next(candidate)
         if answer in ("500-written", "hold") and body is not None:
             self._write(body)

@@ -66,7 +66,7 @@ def test_a_decision_moves_the_application_once(app, services, completed, greenho
     assert calls(greenhouse, "move_application") == []  # one scorecard is not yet a decision
 
     review(app, services, completed, "bo@acme.example", "Bo")  # yes
-    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": NEXT_STAGE}
+    assert greenhouse.applications[APPLICATION]["job_interview_stage_id"] == NEXT_STAGE
     (move,) = calls(greenhouse, "move_application")
     assert move["json"] == {"from_stage_id": TRIGGER_STAGE, "to_stage_id": NEXT_STAGE}
 
@@ -83,7 +83,7 @@ def test_a_decision_stage_given_by_name_is_found_in_the_applications_job(
                          {"id": NEXT_STAGE, "job_id": 87752, "name": "Interview"}]
     set_options(services, decision_stages={"yes": "interview"})
     review(app, services, completed, "ana@acme.example", "Ana")  # yes
-    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": NEXT_STAGE}
+    assert greenhouse.applications[APPLICATION]["job_interview_stage_id"] == NEXT_STAGE
 
 
 def test_a_decision_stage_missing_from_the_job_fails_the_push_visibly(
@@ -103,7 +103,7 @@ def test_a_tie_is_no_decision(app, services, completed, greenhouse):
     review(app, services, completed, "ana@acme.example", "Ana", recommendation="yes")
     review(app, services, completed, "bo@acme.example", "Bo", recommendation="no")
     assert calls(greenhouse, "move_application") == []
-    assert greenhouse.applications[APPLICATION]["current_stage"] == {"id": TRIGGER_STAGE}
+    assert greenhouse.applications[APPLICATION]["job_interview_stage_id"] == TRIGGER_STAGE
 
 
 def adapter(**options):
