@@ -76,7 +76,8 @@ def invite(env: dict, base: str) -> str:
     """Install, send the stage move, and return the candidate's token."""
     printed = json.loads(run_cli(env, "install", "greenhouse", "--organization", "Bench",
                                  "--name", "Bench", "--trigger-stage", "Assessment",
-                                 "--credential", "api_key=k", "--credential", "user_id=1",
+                                 "--credential", "client_id=c", "--credential", "client_secret=s",
+                                 "--credential", "user_id=1",
                                  "--api-base-url", "http://127.0.0.1:9"))
     body = FIXTURE.read_bytes()
     requests.post(printed["webhook_url"], data=body, timeout=10,

@@ -80,7 +80,7 @@ def test_install_prints_the_webhook_url_and_secret(env, services, client, greenh
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--credential", "user_id=1"], "api_key, or client_id and client_secret, is required"),
+    (["--credential", "user_id=1"], "client_id and client_secret are required"),
     (["--credential", "api_key=k", "--credential", "user_id=1", "--api-base-url", "ftp://x"],
      "api base URL: not an http(s) URL"),
     (["--credential", "novalue"], "expected KEY=VALUE"),

@@ -101,7 +101,8 @@ def organization_ids(env) -> dict[str, str]:
 
 
 INSTALL = ["install", "greenhouse", "--name", "Main", "--trigger-stage", "Assessment",
-           "--credential", "api_key=k", "--credential", "user_id=1", "--organization"]
+           "--credential", "client_id=c", "--credential", "client_secret=s",
+           "--credential", "user_id=1", "--organization"]
 USERS_CREATE = ["users", "create", "--email", "ann@globex.example", "--password", PASSWORD,
                 "--organization"]
 

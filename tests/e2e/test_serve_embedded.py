@@ -49,8 +49,8 @@ def test_a_stage_move_invites_with_nothing_but_python(served, tmp_path):
     base, env = served
     install = subprocess.run(
         [*CONNECTOR, "install", "greenhouse", "--organization", "Acme", "--name", "Main",
-         "--trigger-stage", "assessment", "--credential", "api_key=k", "--credential",
-         "user_id=1", "--api-base-url", "http://127.0.0.1:9"],
+         "--trigger-stage", "assessment", "--credential", "client_id=c", "--credential",
+         "client_secret=s", "--credential", "user_id=1", "--api-base-url", "http://127.0.0.1:9"],
         env=env, capture_output=True, text=True, check=True)
     printed = json.loads(install.stdout)
     body = fixture_body("greenhouse", "candidate_stage_change")
