@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from adapters.http import HostNotAllowed, Unauthorized
-from adapters.base import Connection
+from adapters.contract import Connection
 from connector.admin import install_steps, installs
 from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
 from connector.review_models import Role

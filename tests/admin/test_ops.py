@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, UTC
 import pytest
 from sqlalchemy import func, select
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from connector import crypto
 from connector.admin.ops import MASK, PAGE_SIZE, mask_personal, masked_json

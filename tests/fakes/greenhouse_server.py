@@ -18,7 +18,7 @@ from dataclasses import asdict
 from sqlalchemy import func, select
 from werkzeug.wrappers import Request, Response
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from connector.installations import create_installation
 from connector.models import OutboxStatus, Push
 from tests.fakes.loopback import LoopbackGreenhouse, json_response

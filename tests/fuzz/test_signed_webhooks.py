@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
 from adapters import ADAPTERS
-from adapters.base import Connection
+from adapters.contract import Connection
 from connector import crypto
 from connector.models import (
     DeliveryStatus,

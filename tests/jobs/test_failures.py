@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.base import Candidate, Event, EventKind, Outcome
+from adapters.events import Candidate, Event, EventKind, Outcome
 from connector.models import (
     DeliveryStatus,
     Email,

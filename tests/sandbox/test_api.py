@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from adapters.base import Connection, Outcome, Result
+from adapters.contract import Connection
+from adapters.events import Outcome, Verdict
 from adapters.sandbox.adapter import SandboxAdapter
 from connector.models import SandboxCard, SandboxNote
 from tests.conftest import free_port, row_counts
@@ -128,7 +129,7 @@ def test_a_note_pushed_through_the_adapter_shows_on_the_profile(client, services
     text = ("Async video interview completed.\nWatch and review: "
             "https://connector.test/review/shared/tok#answer-1\n<b>not markup</b>\n[m-7]")
     outcome = Outcome("completed", "app-1001", "cand-2001", text, "[m-7]",
-                      result=Result(overall=3.5, recommendation="yes"))
+                      result=Verdict(overall=3.5, recommendation="yes"))
     receipt = adapter.push(outcome)
     assert adapter.push(outcome, first_attempt=False) == receipt  # found by its marker
     with services.db.session() as db:

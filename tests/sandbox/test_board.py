@@ -10,7 +10,8 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from adapters.base import Connection, EventKind
+from adapters.contract import Connection
+from adapters.events import EventKind
 from adapters.sandbox.adapter import SandboxAdapter
 from connector.models import (
     Email, InterviewSession, OutboxStatus, Push, SandboxCard, WebhookDelivery,

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.base import Candidate, Connection, Event, EventKind
+from adapters.contract import Connection
+from adapters.events import Candidate, Event, EventKind
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from adapters.base import Connection
+from adapters.contract import Connection
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body
 from webhooks.errors import MalformedPayload, SignatureError

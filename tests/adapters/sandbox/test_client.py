@@ -9,7 +9,8 @@ import pytest
 import requests
 import responses
 
-from adapters.base import Connection, Outcome, Result
+from adapters.contract import Connection
+from adapters.events import Outcome, Verdict
 from adapters.http import HostNotAllowed, Invalid, NotFound, RateLimited, Temporary, Unauthorized
 from adapters.sandbox.adapter import SandboxAdapter
 from adapters.sandbox.client import SandboxClient
@@ -135,7 +136,7 @@ def test_a_retry_writes_the_note_when_none_has_the_marker(mock):
 def test_a_result_fills_the_fields_after_the_note(mock):
     mock.post(f"{BASE}/applications/app-1/notes", json={"id": 9}, status=201)
     fields = mock.put(f"{BASE}/applications/app-1/fields", json={})
-    result = Result(overall=3.6667, recommendation="yes", review_url="http://x/review/shared/t")
+    result = Verdict(overall=3.6667, recommendation="yes", review_url="http://x/review/shared/t")
     adapter().push(Outcome("scores", "app-1", "cand-1", "Scores [s]", "[s]", result=result))
     assert sent(fields.calls[0]) == {"score": 3.67, "recommendation": "yes",
                                      "review_url": "http://x/review/shared/t"}

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.base import Candidate, Connection, Event, EventKind
+from adapters.contract import Connection
+from adapters.events import Candidate, Event, EventKind
 from adapters.sandbox.adapter import SandboxAdapter
 from tests.conftest import edit_fixture, fixture_body
 from webhooks.errors import MalformedPayload

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from adapters.base import Connection
+from adapters.contract import Connection
 from adapters.sandbox.adapter import SandboxAdapter, signature
 from tests.conftest import fixture_body
 from webhooks.errors import SignatureError
