@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from adapters import get_adapter
-from adapters.contract import Adapter, Connection
+from adapters.contract import Adapter, Connection, Tools
 from adapters.http import HostNotAllowed, check_base_url
+from adapters.manifest import Manifest
 from connector.crypto import InvalidToken, Keyring, new_public_id
 from connector.models import Installation, InterviewTemplate, Organization, StageRule, utcnow
-from adapters.errors import SignatureError
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger("connector.installations")
 MAX_GRACE_HOURS = 24 * 7

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.contract import Adapter
+from adapters import get_adapter
+from adapters.contract import Adapter, Tools
 from adapters.events import Outcome
 from adapters.http import ApiError, RateLimited
 from connector.crypto import InvalidToken, Keyring
