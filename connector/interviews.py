@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.events import Event
+from adapters.events import Event, EventKind
 from connector import crypto, notes
 from connector.models import (
     ApplicationStage,
@@ -107,6 +107,12 @@ def _insert_stage(session: Session, installation_id: int, event: Event,
             ApplicationStage.installation_id == installation_id,
             ApplicationStage.ats_application_id == event.application_id).with_for_update())
     return row
+
+
+def invites(installation: Installation, event: Event) -> bool:
+    """Whether the event may invite someone: a stage change into a trigger stage."""
+    return event.kind is EventKind.STAGE_CHANGED and bool(event.stage_id) and \
+        matching_rule(installation, event.stage_id, event.stage_name) is not None
 
 
 def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str,

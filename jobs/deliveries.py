@@ -69,10 +69,11 @@ def _read(services, delivery_id: int) -> Event | None:
         body, headers = delivery.body.encode("utf-8"), dict(delivery.headers or {})
         adapter = adapter_for(installation, services.keyring, services.settings,
                               pushing(services).tools(installation.public_id, installation.ats))
-    _action, event = adapter.read(body, headers)
-    if event is not None and adapter.manifest.can("enrich"):
-        event = adapter.enrich(event)
-    return event
+        _action, event = adapter.read(body, headers)
+        # Only an event that will invite someone is worth a call to the ATS.
+        wanted = event is not None and event.candidate is None and \
+            adapter.manifest.can("enrich") and interviews.invites(installation, event)
+    return adapter.enrich(event) if wanted else event
 
 
 def _handle(session, services, installation: Installation, event: Event) -> interviews.Handled:

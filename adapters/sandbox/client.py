@@ -6,7 +6,7 @@ Every call sends `Authorization: Bearer <api_key>` to paths under the installati
     GET  /applications/{id}/notes                                  -> 200 [{"id": ..., "body": ...}]
     PUT  /applications/{id}/fields  {"score": 4.2, "recommendation": "yes", "review_url": ...}
     GET  /applications/{id}                                        -> 200 {"id", "stage_id"}
-    POST /applications/{id}/move    {"stage_id", "from_stage_id"}  -> 200; 409 if it moved since
+    POST /applications/{id}/move    {"stage_id", "from_stage_id"}  -> 200; 422 if it moved since
 
 Errors are HTTP statuses (401, 404, 422, 429 with Retry-After, 5xx), mapped by adapters.http.
 Knows HTTP and nothing of Flask or the database.

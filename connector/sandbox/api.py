@@ -44,7 +44,7 @@ class FieldsSchema(_Strict):
 
 class MoveSchema(_Strict):
     stage_id = fields.String(required=True, validate=validate.OneOf(list(board.BY_ID)))
-    # Where the mover read the card last: a card moved since then is not moved again (409).
+    # Where the mover read the card last: a card moved since then is not moved again (422).
     from_stage_id = fields.String(load_default=None)
 
 
@@ -144,7 +144,8 @@ def move(application_id: str):
     with services().db.session() as db:
         card = _card(db, application_id)
         if data["from_stage_id"] not in (None, card.column):
-            raise _Refused(409, "stage_changed", "the application is no longer in from_stage_id")
+            # 422 as Greenhouse answers a stale from_stage_id: a retry must not undo that move.
+            raise _Refused(422, "stage_changed", "the application is no longer in from_stage_id")
         moved = board.move(db, card, data["stage_id"])
     if moved is not None:  # an ATS reports every move, whoever made it
         services().queue.enqueue(board.WEBHOOK_JOB, *moved.args())
