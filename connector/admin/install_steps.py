@@ -150,7 +150,7 @@ def install_finish(installation_id: int):
                                     step="stages"))
         installation.options = {k: v for k, v in (installation.options or {}).items()
                                 if k != SETUP_FLAG}
-    flash("The connection is installed.", "ok")
+    flash("The installation is set up.", "ok")
     return redirect(url_for(".install_settings", installation_id=installation_id))
 
 
