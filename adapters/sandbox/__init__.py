@@ -11,7 +11,7 @@ from adapters.sandbox.client import ALLOWED_HOSTS
 
 MANIFEST = Manifest(
     key="sandbox",
-    name="Sandbox",
+    name="Standard Webhooks",  # the generic adapter: any Kanban ATS that signs this way
     adapter=SandboxAdapter,
     folder=Path(__file__).parent,
     credentials=(
