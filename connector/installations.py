@@ -14,7 +14,9 @@ from adapters.contract import Adapter, Connection, Tools
 from adapters.http import HostNotAllowed, check_base_url
 from adapters.manifest import Manifest
 from connector.crypto import InvalidToken, Keyring, new_public_id
-from connector.models import Installation, InterviewTemplate, Organization, StageRule, utcnow
+from connector.models import (
+    Installation, InstallationStatus, InterviewTemplate, Organization, StageRule, utcnow,
+)
 
 if TYPE_CHECKING:
     from config import Settings
@@ -145,3 +147,21 @@ def rotate_webhook_secret(session: Session, keyring: Keyring, installation: Inst
 
 def webhook_url(base_url: str, installation: Installation) -> str:
     return f"{base_url}/webhooks/{installation.ats}/{installation.public_id}"
+
+
+def flag_unusable_credentials(session: Session, keyring: Keyring) -> list[str]:
+    """Mark each installation whose stored credentials its ATS no longer takes as needing
+    attention, saying what to enter (e.g. a retired Greenhouse API key); their public ids."""
+    flagged = []
+    for installation in session.scalars(select(Installation)):
+        manifest = get_adapter(installation.ats)
+        if manifest is None or installation.status is InstallationStatus.NEEDS_ATTENTION:
+            continue
+        problems = manifest.check_credentials(keyring.decrypt_json(
+            installation.credentials_encrypted))
+        if problems:
+            installation.status = InstallationStatus.NEEDS_ATTENTION
+            installation.attention_reason = ("The API credentials no longer work: "
+                                             + "; ".join(problems) + ".")
+            flagged.append(installation.public_id)
+    return flagged

@@ -97,7 +97,7 @@ def install_credentials(ats: str):
     if problem:
         problems.append(f"API base URL: {problem}.")
     if not problems:
-        problems = _live_check(manifest, credentials, api_base_url, settings)
+        problems = live_check(manifest, credentials, api_base_url, settings)
     if problems:
         return _credentials_page(manifest, form, problems, 400)
     try:
@@ -115,7 +115,7 @@ def _credentials_page(manifest: Manifest, form: dict, problems: list[str], statu
                            strict_hosts=settings.production), status
 
 
-def _live_check(manifest: Manifest, credentials: dict, api_base_url: str | None,
+def live_check(manifest: Manifest, credentials: dict, api_base_url: str | None,
                 settings) -> list[str]:
     """One authenticated call to the ATS; what went wrong, in words, or nothing."""
     connection = Connection(webhook_secret="", credentials=credentials,
