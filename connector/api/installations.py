@@ -37,9 +37,17 @@ def describe(installation: Installation) -> dict:
         "webhook_url": webhook_url(services().settings.public_base_url, installation),
         "trigger_stages": [{"stage": r.stage, "template_id": r.template_id}
                            for r in installation.stage_rules],
-        "options": dict(installation.options or {}),
+        "options": shown_options(installation),
         "created_at": installation.created_at,
     }
+
+
+def shown_options(installation: Installation) -> dict:
+    """The connector's options and the ATS's own, without what the wizard keeps for itself."""
+    manifest = get_adapter(installation.ats)
+    known = set(schemas.InstallationOptions().fields) | set(
+        manifest.options().fields if manifest else ())
+    return {k: v for k, v in (installation.options or {}).items() if k in known}
 
 
 @operation("GET", "/installations", tag=TAG, query=schemas.PageQuery(),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema,
+)
 
 from connector.models import AnswerKind, AnswerStatus, OutboxStatus, SessionState
 from connector.review_models import Recommendation
@@ -94,6 +96,11 @@ class InstallationOptions(Schema):
     share_can_score = fields.Boolean(allow_none=True, metadata={
         "description": "Ignored, and kept so older clients are not refused: a link in an ATS "
                        "note only ever watches; scoring needs a user or a reviewer invitation."})
+
+    @post_dump(pass_original=True)
+    def _with_the_ats_options(self, data, original, **kwargs):
+        """The ATS's options too, which dump alone would drop: the caller passes only those."""
+        return {**{k: v for k, v in original.items() if k not in self.fields}, **data}
 
 
 class Installation(Schema):
