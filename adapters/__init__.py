@@ -1,19 +1,16 @@
-"""The ATS adapters, listed explicitly: add a new one here and nowhere else."""
+"""The registry: every ATS the connector speaks, listed explicitly. Adding one is one line here."""
 
 from __future__ import annotations
 
-from adapters.base import Adapter
-from adapters.greenhouse import GreenhouseAdapter
-from adapters.sandbox import SandboxAdapter
+from adapters import greenhouse, sandbox
+from adapters.manifest import Manifest
 
-ADAPTERS: list[type[Adapter]] = [
-    GreenhouseAdapter,
-    SandboxAdapter,
+ADAPTERS: list[Manifest] = [
+    greenhouse.MANIFEST,
+    sandbox.MANIFEST,
 ]
 
-_BY_KEY = {adapter.key: adapter for adapter in ADAPTERS}
 
-
-def get_adapter(key: str) -> type[Adapter] | None:
-    """The adapter class registered under `key`, or None."""
-    return _BY_KEY.get(key)
+def get_adapter(key: str) -> Manifest | None:
+    """The manifest registered under `key`, or None."""
+    return next((manifest for manifest in ADAPTERS if manifest.key == key), None)

@@ -1,4 +1,4 @@
-"""The typed error family every ATS API client raises, whatever went wrong."""
+"""The two error families of an adapter: refused deliveries (inbound) and failed API calls (outbound)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,30 @@ class RateLimited(Temporary):
 
 class HostNotAllowed(ApiError):
     """The base URL points somewhere the adapter may not call."""
+
+
+class WebhookError(Exception):
+    """A delivery refused: each error carries its HTTP status and a machine-readable reason."""
+
+    status = 400
+    reason = "bad_request"
+
+    def __init__(self, detail: str = "", reason: str | None = None):
+        super().__init__(detail or self.reason)
+        self.detail = detail
+        if reason:
+            self.reason = reason
+
+
+class SignatureError(WebhookError):
+    """Missing, malformed or wrong signature, or no secret to check it with."""
+
+    status = 401
+    reason = "bad_signature"
+
+
+class MalformedPayload(WebhookError):
+    """The body is not JSON, or not shaped like this ATS's payloads."""
+
+    status = 400
+    reason = "malformed_payload"

@@ -21,8 +21,10 @@ DEFAULT_TIMEOUT = (5, 20)  # connect, read: seconds
 EPOCH_RESET_FROM = 1_000_000_000
 
 
-def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> str:
-    """Return the URL if it may be called; in strict mode only https on the ATS's own hosts."""
+def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool,
+                   exact_hosts: Iterable[str] = ()) -> str:
+    """Return the URL if it may be called; in strict mode only https on the ATS's own hosts
+    (`allowed_suffixes` and their subdomains) or on the hosts the operator listed by name."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise HostNotAllowed(f"not an http(s) URL: {url!r}")
@@ -32,7 +34,8 @@ def check_base_url(url: str, allowed_suffixes: Iterable[str], strict: bool) -> s
     if not strict:
         return url
     host = parts.hostname.lower()
-    allowed = any(host == s or host.endswith("." + s) for s in allowed_suffixes)
+    allowed = host in {h.lower() for h in exact_hosts} or any(
+        host == s or host.endswith("." + s) for s in allowed_suffixes)
     if parts.scheme != "https" or not allowed or parts.username or parts.port not in (None, 443):
         raise HostNotAllowed(f"host not allowed: {host}")
     return url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
 MIN_METRICS_TOKEN_LENGTH = 16
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class SettingsError(Exception):
@@ -44,6 +46,9 @@ class Settings:
     sandbox: bool | None = False
     # ATS API calls to loopback and private addresses (local fakes, the sandbox); None: malformed.
     allow_private_ats_hosts: bool | None = False
+    # Host names, beyond each ATS's own, that installations may call in production: where the
+    # ATSs using the generic (Standard Webhooks) adapter serve their API. "!" marks a bad entry.
+    ats_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -81,11 +86,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         sandbox=_switch(env.get("SANDBOX", ""), default=mode != "production"),
         allow_private_ats_hosts=_switch(env.get("ALLOW_PRIVATE_ATS_HOSTS", ""), default=False),
+        ats_allowed_hosts=_hosts(env.get("ATS_ALLOWED_HOSTS", "")),
     )
     problems = check_settings(settings, env)
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _hosts(value: str) -> tuple[str, ...]:
+    """Comma-separated host names, lower-cased; an entry that is not a host name becomes "!"."""
+    hosts = []
+    for entry in (e.strip().lower() for e in value.split(",")):
+        if entry:
+            hosts.append(entry if _HOST_NAME.fullmatch(entry) else "!")
+    return tuple(hosts)
 
 
 def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
@@ -99,6 +114,9 @@ def check_settings(settings: Settings, env: dict[str, str]) -> list[str]:
         problems.append("TRUSTED_PROXIES: must be a whole number, 0 or more")
     if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
         problems.append(f"METRICS_TOKEN: at least {MIN_METRICS_TOKEN_LENGTH} characters")
+    if "!" in settings.ats_allowed_hosts:
+        problems.append("ATS_ALLOWED_HOSTS: host names separated by commas, such as "
+                        "ats.example.com (no scheme, port or path)")
     if settings.env not in ("development", "production", "test"):
         problems.append("CONNECTOR_ENV: must be development, production or test")
     if settings.sandbox is None:

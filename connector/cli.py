@@ -107,7 +107,8 @@ def install_command(ats, organization, name, trigger_stages, template_id, api_ba
                 session, services.keyring, ats=ats, organization=org.name, name=name,
                 trigger_stages=list(trigger_stages), template_id=template_id,
                 api_base_url=api_base_url, credentials=_pairs(credentials),
-                strict_hosts=services.settings.production)
+                strict_hosts=services.settings.production,
+                extra_hosts=services.settings.ats_allowed_hosts)
             result = {
                 "installation_id": installation.public_id,
                 "webhook_url": webhook_url(services.settings.public_base_url, installation),

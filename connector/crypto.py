@@ -97,8 +97,4 @@ def new_public_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(12)}"
 
 
-def new_webhook_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
 __all__ = ["InvalidToken", "Keyring", "hash_token", "keyring_for", "new_public_id", "new_token"]

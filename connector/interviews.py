@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.base import Event
+from adapters.events import Event, EventKind
 from connector import crypto, notes
 from connector.models import (
     ApplicationStage,
@@ -39,7 +39,7 @@ class Timers:
 
 
 @dataclass
-class Result:
+class Handled:
     """What handling an event did: an outcome word, the rows that need a job, the timers to set."""
 
     outcome: str
@@ -109,20 +109,28 @@ def _insert_stage(session: Session, installation_id: int, event: Event,
     return row
 
 
+def invites(installation: Installation, event: Event) -> bool:
+    """Whether the event may invite someone: a stage change into a trigger stage."""
+    return event.kind is EventKind.STAGE_CHANGED and bool(event.stage_id) and \
+        matching_rule(installation, event.stage_id, event.stage_name) is not None
+
+
 def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str,
-                        installation: Installation, event: Event) -> Result:
+                        installation: Installation, event: Event) -> Handled:
     """Invite the candidate when the new stage is a trigger stage, exactly once per entry."""
     if not event.stage_id:
-        return Result("no_stage", [], [])
+        return Handled("no_stage", [], [])
     entry = stage_entry(session, installation, event)
     if entry is None:
-        return Result("stale_event", [], [])
+        return Handled("stale_event", [], [])
     rule = matching_rule(installation, event.stage_id, event.stage_name)
     if rule is None:
-        return Result("stage_not_mapped", [], [])
+        return Handled("stage_not_mapped", [], [])
+    if event.candidate is None:  # an ATS that sends ids only and could not say who it was
+        return Handled("no_candidate", [], [])
     if not event.candidate.email:
         push = add_once(session, notes.no_email(installation, event, entry))
-        return Result("no_email", [], [push.id] if push else [])
+        return Handled("no_email", [], [push.id] if push else [])
     template = template_for(session, rule)
     token = crypto.new_token()
     interview = InterviewSession(
@@ -137,15 +145,15 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         reminder_hours=template.reminder_hours,
     )
     if add_once(session, interview) is None:
-        return Result("duplicate_session", [], [])
+        return Handled("duplicate_session", [], [])
     link = interview_link(base_url, token)
     email = add_once(session, notes.invitation_email(installation, interview, link))
     push = add_once(session, notes.invited(installation, interview))
-    return Result("invited", [email.id], [push.id], [Timers.of(interview)])
+    return Handled("invited", [email.id], [push.id], [Timers.of(interview)])
 
 
 def handle_application_closed(session: Session, installation: Installation,
-                              event: Event) -> Result:
+                              event: Event) -> Handled:
     """A rejected or hired candidate's open interview is cancelled; no reminders follow."""
     cancelled = session.execute(
         update(InterviewSession)
@@ -154,7 +162,7 @@ def handle_application_closed(session: Session, installation: Installation,
                InterviewSession.state.in_(OPEN_STATES))
         .values(state=SessionState.CANCELLED)
     ).rowcount
-    return Result("cancelled" if cancelled else "nothing_open", [], [])
+    return Handled("cancelled" if cancelled else "nothing_open", [], [])
 
 
 def plan_of(template: InterviewTemplate) -> list[dict]:

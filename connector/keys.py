@@ -25,7 +25,7 @@ log = logging.getLogger("connector.keys")
 
 BATCH_SIZE = 500
 ENCRYPTED_SUFFIX = "_encrypted"
-# jobs.pushes.TokenCache keeps ATS tokens under this prefix, named by an HMAC under the first
+# jobs.pushes.SealedTokens keeps ATS tokens under this prefix, named by an HMAC under the first
 # key: a new first key looks under new names, so entries under the old ones are only dropped.
 TOKEN_CACHE_PATTERN = "connector:ats-token:*"
 

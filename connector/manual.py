@@ -14,7 +14,7 @@ from sqlalchemy import select
 from connector import crypto, notes
 from connector.interviews import (
     OPEN_STATES,
-    Result,
+    Handled,
     Timers,
     add_once,
     interview_link,
@@ -53,7 +53,7 @@ def open_session_of(db, installation: Installation,
 
 def invite(db, keyring: crypto.Keyring, base_url: str, installation: Installation,
            template: InterviewTemplate, *, candidate_name: str, candidate_email: str,
-           job_title: str, application_id: str, candidate_id: str) -> tuple[InterviewSession, Result]:
+           job_title: str, application_id: str, candidate_id: str) -> tuple[InterviewSession, Handled]:
     """Create a session for an application that has no open one, with its e-mail and note."""
     existing = open_session_of(db, installation, application_id)
     if existing is not None:
@@ -79,7 +79,7 @@ def invite(db, keyring: crypto.Keyring, base_url: str, installation: Installatio
                                                 interview_link(base_url, token)))
     push = add_once(db, notes.invited(installation, interview))
     log.info("manual.invited session=%s", interview.public_id)
-    return interview, Result("invited", [email.id], [push.id], [Timers.of(interview)])
+    return interview, Handled("invited", [email.id], [push.id], [Timers.of(interview)])
 
 
 def cancel(interview: InterviewSession) -> None:

@@ -330,6 +330,7 @@ class WebhookDelivery(Base):
     action: Mapped[str] = mapped_column(String(100))
     event: Mapped[dict | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict | None] = mapped_column(JSON)  # those the adapter reads besides the body
     status: Mapped[DeliveryStatus] = mapped_column(
         _enum(DeliveryStatus), default=DeliveryStatus.RECEIVED, index=True)
     outcome: Mapped[str | None] = mapped_column(String(200))

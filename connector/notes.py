@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from adapters import get_adapter
-from adapters.base import RECOMMENDATION_WORDS, Event, Outcome, Result
+from adapters.events import Event, Outcome, RECOMMENDATION_WORDS, Verdict
 from connector import plan
 from connector.models import Email, Installation, InterviewSession, Push
 
@@ -176,7 +176,7 @@ def scores(installation: Installation, interview: InterviewSession, summary: dic
     if review_url:
         lines += ["Watch and review the answers:", review_url, ""]
     outcome = Outcome("scores", interview.ats_application_id, interview.ats_candidate_id,
-                      _note(*lines, marker), marker, result=_result(summary, review_url))
+                      _note(*lines, marker), marker, result=_verdict(summary, review_url))
     return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
 
 
@@ -199,8 +199,8 @@ def majority(counts: dict[str, int]) -> str | None:
     return ranked[0][1]
 
 
-def _result(summary: dict, review_url: str | None) -> Result:
-    return Result(
+def _verdict(summary: dict, review_url: str | None) -> Verdict:
+    return Verdict(
         overall=summary["overall"], recommendation=majority(summary["recommendations"]),
         competencies=tuple((c["name"], c["mean"]) for c in summary["competencies"]),
         reviewers=tuple(summary["reviewers"]), review_url=review_url)

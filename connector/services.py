@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from adapters.hosts import allow_private_addresses
 from config import Settings, load_settings
 from connector.crypto import Keyring, keyring_for
 from connector.db import Database
-from connector.installations import ReceiverCache
 from connector.storage import Storage, storage_for
 from jobs.queue import InProcessQueue, RedisQueue
 
@@ -20,7 +20,7 @@ class Services:
     keyring: Keyring
     queue: RedisQueue | InProcessQueue
     storage: Storage
-    receivers: ReceiverCache = field(default_factory=ReceiverCache)
+    receivers: Any = None  # the webhook view's cache of installations (webhooks.receivers)
 
     def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):

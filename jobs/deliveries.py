@@ -7,13 +7,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from adapters.base import Event, EventKind
+from adapters.events import Event, EventKind
 from connector import interviews
+from connector.installations import adapter_for
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from connector.services import current
 from jobs import failures
 from jobs.claims import backoff_seconds, claim
 from jobs.lifecycle import enqueue_rows, schedule
+from jobs.pushes import pushing
 
 log = logging.getLogger("connector.jobs")
 
@@ -34,10 +36,13 @@ def process_delivery(delivery_id: int) -> None:
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
         return _stop(services, delivery_id, failures.reason(failures.Abandoned(attempts)))
     try:
+        event = _read(services, delivery_id)
         with services.db.session() as session:
             delivery = session.get(WebhookDelivery, delivery_id)
             installation = session.get(Installation, delivery.installation_id)
-            result = _handle(session, services, installation, Event.from_dict(delivery.event))
+            delivery.event = event.to_dict() if event else None
+            result = (_handle(session, services, installation, event) if event
+                      else interviews.Handled("not_actionable", [], []))
             delivery.status = (DeliveryStatus.PROCESSED if result.acted
                                else DeliveryStatus.IGNORED)
             delivery.outcome = result.outcome
@@ -52,13 +57,32 @@ def process_delivery(delivery_id: int) -> None:
     schedule(services.queue, result.timers)
 
 
-def _handle(session, services, installation: Installation, event: Event) -> interviews.Result:
+def _read(services, delivery_id: int) -> Event | None:
+    """The delivery's raw body read again by today's adapter, completed through its API.
+
+    Reading the stored bytes (not a stored parse) lets a parser fix reach every replay. An
+    adapter whose ATS sends ids only fills in the rest here, outside any transaction.
+    """
+    with services.db.session() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        installation = session.get(Installation, delivery.installation_id)
+        body, headers = delivery.body.encode("utf-8"), dict(delivery.headers or {})
+        adapter = adapter_for(installation, services.keyring, services.settings,
+                              pushing(services).tools(installation.public_id, installation.ats))
+        _action, event = adapter.read(body, headers)
+        # Only an event that will invite someone is worth a call to the ATS.
+        wanted = event is not None and event.candidate is None and \
+            adapter.manifest.can("enrich") and interviews.invites(installation, event)
+    return adapter.enrich(event) if wanted else event
+
+
+def _handle(session, services, installation: Installation, event: Event) -> interviews.Handled:
     if event.kind is EventKind.STAGE_CHANGED:
         return interviews.handle_stage_change(
             session, services.keyring, services.settings.public_base_url, installation, event)
     if event.kind is EventKind.APPLICATION_CLOSED:
         return interviews.handle_application_closed(session, installation, event)
-    return interviews.Result(f"unhandled_{event.kind}", [], [])
+    return interviews.Handled(f"unhandled_{event.kind}", [], [])
 
 
 def _backing_off(session, delivery_id: int) -> bool:

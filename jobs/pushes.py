@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.base import Adapter, Outcome
+from adapters import get_adapter
+from adapters.contract import Adapter, Tools
+from adapters.events import Outcome
 from adapters.http import ApiError, RateLimited
 from connector.crypto import InvalidToken, Keyring
 from connector.installations import adapter_for
@@ -20,6 +22,7 @@ from jobs import failures
 from jobs.claims import backoff_seconds, claim
 from jobs.queue import RedisQueue
 from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
+from jobs.writeback import write
 
 log = logging.getLogger("connector.jobs")
 
@@ -28,7 +31,7 @@ MIN_RETRY_AFTER_SECONDS = 1.0  # a "Retry-After: 0" must not turn into a tight l
 JOB = "jobs.pushes.deliver_push"
 
 
-class TokenCache:
+class SealedTokens:
     """ATS tokens shared by every work horse: encrypted at rest, gone when they expire."""
 
     def __init__(self, store: MemoryStore | RedisStore, keyring: Keyring):
@@ -63,7 +66,13 @@ class Pushing:
     """What pushes share across jobs: the rate limiter and the token cache."""
 
     limiter: RateLimiter
-    tokens: TokenCache
+    tokens: SealedTokens
+
+    def tools(self, installation: str, ats: str) -> Tools:
+        """What an adapter of this installation borrows: the shared tokens and the limiter's ear."""
+        budget = get_adapter(ats).rate_limit
+        return Tools(token_cache=self.tokens, on_rate_limit=lambda info: self.limiter.observe(
+            installation, budget, info))
 
 
 _build_lock = threading.Lock()
@@ -83,8 +92,8 @@ def _build(services) -> Pushing:
     if isinstance(services.queue, RedisQueue):
         connection = services.queue.connection
         limiter = RateLimiter.on_redis(services.settings.redis_url, connection)
-        return Pushing(limiter, TokenCache(RedisStore(connection), services.keyring))
-    return Pushing(RateLimiter.in_memory(), TokenCache(MemoryStore(), services.keyring))
+        return Pushing(limiter, SealedTokens(RedisStore(connection), services.keyring))
+    return Pushing(RateLimiter.in_memory(), SealedTokens(MemoryStore(), services.keyring))
 
 
 @dataclass(frozen=True)
@@ -112,19 +121,17 @@ def deliver_push(push_id: int) -> None:
 
 def _deliver(services, push_id: int, job: _Claimed) -> None:
     shared, adapter, ats = pushing(services), job.adapter, job.adapter.key
-    key, budget = job.installation, job.adapter.rate_limit
+    key, budget = job.installation, job.adapter.manifest.rate_limit
     # A retry first looks for the note an earlier attempt may have written: two calls.
     wait = shared.limiter.acquire(key, budget, cost=1 if job.first_attempt else 2)
     if wait > 0:
         _defer(services, push_id, wait)
         log.debug("%s.push.deferred push=%s wait=%.1fs", ats, push_id, wait)
         return
-    adapter.token_cache = shared.tokens
-    adapter.on_rate_limit = lambda info: shared.limiter.observe(key, budget, info)
-    receipt = adapter.push(job.outcome, first_attempt=job.first_attempt)
+    external_id = write(adapter, job.outcome, first_attempt=job.first_attempt)
     with services.db.session() as session:
         push = session.get(Push, push_id)
-        push.status, push.external_id = OutboxStatus.DELIVERED, receipt.external_id
+        push.status, push.external_id = OutboxStatus.DELIVERED, external_id
         push.delivered_at, push.lease_until, push.last_error = utcnow(), None, None
     log.info("%s.push.delivered push=%s kind=%s", ats, push_id, job.outcome.kind)
 
@@ -134,7 +141,8 @@ def _prepare(services, push_id: int) -> _Claimed:
     with services.db.session() as session:
         push = session.get(Push, push_id)
         installation = session.get(Installation, push.installation_id)
-        adapter = adapter_for(installation, services.keyring, services.settings.production)
+        tools = pushing(services).tools(installation.public_id, installation.ats)
+        adapter = adapter_for(installation, services.keyring, services.settings, tools)
         return _Claimed(adapter, Outcome.from_dict(push.payload), push.attempts == 1,
                         installation.public_id)
 

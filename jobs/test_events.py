@@ -1,22 +1,19 @@
 """A signed test event, POSTed over HTTP to an installation's own webhook URL.
 
 The admin's "Send a test event" button enqueues `send_test_event`, so the web request never
-calls itself. The event goes the whole way a real one does (the public URL, signature check,
-the inbox, the delivery job) and stops at the stage rules: it names a stage no rule can hold,
-for an application that does not exist, so nothing is ever written back to the ATS.
-
-Greenhouse: a `candidate_stage_change` rather than a `ping`. A ping is stored as ignored and
-never reaches the delivery job (its shape is not documented either), so it would prove less.
-The sandbox (and any ATS signing with Standard Webhooks): an `application.stage_changed`.
+calls itself. The event is the ATS folder's sample.json (capability `test_event`): it goes the
+whole way a real one does (the public URL, signature check, the inbox, the delivery job) and
+stops at the stage rules, since it names a stage no rule holds, for an application that does
+not exist and a candidate who cannot be e-mailed, so nothing is ever written back to the ATS.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import requests
 
+from adapters import get_adapter
 from connector.installations import adapter_for, webhook_url
 from connector.interviews import matching_rule
 from connector.models import Installation, utcnow
@@ -24,57 +21,13 @@ from connector.services import current
 
 log = logging.getLogger("connector.jobs")
 
-TEST_APPLICATION_ID = "connector-test-application"
-TEST_STAGE_ID = "connector-test-stage"
-TEST_STAGE_NAME = "Connector test event (not a real stage)"
-# Greenhouse ids are integers (every id in its webhook docs' examples): 0, which we assume it
-# never gives, stands for the application, candidate, stage and job of its test event.
-GREENHOUSE_TEST_ID = 0
 TIMEOUT = (5, 20)  # connect, read: seconds
 
 
-def greenhouse_sample(token: str) -> tuple[bytes, dict[str, str]]:
-    """A stage change shaped like Greenhouse's documented one, for a clearly fake application."""
-    body = {"action": "candidate_stage_change", "payload": {"application": {
-        "id": GREENHOUSE_TEST_ID,
-        "url": None,
-        "last_activity_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "current_stage": {"id": GREENHOUSE_TEST_ID, "name": TEST_STAGE_NAME},
-        # No address and can_email false: even a stage rule that matched could not invite.
-        "candidate": {"id": GREENHOUSE_TEST_ID, "first_name": "Test",
-                      "last_name": "Event", "url": None, "can_email": False,
-                      "email_addresses": []},
-        "jobs": [{"id": GREENHOUSE_TEST_ID, "name": "Connector test event"}],
-    }}}
-    return json.dumps(body).encode(), {"Greenhouse-Event-ID": f"connector-test-{token}"}
-
-
-def sandbox_sample(token: str) -> tuple[bytes, dict[str, str]]:
-    """A Standard Webhooks application.stage_changed for a clearly fake application.
-
-    Signing adds the webhook-id (a fresh `msg_…`) with the signature made over it.
-    """
-    now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = {"type": "application.stage_changed", "timestamp": now, "data": {
-        "application": {"id": TEST_APPLICATION_ID, "url": None},
-        # No address: even a stage rule that matched could not invite.
-        "candidate": {"id": "connector-test-candidate", "first_name": "Test",
-                      "last_name": "Event", "email": None},
-        "job": {"id": "connector-test-job", "title": "Connector test event"},
-        "stage": {"id": TEST_STAGE_ID, "name": TEST_STAGE_NAME},
-        "occurred_at": now,
-    }}
-    return json.dumps(body).encode(), {}
-
-
-# ATS key -> builder of (body, headers without the signature). An ATS missing here has no
-# test-event button.
-SAMPLES = {"greenhouse": greenhouse_sample, "sandbox": sandbox_sample}
-
-
 def sample_event(ats: str, token: str) -> tuple[bytes, dict[str, str]] | None:
-    builder = SAMPLES.get(ats)
-    return builder(token) if builder else None
+    """The ATS's sample delivery, unsigned; None for an ATS without one."""
+    manifest = get_adapter(ats)
+    return manifest.sample(token) if manifest else None
 
 
 def send_test_event(installation_id: int, token: str) -> None:
@@ -87,11 +40,14 @@ def send_test_event(installation_id: int, token: str) -> None:
         sample = sample_event(installation.ats, token)
         if sample is None:
             return _record(services, installation_id, token, error="no test event for this ATS")
-        if any(matching_rule(installation, stage, TEST_STAGE_NAME) is not None
-               for stage in (TEST_STAGE_ID, str(GREENHOUSE_TEST_ID))):
+        adapter = adapter_for(installation, services.keyring, services.settings)
+        _action, event = adapter.read(*sample)
+        if event is None:
+            return _record(services, installation_id, token,
+                           error="the sample event names no event the connector acts on")
+        if matching_rule(installation, event.stage_id, event.stage_name) is not None:
             return _record(services, installation_id, token,
                            error="a trigger stage matches the test stage; nothing was sent")
-        adapter = adapter_for(installation, services.keyring, services.settings.production)
         url = webhook_url(services.settings.public_base_url, installation)
     body, headers = sample
     headers.update(adapter.sign(body, adapter.connection.webhook_secret))

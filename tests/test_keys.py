@@ -16,7 +16,7 @@ from connector.crypto import InvalidToken, Keyring
 from connector.installations import rotate_webhook_secret
 from connector.keys import drop_cached_tokens, encrypted_columns, rotate_database
 from connector.models import Installation, InterviewSession
-from jobs.pushes import TokenCache
+from jobs.pushes import SealedTokens
 from jobs.ratelimit import RedisStore
 from tests.conftest import make_installation
 from tests.test_accounts import add_interview
@@ -142,7 +142,7 @@ def test_cached_ats_tokens_are_dropped_not_left_under_the_old_key(services, redi
     from redis import Redis
 
     connection = Redis.from_url(redis_url)
-    cache = TokenCache(RedisStore(connection), services.keyring)
+    cache = SealedTokens(RedisStore(connection), services.keyring)
     cache.set("inst_1:client-123", "oauth-token", time.time() + 3600)
     assert drop_cached_tokens(redis_url, dry_run=True) == 1
     assert cache.get("inst_1:client-123") is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import combinations
 
-from adapters.base import Candidate, Connection, Event, EventKind, Outcome
+from adapters.contract import Connection
+from adapters.events import Candidate, Event, EventKind, Outcome
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from connector import notes
 from connector.models import Installation, InterviewSession, Organization

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from redis import Redis
 from rq import Queue
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from adapters.greenhouse.client import GreenhouseClient
 from adapters.http import RateLimitInfo
 from connector.cli import main
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
-from jobs.pushes import TokenCache, deliver_push, pushing
+from jobs.pushes import SealedTokens, deliver_push, pushing
 from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
 from tests.conftest import make_installation, row_counts
 from tests.fakes.greenhouse import BASE_URL, CREDENTIALS
@@ -252,7 +252,7 @@ def test_workers_share_one_budget_on_redis(redis_url):
 
 def test_the_token_is_stored_encrypted_on_redis_and_shared(redis_url, services, greenhouse):
     connection = Redis.from_url(redis_url)
-    cache = TokenCache(RedisStore(connection), services.keyring)
+    cache = SealedTokens(RedisStore(connection), services.keyring)
     for text in ("first", "second"):
         client = GreenhouseClient.from_credentials(CREDENTIALS, strict_hosts=False,
                                                    token_cache=cache)
@@ -264,7 +264,7 @@ def test_the_token_is_stored_encrypted_on_redis_and_shared(redis_url, services, 
 
 
 def test_a_refused_shared_token_is_replaced(services, greenhouse):
-    cache = TokenCache(MemoryStore(), services.keyring)
+    cache = SealedTokens(MemoryStore(), services.keyring)
     cache_key = GreenhouseClient.from_credentials(CREDENTIALS, strict_hosts=False).auth.cache_key
     cache.set(cache_key, "token-revoked", utcnow().timestamp() + 3600)
     client = GreenhouseClient.from_credentials(CREDENTIALS, strict_hosts=False, token_cache=cache)

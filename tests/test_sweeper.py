@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from config import Settings
 from connector.models import Push, utcnow
 from connector.services import build_services, install

@@ -1,31 +1,11 @@
-"""Why a delivery was refused: each error carries its HTTP status and a machine-readable reason."""
+"""Why the webhook view refused a delivery before any adapter read it."""
 
 from __future__ import annotations
 
+from adapters.errors import MalformedPayload, SignatureError, WebhookError
 
-class WebhookError(Exception):
-    status = 400
-    reason = "bad_request"
-
-    def __init__(self, detail: str = "", reason: str | None = None):
-        super().__init__(detail or self.reason)
-        self.detail = detail
-        if reason:
-            self.reason = reason
-
-
-class SignatureError(WebhookError):
-    """Missing, malformed or wrong signature, or no secret to check it with."""
-
-    status = 401
-    reason = "bad_signature"
-
-
-class MalformedPayload(WebhookError):
-    """The body is not JSON, or not shaped like this ATS's payloads."""
-
-    status = 400
-    reason = "malformed_payload"
+__all__ = ["MalformedPayload", "PayloadTooLarge", "SignatureError", "UnknownInstallation",
+           "WebhookError"]
 
 
 class PayloadTooLarge(WebhookError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,16 +12,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from adapters import get_adapter
 from connector.crypto import InvalidToken
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
-from webhooks.errors import (
-    PayloadTooLarge,
-    SignatureError,
-    UnknownInstallation,
-    WebhookError,
-)
+from webhooks.errors import PayloadTooLarge, SignatureError, UnknownInstallation, WebhookError
+from webhooks.receivers import ReceiverCache
 
 MAX_BODY_BYTES = 1024 * 1024
-_COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "status", "outcome",
-            "received_at")
+_COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "headers", "status",
+            "outcome", "received_at")
 # Built once, so SQLAlchemy's statement cache serves it every time. The row is kept only while
 # the installation still has the secret that verified it (`sealed`): a secret rotated in another
 # process stops working at once, at the cost of one primary-key lookup in the same statement.
@@ -33,6 +29,14 @@ _INSERT = insert(WebhookDelivery).from_select(_COLUMNS, select(
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger("connector.webhooks")
+
+
+@bp.record_once
+def _keep_receivers(state) -> None:
+    """Each app's services get their own cache of installations behind webhook URLs."""
+    services = state.app.extensions["connector"]
+    if services.receivers is None:
+        services.receivers = ReceiverCache()
 
 
 @bp.post("/<ats>/<public_id>")
@@ -51,6 +55,11 @@ def _receive(services, ats: str, public_id: str):
     if get_adapter(ats) is None:
         raise UnknownInstallation("no such ATS")
     receiver = _receiver(services, ats, public_id)
+    if receiver.adapter.manifest.can("handshake"):
+        reply = receiver.adapter.handshake(request.headers)
+        if reply is not None:  # a subscription check: nothing is signed or stored yet
+            log.info("%s.webhook.handshake installation=%s", ats, public_id)
+            return Response(reply.body, reply.status, dict(reply.headers))
     body = _read_body()
     try:
         delivery_id, row = _store(services, receiver, body)
@@ -59,19 +68,19 @@ def _receive(services, ats: str, public_id: str):
             delivery_id, row = _store(services, _receiver(services, ats, public_id), body)
     except IntegrityError:
         log.info("%s.webhook.duplicate installation=%s", ats, public_id)
-        return jsonify(status="duplicate"), 200
+        return jsonify(status="duplicate"), receiver.adapter.ack_status
     if delivery_id is None:
         raise SignatureError("the webhook secret changed meanwhile", "secret_changed")
     if row["status"] is DeliveryStatus.RECEIVED:
         services.queue.enqueue("jobs.deliveries.process_delivery", delivery_id)
     log.info("%s.webhook.accepted delivery=%s action=%s", ats, delivery_id, row["action"])
-    return jsonify(status="accepted", delivery=delivery_id), 200
+    return jsonify(status="accepted", delivery=delivery_id), receiver.adapter.ack_status
 
 
 def _receiver(services, ats: str, public_id: str):
     try:
-        receiver = services.receivers.get(services.db, services.keyring,
-                                          services.settings.production, ats, public_id)
+        receiver = services.receivers.get(services.db, services.keyring, services.settings,
+                                          ats, public_id)
     except InvalidToken as exc:  # the secret cannot be read: refuse, never pass
         raise SignatureError("webhook secret unreadable", "missing_secret") from exc
     if receiver is None:
@@ -89,6 +98,9 @@ def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
         "action": action[:100],
         "event": event.to_dict() if event else None,
         "body": body.decode("utf-8"),
+        # What a replay needs to read the body again with the adapter of the day.
+        "headers": {name: request.headers[name] for name in adapter.kept_headers
+                    if name in request.headers} or None,
         "status": DeliveryStatus.RECEIVED if event else DeliveryStatus.IGNORED,
         "outcome": None if event else "not_actionable",
         "received_at": utcnow(),

@@ -1,4 +1,4 @@
-"""Greenhouse: signed webhooks in, notes on the candidate's profile out.
+"""Greenhouse: signed webhooks in; notes, a score field and stage moves out.
 
 Webhooks: https://developers.greenhouse.io/webhooks.html
 Harvest API: https://harvestdocs.greenhouse.io/ (v3; v1 and v2 were retired on 2026-08-31)
@@ -6,21 +6,20 @@ Harvest API: https://harvestdocs.greenhouse.io/ (v3; v1 and v2 were retired on 2
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Mapping
 
-from adapters.base import (
-    RECOMMENDATION_WORDS, Adapter, Candidate, Event, EventKind, Outcome, Receipt, Result,
-    usable_email,
+from adapters.contract import Adapter, Position
+from adapters.errors import Invalid, SignatureError
+from adapters.events import (
+    RECOMMENDATION_WORDS, Candidate, Event, EventKind, Outcome, Verdict, usable_email,
 )
-from adapters.greenhouse.client import (
-    ALLOWED_HOSTS, NOTE_VISIBILITY, GreenhouseClient, credential_problems,
-)
-from adapters.http import Invalid
+from adapters.greenhouse.client import NOTE_VISIBILITY, GreenhouseClient, credential_problems
 from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
-from webhooks.errors import SignatureError
-from webhooks.parsing import load, load_object
-from webhooks.signing import hmac_sha256_hex, same
+from adapters.parsing import load, load_object
+from adapters.signing import hmac_sha256_hex, same
 
 # "Signature: sha256 37d27..." - the algorithm, one space, the hex HMAC of the whole raw body.
 SIGNATURE_HEADER = "Signature"
@@ -28,27 +27,21 @@ EVENT_ID_HEADER = "Greenhouse-Event-ID"
 _SIGNATURE = re.compile(r"^(?P<algorithm>[a-z0-9]+) (?P<digest>[0-9a-fA-F]+)$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-NOTE_VISIBILITIES = ("admin_only", "private", "public")  # Harvest's note visibility values
 PING = "ping"  # sent when a web hook is saved; its shape is not documented
 _ENVELOPE = EnvelopeSchema()  # schemas are stateless once built: build them once
 _APPLICATION = ApplicationPayloadSchema()
 
 
 class GreenhouseAdapter(Adapter):
-    key = "greenhouse"
-    name = "Greenhouse"
     events = {
         "candidate_stage_change": EventKind.STAGE_CHANGED,
         "reject_candidate": EventKind.APPLICATION_CLOSED,
         "hire_candidate": EventKind.APPLICATION_CLOSED,
     }
-    credential_keys = ("api_key", "client_id", "client_secret", "user_id", "token_url")
-    allowed_hosts = ALLOWED_HOSTS
-    # 50 requests per 10 seconds per API key unless Greenhouse changed it for the account: the
-    # default until an answer's X-RateLimit-Limit says otherwise; X-RateLimit-Remaining says
-    # what is left, a 429's Retry-After when to come back
-    # (https://harvestdocs.greenhouse.io/docs/api-rate-limiting).
-    rate_limit = (50, 10)
+    kept_headers = (EVENT_ID_HEADER,)
+    _client: GreenhouseClient | None = None
+
+    # Inbound ---------------------------------------------------------------------------------
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Check the Signature header against an HMAC-SHA256 of the raw body."""
@@ -73,64 +66,15 @@ class GreenhouseAdapter(Adapter):
             return f"greenhouse:{event_id}"
         return super().delivery_id(body, headers)
 
-    def action(self, body: bytes, headers: Mapping[str, str]) -> str:
-        return _envelope(body)["action"]
-
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
-        """Turn a delivery into an Event; ping and actions we do not act on give None."""
-        return self.read(body, headers)[1]
-
     def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
-        envelope = _envelope(body)
+        """The action, and an Event for the actions we act on (ping and the rest give None)."""
+        envelope = load_object(body, _ENVELOPE, "a Greenhouse webhook")
         action = envelope["action"]
         kind = self.events.get(action)
         if kind is None:
             return action, None
         payload = load(_APPLICATION, envelope["payload"], "a Greenhouse application payload")
         return action, _event(kind, action, payload["application"])
-
-    def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
-        """Write the outcome: a note (once), the score field if configured, or a stage move."""
-        client = self.client()
-        if outcome.kind == "move":
-            return Receipt(self._move(client, outcome))
-        note_id = None
-        if not first_attempt:
-            # An earlier attempt may have reached Greenhouse before failing; Harvest has no
-            # idempotency keys, so look for our marker before writing again.
-            note_id = client.find_note(outcome.candidate_id, outcome.marker)
-        if note_id is None:
-            note_id = client.create_note(outcome.candidate_id, outcome.text, self._visibility())
-        field = self.connection.options.get("custom_field")
-        if outcome.result is not None and field:
-            # Setting a field twice to the same value is harmless, so a retry just sets it.
-            client.set_application_field(outcome.application_id, field,
-                                         score_field_value(outcome.result))
-        return Receipt(note_id)
-
-    def _move(self, client: GreenhouseClient, outcome: Outcome) -> str | None:
-        """Move the application unless it is already there (a retry after a lost answer)."""
-        application = client.application(outcome.application_id)
-        current = (application.get("current_stage") or {}).get("id")
-        target = _stage_in_job(client, application, outcome.move_to_stage or "")
-        if current is None or str(current) == target:
-            return target
-        client.move_application(outcome.application_id, str(current), target)
-        return target
-
-    def _visibility(self) -> str:
-        visibility = self.connection.options.get("note_visibility")
-        return visibility if visibility in NOTE_VISIBILITIES else NOTE_VISIBILITY
-
-    def client(self) -> GreenhouseClient:
-        return GreenhouseClient.from_credentials(
-            self.connection.credentials, self.connection.api_base_url,
-            strict_hosts=self.connection.strict_hosts, token_cache=self.token_cache,
-            on_rate_limit=self.on_rate_limit)
-
-    @classmethod
-    def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
-        return credential_problems(credentials)
 
     @classmethod
     def sign(cls, body: bytes, secret: str) -> dict[str, str]:
@@ -139,11 +83,57 @@ class GreenhouseAdapter(Adapter):
             SIGNATURE_HEADER: f"sha256 {hmac_sha256_hex(secret, body)}",
         }
 
-    # Who may read a note, offered to the admin as the adapter's choices.
-    note_visibilities = NOTE_VISIBILITIES
+    @classmethod
+    def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
+        return credential_problems(credentials)
+
+    @classmethod
+    def sample(cls, template: dict, token: str) -> tuple[bytes, dict[str, str]]:
+        """sample.json, active now, with a Greenhouse-Event-ID of its own."""
+        application = template["payload"]["application"]
+        application["last_activity_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return json.dumps(template).encode(), {EVENT_ID_HEADER: f"connector-test-{token}"}
+
+    # Outbound primitives ---------------------------------------------------------------------
+
+    def create_note(self, outcome: Outcome) -> str | None:
+        return self.client().create_note(outcome.candidate_id, outcome.text, self._visibility())
+
+    def find_note(self, outcome: Outcome) -> str | None:
+        return self.client().find_note(outcome.candidate_id, outcome.marker)
+
+    def set_result(self, outcome: Outcome) -> None:
+        """Fill the application custom field the admin named, if any."""
+        field = self.connection.options.get("custom_field")
+        if outcome.result is not None and field:
+            self.client().set_application_field(outcome.application_id, field,
+                                                score_field_value(outcome.result))
+
+    def current_stage(self, application_id: str) -> Position | None:
+        found = self.client().current_stage(application_id)
+        return None if found is None else Position(stage_id=found[0], job_id=found[1])
+
+    def stage_for(self, position: Position, wanted: str) -> str:
+        """A stage id as given, or the id of the stage by that name in the application's job.
+
+        Greenhouse stage ids belong to one job each, so an admin who wants "Interview" in every
+        job names the stage; the id is looked up in the application's job.
+        """
+        if wanted.isdigit():
+            return wanted
+        for stage in self.client().job_interview_stages(job_id=position.job_id):
+            if str(stage.get("job_id")) == position.job_id and \
+                    str(stage.get("name") or "").strip().casefold() == wanted.strip().casefold():
+                return str(stage["id"])
+        raise Invalid(f"no stage named {wanted!r} in the application's job")
+
+    def move(self, application_id: str, from_stage: str, to_stage: str) -> None:
+        self.client().move_application(application_id, from_stage, to_stage)
+
+    # For the install wizard --------------------------------------------------------------------
 
     def check_connection(self) -> None:
-        """Fetch a token and list one note: wrong credentials or a missing scope raise."""
+        """A token, then reads only a Site Admin can make: wrong credentials or scopes raise."""
         self.client().check_access()
 
     def list_stages(self) -> list[tuple[str, str]] | None:
@@ -153,35 +143,26 @@ class GreenhouseAdapter(Adapter):
         stages.sort(key=lambda s: (s.get("sort_order") or 0, str(s.get("name") or "")))
         return [(str(s["id"]), str(s.get("name") or s["id"]).strip()) for s in stages]
 
+    def _visibility(self) -> str:
+        return self.connection.options.get("note_visibility") or NOTE_VISIBILITY
 
-def _stage_in_job(client: GreenhouseClient, application: dict, stage: str) -> str:
-    """A stage id as given, or the id of the stage by that name in the application's job.
+    def client(self) -> GreenhouseClient:
+        """One client per adapter: its token and connection pool serve every call of a push."""
+        if self._client is None:
+            self._client = GreenhouseClient.from_credentials(
+                self.connection.credentials, self.connection.api_base_url,
+                strict_hosts=self.connection.strict_hosts,
+                extra_hosts=self.connection.extra_hosts,
+                token_cache=self.tools.token_cache, on_rate_limit=self.tools.on_rate_limit)
+        return self._client
 
-    Greenhouse stage ids belong to one job each, so an admin who wants "Interview" in every
-    job names the stage; the id is looked up per application.
-    """
-    if stage.isdigit():
-        return stage
-    jobs = {str(job.get("id")) for job in application.get("jobs") or []}
-    for candidate in client.job_interview_stages():
-        if str(candidate.get("job_id")) in jobs and \
-                str(candidate.get("name") or "").strip().casefold() == stage.strip().casefold():
-            return str(candidate["id"])
-    raise Invalid(f"no stage named {stage!r} in the application's job")
-
-
-def score_field_value(result: Result) -> str:
+def score_field_value(result: Verdict) -> str:
     """The score as a short-text custom field shows it: '4.3 / 5, Strong yes (2 reviewers)'."""
     parts = ["not rated" if result.overall is None else f"{result.overall:.1f} / 5"]
     if result.recommendation:
         parts.append(RECOMMENDATION_WORDS.get(result.recommendation, result.recommendation))
     count = len(result.reviewers)
     return ", ".join(parts) + f" ({count} reviewer{'s' if count != 1 else ''})"
-
-
-def _envelope(body: bytes) -> dict:
-    """The {"action", "payload"} wrapper of every Greenhouse webhook."""
-    return load_object(body, _ENVELOPE, "a Greenhouse webhook")
 
 
 def _event(kind: EventKind, action: str, application: dict) -> Event:

@@ -155,16 +155,18 @@ class GreenhouseClient(ApiClient):
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, str], base_url: str | None = None,
-                         *, strict_hosts: bool = True, token_cache: TokenCache | None = None,
+                         *, strict_hosts: bool = True, extra_hosts: tuple[str, ...] = (),
+                         token_cache: TokenCache | None = None,
                          on_rate_limit: Callable[[RateLimitInfo], None] | None = None,
                          ) -> GreenhouseClient:
         """A client for one installation; `token_cache` shares its token with other processes."""
         problems = credential_problems(credentials)
         if problems:
             raise Unauthorized("; ".join(problems))
-        base = check_base_url(base_url or DEFAULT_BASE_URL, ALLOWED_HOSTS, strict_hosts)
+        base = check_base_url(base_url or DEFAULT_BASE_URL, ALLOWED_HOSTS, strict_hosts,
+                              extra_hosts)
         token_url = check_base_url(credentials.get("token_url") or DEFAULT_TOKEN_URL,
-                                   ALLOWED_HOSTS, strict_hosts)
+                                   ALLOWED_HOSTS, strict_hosts, extra_hosts)
         session = requests.Session()
         auth = HarvestAuth(token_url, credentials["client_id"], credentials["client_secret"],
                            str(credentials["user_id"]), session, cache=token_cache)

@@ -2,15 +2,15 @@
 
 Payload reference: https://developers.greenhouse.io/webhooks.html#candidate-stage-change
 Unknown keys are excluded: Greenhouse adds fields over time, and we read only what we need.
-Text is bounded by what our columns hold (adapters.base); Greenhouse documents no lengths.
+Text is bounded by what our columns hold (adapters.events); Greenhouse documents no lengths.
 """
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from adapters.base import MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
-from webhooks.parsing import text
+from adapters.events import MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
+from adapters.parsing import text
 
 # Every id in the webhook docs' examples is a JSON integer ("id": 265772), and Harvest takes
 # them back as integers. The docs state no range; we take what a signed 64-bit integer holds.
@@ -80,3 +80,23 @@ class EnvelopeSchema(_Lenient):
 
     action = fields.String(required=True)
     payload = fields.Dict(required=True)
+
+
+class GreenhouseOptions(Schema):
+    """What the admin chooses of what goes back: the note's readers and the score's field."""
+
+    class Meta:
+        unknown = RAISE
+
+    # Harvest's visibility values for a new note (read back as *_visible).
+    note_visibility = fields.String(
+        validate=validate.OneOf(["admin_only", "private", "public"]), load_default="admin_only",
+        allow_none=True, metadata={"label": "Who may read the connector's notes",
+                                   "description": "Greenhouse's note visibility."})
+    # An application custom field (Enterprise accounts) named by its field key.
+    custom_field = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}$", error=(
+            "a field key is letters, digits, '_', '.' or '-' (at most 100)")),
+        allow_none=True, load_default=None, metadata={
+            "label": "Application custom field for the score (optional; its field key)",
+            "description": "The Greenhouse field that receives the overall score."})

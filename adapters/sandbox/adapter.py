@@ -15,18 +15,17 @@ import hashlib
 import hmac
 import re
 import secrets
+import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from adapters.base import (
-    Adapter, Candidate, Connection, Event, EventKind, Outcome, Receipt, usable_email,
-)
-from adapters.http import Invalid
-from adapters.sandbox.client import ALLOWED_HOSTS, SandboxClient, credential_problems
+from adapters.contract import Adapter, Position
+from adapters.errors import SignatureError
+from adapters.events import Candidate, Event, EventKind, Outcome, usable_email
+from adapters.sandbox.client import SandboxClient, credential_problems
 from adapters.sandbox.schemas import DataSchema, EnvelopeSchema
-from webhooks.errors import SignatureError
-from webhooks.parsing import load, load_object
-from webhooks.signing import same
+from adapters.parsing import load, load_object
+from adapters.signing import same
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -60,19 +59,14 @@ def secret_key(secret: str) -> bytes:
 
 
 class SandboxAdapter(Adapter):
-    key = "sandbox"
-    name = "Sandbox"
     events = {
         "application.stage_changed": EventKind.STAGE_CHANGED,
         "application.closed": EventKind.APPLICATION_CLOSED,
     }
-    credential_keys = ("api_key",)
-    allowed_hosts = ALLOWED_HOSTS
-    rate_limit = (100, 10)  # the contract names none; a client's fair share
+    kept_headers = (ID_HEADER,)
+    _client: SandboxClient | None = None
 
-    def __init__(self, connection: Connection, clock: Callable[[], float] = time.time):
-        super().__init__(connection)
-        self.clock = clock  # injectable, so a test can make a published vector's time "now"
+    # Inbound ---------------------------------------------------------------------------------
 
     @classmethod
     def new_webhook_secret(cls) -> str:
@@ -90,7 +84,7 @@ class SandboxAdapter(Adapter):
                                  "missing_signature")
         if not _TIMESTAMP.fullmatch(stamp.strip()):
             raise SignatureError("webhook-timestamp is not Unix seconds", "malformed_signature")
-        if abs(self.clock() - int(stamp)) > TOLERANCE_SECONDS:
+        if abs(self.tools.clock() - int(stamp)) > TOLERANCE_SECONDS:
             raise SignatureError("webhook-timestamp is outside the 5 minute window",
                                  "stale_timestamp")
         try:
@@ -110,41 +104,14 @@ class SandboxAdapter(Adapter):
             return message_id
         return super().delivery_id(body, headers)
 
-    def action(self, body: bytes, headers: Mapping[str, str]) -> str:
-        return _envelope(body)["type"]
-
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> Event | None:
-        """Turn a delivery into an Event; types we do not act on give None."""
-        return self.read(body, headers)[1]
-
     def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
-        envelope = _envelope(body)
+        """The event type, and an Event for the types we act on."""
+        envelope = load_object(body, _ENVELOPE, "a Standard Webhooks event")
         kind = self.events.get(envelope["type"])
         if kind is None:
             return envelope["type"], None
         data = load(_DATA, envelope["data"], "an application event")
         return envelope["type"], _event(kind, envelope, data)
-
-    def push(self, outcome: Outcome, *, first_attempt: bool = True) -> Receipt:
-        """A move, or a note (found by its marker on a retry) and the result's fields."""
-        client = self.client()
-        if outcome.kind == "move":
-            if not outcome.move_to_stage:
-                raise Invalid("a move needs a stage to move to")  # a bug upstream: no retry
-            client.move(outcome.application_id, outcome.move_to_stage)
-            return Receipt(outcome.move_to_stage)
-        note_id = None if first_attempt else client.find_note(outcome.application_id,
-                                                              outcome.marker)
-        if note_id is None:
-            note_id = client.create_note(outcome.application_id, outcome.text)
-        if outcome.result is not None:
-            client.set_fields(outcome.application_id, result_fields(outcome.result))
-        return Receipt(note_id)
-
-    def client(self) -> SandboxClient:
-        return SandboxClient.from_credentials(
-            self.connection.credentials, self.connection.api_base_url,
-            strict_hosts=self.connection.strict_hosts, on_rate_limit=self.on_rate_limit)
 
     @classmethod
     def check_credentials(cls, credentials: Mapping[str, str]) -> list[str]:
@@ -162,6 +129,40 @@ class SandboxAdapter(Adapter):
             SIGNATURE_HEADER: "v1," + signature(secret, message_id, timestamp, body),
         }
 
+    @classmethod
+    def sample(cls, template: dict, token: str) -> tuple[bytes, dict[str, str]]:
+        """sample.json, happening now; signing adds a fresh webhook-id."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        template["timestamp"] = template["data"]["occurred_at"] = now
+        return json.dumps(template).encode(), {}
+
+    # Outbound primitives ---------------------------------------------------------------------
+
+    def create_note(self, outcome: Outcome) -> str | None:
+        return self.client().create_note(outcome.application_id, outcome.text)
+
+    def find_note(self, outcome: Outcome) -> str | None:
+        return self.client().find_note(outcome.application_id, outcome.marker)
+
+    def set_result(self, outcome: Outcome) -> None:
+        if outcome.result is not None:
+            self.client().set_fields(outcome.application_id, result_fields(outcome.result))
+
+    def current_stage(self, application_id: str) -> Position | None:
+        stage = self.client().stage(application_id)
+        return None if stage is None else Position(stage_id=stage)
+
+    def move(self, application_id: str, from_stage: str, to_stage: str) -> None:
+        self.client().move(application_id, from_stage, to_stage)
+
+    def client(self) -> SandboxClient:
+        if self._client is None:
+            self._client = SandboxClient.from_credentials(
+                self.connection.credentials, self.connection.api_base_url,
+                strict_hosts=self.connection.strict_hosts,
+                extra_hosts=self.connection.extra_hosts, on_rate_limit=self.tools.on_rate_limit)
+        return self._client
+
 
 def result_fields(result) -> dict:
     """The reviewers' verdict as the contract's fields: score out of 5, recommendation, link."""
@@ -170,11 +171,6 @@ def result_fields(result) -> dict:
         "recommendation": result.recommendation,
         "review_url": result.review_url,
     }
-
-
-def _envelope(body: bytes) -> dict:
-    """The {"type", "timestamp", "data"} envelope of every event."""
-    return load_object(body, _ENVELOPE, "a Standard Webhooks event")
 
 
 def _event(kind: EventKind, envelope: dict, data: dict) -> Event:

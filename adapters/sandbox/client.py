@@ -5,7 +5,8 @@ Every call sends `Authorization: Bearer <api_key>` to paths under the installati
     POST /applications/{id}/notes   {"body": "..."}                -> 201 {"id": ..., "body": ...}
     GET  /applications/{id}/notes                                  -> 200 [{"id": ..., "body": ...}]
     PUT  /applications/{id}/fields  {"score": 4.2, "recommendation": "yes", "review_url": ...}
-    POST /applications/{id}/move    {"stage_id": "..."}            -> 200
+    GET  /applications/{id}                                        -> 200 {"id", "stage_id"}
+    POST /applications/{id}/move    {"stage_id", "from_stage_id"}  -> 200; 422 if it moved since
 
 Errors are HTTP statuses (401, 404, 422, 429 with Retry-After, 5xx), mapped by adapters.http.
 Knows HTTP and nothing of Flask or the database.
@@ -22,7 +23,9 @@ from adapters.http import (
     ApiClient, HostNotAllowed, Invalid, RateLimitInfo, Unauthorized, check_base_url,
 )
 
-ALLOWED_HOSTS: tuple[str, ...] = ()  # no built-in host: production needs an https base URL allowed
+# No built-in host: in production the operator lists the hosts installations may call
+# (ATS_ALLOWED_HOSTS), and the base URL must be https on one of them.
+ALLOWED_HOSTS: tuple[str, ...] = ()
 
 
 def credential_problems(credentials: Mapping[str, str]) -> list[str]:
@@ -40,7 +43,7 @@ class SandboxClient(ApiClient):
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, str], base_url: str | None,
-                         *, strict_hosts: bool = True,
+                         *, strict_hosts: bool = True, extra_hosts: tuple[str, ...] = (),
                          on_rate_limit: Callable[[RateLimitInfo], None] | None = None,
                          ) -> SandboxClient:
         """A client for one installation; there is no default base URL to fall back on."""
@@ -49,7 +52,7 @@ class SandboxClient(ApiClient):
             raise Unauthorized("; ".join(problems))
         if not base_url:
             raise HostNotAllowed("no API base URL is set for this installation")
-        base = check_base_url(base_url, ALLOWED_HOSTS, strict_hosts)
+        base = check_base_url(base_url, ALLOWED_HOSTS + tuple(extra_hosts), strict_hosts)
         return cls(base, credentials["api_key"], on_rate_limit=on_rate_limit)
 
     def create_note(self, application_id: str, body: str) -> str:
@@ -72,18 +75,27 @@ class SandboxClient(ApiClient):
         """Replace the application's interview fields (score, recommendation, review link)."""
         self.request("PUT", _path(application_id, "fields"), json=dict(values))
 
-    def move(self, application_id: str, stage_id: str) -> None:
-        """Move the application to another stage (column)."""
-        self.request("POST", _path(application_id, "move"), json={"stage_id": stage_id})
+    def stage(self, application_id: str) -> str | None:
+        """The stage (column) the application is in now; None if the answer names none."""
+        response = self.request("GET", _path(application_id))
+        found = _json(response)
+        stage = found.get("stage_id") if isinstance(found, dict) else None
+        return str(stage) if stage not in (None, "") else None
+
+    def move(self, application_id: str, from_stage_id: str, stage_id: str) -> None:
+        """Move the application to another stage (column), unless it left `from_stage_id`."""
+        self.request("POST", _path(application_id, "move"),
+                     json={"stage_id": stage_id, "from_stage_id": from_stage_id})
 
 
-def _path(application_id: str, action: str) -> str:
+def _path(application_id: str, action: str = "") -> str:
     # The id is the ATS's own string, quoted whole so a "/" stays inside its segment; a segment of
     # dots alone would be resolved as "." or ".." by urljoin and by servers, so it is refused.
     application_id = str(application_id)
     if not application_id.strip("."):
         raise Invalid(f"not an application id: {application_id!r}")
-    return f"applications/{quote(application_id, safe='')}/{action}"
+    path = f"applications/{quote(application_id, safe='')}"
+    return f"{path}/{action}" if action else path
 
 
 def _json(response: requests.Response):

@@ -3,15 +3,15 @@
 Envelope: the shape https://www.standardwebhooks.com/ recommends, {"type", "timestamp", "data"}.
 `data` is this contract's own: application, candidate, job, stage and when it happened.
 Unknown keys are excluded, so an ATS may send more than we read. The contract sets the lengths
-an ATS may send: ids up to 64 characters, names 100, titles 200 (adapters.base).
+an ATS may send: ids up to 64 characters, names 100, titles 200 (adapters.events).
 """
 
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from adapters.base import MAX_ID, MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
-from webhooks.parsing import text
+from adapters.events import MAX_ID, MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
+from adapters.parsing import text
 
 
 class _Lenient(Schema):

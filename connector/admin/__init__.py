@@ -51,5 +51,6 @@ def current_organization_id() -> int:
 
 
 # Importing each area's module registers its views on bp.
-from connector.admin import install_steps, installs, people, secrets, templates  # noqa: E402,F401
+from connector.admin import credentials, install_steps, installs, people, secrets  # noqa: E402,F401
+from connector.admin import templates  # noqa: E402,F401
 from connector.admin import ops, ops_health, ops_sessions  # noqa: E402,F401

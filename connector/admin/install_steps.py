@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import inspect
-import re
 import secrets
-from pathlib import Path
 
 from flask import (
     abort, flash, jsonify, redirect, render_template, render_template_string, request, url_for,
 )
+from marshmallow import ValidationError
 from sqlalchemy import select
 
+from adapters.manifest import Manifest
 from connector.admin import admin_required, bp, services
 from connector.admin.installs import (
-    RECOMMENDATIONS, SETUP_FLAG, adapter_class, choice_context, installation_view,
+    RECOMMENDATIONS, SETUP_FLAG, choice_context, installation_view, manifest_of,
     offered_templates, own_installation,
 )
 from connector.models import Installation, StageRule, WebhookDelivery
-from jobs.test_events import sample_event
 
 STEPS = (("webhook", "Webhook"), ("stages", "Trigger stages"), ("template", "Interview template"),
          ("results", "What goes back"), ("test", "Test event"))
-FIELD_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_STAGES, MAX_STAGE_LENGTH = 50, 200
 
 
@@ -60,7 +57,7 @@ def _step_page(db, installation: Installation, step: str, problems: list[str], s
                "return_to": request.form.get("return_to", "")}
     if step == "webhook":
         context["secret"] = _secret_if_in_setup(installation)
-        context["instructions"] = setup_instructions(adapter_class(installation), view)
+        context["instructions"] = setup_instructions(manifest_of(installation), view)
     elif step in ("stages", "results"):
         context.update(choice_context(installation))
     elif step == "template":
@@ -77,12 +74,10 @@ def _secret_if_in_setup(installation: Installation) -> str | None:
     return services().keyring.decrypt(installation.webhook_secret_encrypted)
 
 
-def setup_instructions(adapter_cls, view: dict) -> str | None:
-    """The ATS's own steps (setup.html beside its adapter), or None for the generic text."""
-    path = Path(inspect.getfile(adapter_cls)).parent / "setup.html"
-    if not path.is_file():
-        return None
-    return render_template_string(path.read_text(encoding="utf-8"), item=view)
+def setup_instructions(manifest: Manifest, view: dict) -> str | None:
+    """The ATS's own steps (setup.html in its folder), or None for the generic text."""
+    steps = manifest.setup_steps()
+    return None if steps is None else render_template_string(steps, item=view)
 
 
 def _save_stages(db, installation: Installation) -> list[str]:
@@ -117,27 +112,22 @@ def _save_template(db, installation: Installation) -> list[str]:
 
 
 def _save_results(db, installation: Installation) -> list[str]:
-    """What goes back to the ATS: note visibility, score field, next stage per decision."""
-    visibilities = getattr(adapter_class(installation), "note_visibilities", ())
-    visibility = request.form.get("note_visibility", "")
-    field = request.form.get("custom_field", "").strip()
-    problems = []
-    if visibilities and visibility not in visibilities:
-        problems.append("Choose who may read the notes.")
-    if field and not FIELD_KEY.match(field):
-        problems.append("The custom field key is letters, digits, '_', '.' or '-' (at most 100).")
+    """What goes back to the ATS: the ATS's own options, and the next stage per decision."""
+    manifest = manifest_of(installation)
+    form = {item["key"]: request.form.get(item["key"], "").strip() or None
+            for item in manifest.option_fields()}
+    try:
+        chosen = manifest.load_options(form)
+    except ValidationError as exc:
+        return [f"{key.replace('_', ' ').capitalize()}: {' '.join(map(str, messages))}"
+                for key, messages in exc.messages.items()]
     decisions = {key: request.form.get(f"decision_{key}", "").strip()
-                 for key, _ in RECOMMENDATIONS}
+                 for key, _ in RECOMMENDATIONS} if manifest.can("move") else {}
     if any(len(stage) > MAX_STAGE_LENGTH for stage in decisions.values()):
-        problems.append(f"A stage id is at most {MAX_STAGE_LENGTH} characters.")
-    if problems:
-        return problems
-    options = {k: v for k, v in (installation.options or {}).items()
-               if k not in ("note_visibility", "custom_field", "decision_stages")}
-    if visibility:
-        options["note_visibility"] = visibility
-    if field:
-        options["custom_field"] = field
+        return [f"A stage id is at most {MAX_STAGE_LENGTH} characters."]
+    kept = {k: v for k, v in (installation.options or {}).items()
+            if k not in form and k != "decision_stages"}
+    options = {**kept, **{k: v for k, v in chosen.items() if v is not None}}
     decisions = {key: stage for key, stage in decisions.items() if stage}
     if decisions:
         options["decision_stages"] = decisions
@@ -160,7 +150,7 @@ def install_finish(installation_id: int):
                                     step="stages"))
         installation.options = {k: v for k, v in (installation.options or {}).items()
                                 if k != SETUP_FLAG}
-    flash("The connection is installed.", "ok")
+    flash("The installation is set up.", "ok")
     return redirect(url_for(".install_settings", installation_id=installation_id))
 
 
@@ -170,7 +160,7 @@ def install_test_event(installation_id: int):
     """Queue a signed sample event to the installation's own webhook URL."""
     with services().db.session() as db:
         installation = own_installation(db, installation_id)
-        if sample_event(installation.ats, "x") is None:
+        if not manifest_of(installation).can("test_event"):
             abort(404)
     token = secrets.token_hex(16)
     services().queue.enqueue("jobs.test_events.send_test_event", installation_id, token)

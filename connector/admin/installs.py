@@ -9,12 +9,15 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from adapters import ADAPTERS, get_adapter
-from adapters.base import RECOMMENDATION_WORDS, Adapter, Connection
-from adapters.http import ApiError, HostNotAllowed, Temporary, Unauthorized, check_base_url
+from adapters.contract import Connection
+from adapters.events import RECOMMENDATION_WORDS
+from adapters.http import ApiError, HostNotAllowed, Temporary, Unauthorized
+from adapters.manifest import Manifest
 from connector.admin import admin_required, bp, current_organization_id, services
-from connector.installations import InstallError, adapter_for, create_installation, webhook_url
+from connector.installations import (
+    InstallError, adapter_for, base_url_problem, create_installation, webhook_url,
+)
 from connector.models import Installation, InterviewTemplate
-from jobs.test_events import sample_event
 
 log = logging.getLogger("connector.admin")
 
@@ -23,12 +26,6 @@ log = logging.getLogger("connector.admin")
 # webhook step shows the secret; afterwards only a rotation shows a new one.
 SETUP_FLAG = "setup_in_progress"
 RECOMMENDATIONS = tuple(reversed(RECOMMENDATION_WORDS.items()))  # strongest yes first
-LABELS = {
-    "api_key": "Harvest API key (legacy, instead of a client id and secret)",
-    "client_id": "Client ID", "client_secret": "Client secret",
-    "user_id": "User ID that notes are written as",
-    "token_url": "Token URL (only for a regional data centre)",
-}
 
 
 def own_installation(db, installation_id: int) -> Installation:
@@ -41,24 +38,24 @@ def own_installation(db, installation_id: int) -> Installation:
     return installation
 
 
-def adapter_class(installation: Installation) -> type[Adapter]:
+def manifest_of(installation: Installation) -> Manifest:
     return get_adapter(installation.ats) or abort(404)
 
 
 def installation_view(installation: Installation) -> dict:
     """What the pages show of an installation."""
-    adapter_cls = get_adapter(installation.ats)
+    manifest = get_adapter(installation.ats)
     return {
         "id": installation.id, "public_id": installation.public_id, "name": installation.name,
         "ats": installation.ats,
-        "ats_name": adapter_cls.name if adapter_cls else installation.ats,
+        "ats_name": manifest.name if manifest else installation.ats,
         "status": installation.status.value, "reason": installation.attention_reason,
         "webhook_url": webhook_url(services().settings.public_base_url, installation),
         "in_setup": bool((installation.options or {}).get(SETUP_FLAG)),
         "stages": [rule.stage for rule in installation.stage_rules],
         "template_id": next((r.template_id for r in installation.stage_rules), None),
         "options": dict(installation.options or {}),
-        "can_test": sample_event(installation.ats, "x") is not None,
+        "can_test": bool(manifest and manifest.can("test_event")),
     }
 
 
@@ -85,51 +82,51 @@ def install_choose():
 @admin_required
 def install_credentials(ats: str):
     """Step 2: credentials, checked for shape and then by a live call to the ATS."""
-    adapter_cls = get_adapter(ats) or abort(404)
+    manifest = get_adapter(ats) or abort(404)
     if request.method == "GET":
-        return _credentials_page(adapter_cls, {"name": adapter_cls.name}, [], 200)
+        return _credentials_page(manifest, {"name": manifest.name}, [], 200)
     form = {key: request.form.get(key, "").strip() for key in
-            ("name", "api_base_url", *adapter_cls.credential_keys)}
-    credentials = {k: form[k] for k in adapter_cls.credential_keys if form[k]}
+            ("name", "api_base_url", *manifest.credential_keys)}
+    credentials = {k: form[k] for k in manifest.credential_keys if form[k]}
     api_base_url = form["api_base_url"] or None
-    strict = services().settings.production
+    settings = services().settings
     problems = [] if form["name"] else ["A name is required."]
-    problems += adapter_cls.check_credentials(credentials)
-    if api_base_url:
-        try:
-            check_base_url(api_base_url, adapter_cls.allowed_hosts, strict)
-        except HostNotAllowed as exc:
-            problems.append(f"API base URL: {exc}")
+    problems += manifest.check_credentials(credentials)
+    problem = api_base_url and base_url_problem(manifest, api_base_url, settings.production,
+                                                settings.ats_allowed_hosts)
+    if problem:
+        problems.append(f"API base URL: {problem}.")
     if not problems:
-        problems = _live_check(adapter_cls, credentials, api_base_url, strict)
+        problems = live_check(manifest, credentials, api_base_url, settings)
     if problems:
-        return _credentials_page(adapter_cls, form, problems, 400)
+        return _credentials_page(manifest, form, problems, 400)
     try:
-        installation_id = _create(adapter_cls, form["name"][:200], credentials, api_base_url)
+        installation_id = _create(manifest, form["name"][:200], credentials, api_base_url)
     except InstallError as exc:
-        return _credentials_page(adapter_cls, form, [str(exc)], 400)
+        return _credentials_page(manifest, form, [str(exc)], 400)
     return redirect(url_for(".install_step", installation_id=installation_id, step="webhook"))
 
 
-def _credentials_page(adapter_cls, form: dict, problems: list[str], status: int):
-    fields = [{"key": key, "label": LABELS.get(key, key.replace("_", " ").capitalize()),
-               "secret": key.endswith(("secret", "key", "password"))}
-              for key in adapter_cls.credential_keys]
-    return render_template("admin/install_credentials.html", adapter=adapter_cls, form=form,
-                           fields=fields, problems=problems), status
+def _credentials_page(manifest: Manifest, form: dict, problems: list[str], status: int):
+    settings = services().settings
+    return render_template("admin/install_credentials.html", adapter=manifest, form=form,
+                           fields=manifest.credentials, problems=problems,
+                           operator_hosts=settings.ats_allowed_hosts,
+                           strict_hosts=settings.production), status
 
 
-def _live_check(adapter_cls, credentials: dict, api_base_url: str | None,
-                strict: bool) -> list[str]:
+def live_check(manifest: Manifest, credentials: dict, api_base_url: str | None,
+                settings) -> list[str]:
     """One authenticated call to the ATS; what went wrong, in words, or nothing."""
     connection = Connection(webhook_secret="", credentials=credentials,
-                            api_base_url=api_base_url, strict_hosts=strict)
+                            api_base_url=api_base_url, strict_hosts=settings.production,
+                            extra_hosts=settings.ats_allowed_hosts)
     try:
-        adapter_cls(connection).check_connection()
+        manifest.build(connection).check_connection()
     except ApiError as exc:
-        log.info("admin.install.check-refused ats=%s error=%s status=%s", adapter_cls.key,
+        log.info("admin.install.check-refused ats=%s error=%s status=%s", manifest.key,
                  type(exc).__name__, exc.status)
-        return [api_problem(adapter_cls.name, exc)]
+        return [api_problem(manifest.name, exc)]
     return []
 
 
@@ -148,19 +145,20 @@ def api_problem(ats_name: str, exc: ApiError) -> str:
     return f"{ats_name} refused the call ({exc.status}): {exc.reason}."
 
 
-def _create(adapter_cls, name: str, credentials: dict, api_base_url: str | None) -> int:
+def _create(manifest, name: str, credentials: dict, api_base_url: str | None) -> int:
     svc = services()
     with svc.db.session() as db:
         installation, _secret = create_installation(
-            db, svc.keyring, ats=adapter_cls.key, organization=current_user.organization_name,
+            db, svc.keyring, ats=manifest.key, organization=current_user.organization_name,
             name=name, trigger_stages=[], template_id=None, api_base_url=api_base_url,
-            credentials=credentials, strict_hosts=svc.settings.production, require_stages=False)
+            credentials=credentials, strict_hosts=svc.settings.production,
+            extra_hosts=svc.settings.ats_allowed_hosts, require_stages=False)
         if installation.organization_id != current_organization_id():
             raise InstallError("the organization changed during sign-in")  # never another's
         installation.options = {SETUP_FLAG: True}
         db.flush()
         log.info("admin.install.created installation=%s ats=%s", installation.public_id,
-                 adapter_cls.key)
+                 manifest.key)
         return installation.id
 
 
@@ -183,13 +181,14 @@ def choice_context(installation: Installation) -> dict:
     for _id, name in choices or []:
         counts[name] = counts.get(name, 0) + 1
     return {"choices": choices, "stage_problem": problem, "stage_names": list(counts.items()),
-            "visibilities": getattr(adapter_class(installation), "note_visibilities", ()),
+            "option_fields": manifest_of(installation).option_fields(),
+            "can_move": manifest_of(installation).can("move"),
             "recommendations": RECOMMENDATIONS}
 
 
 def _stage_choices(installation: Installation) -> tuple[list[tuple[str, str]] | None, str | None]:
     """The ATS's stages as (id, name), or None and why they could not be listed."""
-    adapter = adapter_for(installation, services().keyring, services().settings.production)
+    adapter = adapter_for(installation, services().keyring, services().settings)
     try:
         stages = adapter.list_stages()
     except ApiError as exc:

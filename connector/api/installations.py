@@ -1,12 +1,14 @@
-"""/api/v1/installations: the organization's ATS connections, and what goes back to the ATS.
+"""/api/v1/installations: the organization's ATS installations, and what goes back to the ATS.
 
 Secrets and credentials never leave: not the webhook secret, not the ATS credentials.
 """
 
 from __future__ import annotations
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 
+from adapters import get_adapter
 from connector.api import schemas
 from connector.api.errors import not_found
 from connector.api.routing import operation, organization_id, page_of, services
@@ -35,9 +37,17 @@ def describe(installation: Installation) -> dict:
         "webhook_url": webhook_url(services().settings.public_base_url, installation),
         "trigger_stages": [{"stage": r.stage, "template_id": r.template_id}
                            for r in installation.stage_rules],
-        "options": dict(installation.options or {}),
+        "options": shown_options(installation),
         "created_at": installation.created_at,
     }
+
+
+def shown_options(installation: Installation) -> dict:
+    """The connector's options and the ATS's own, without what the wizard keeps for itself."""
+    manifest = get_adapter(installation.ats)
+    known = set(schemas.InstallationOptions().fields) | set(
+        manifest.options().fields if manifest else ())
+    return {k: v for k, v in (installation.options or {}).items() if k in known}
 
 
 @operation("GET", "/installations", tag=TAG, query=schemas.PageQuery(),
@@ -66,6 +76,7 @@ def update_options(public_id, body):
     """
     with services().db.session() as db:
         installation = find_installation(db, public_id)
+        _check_ats_options(installation, body)
         options = dict(installation.options or {})
         for key, value in body.items():
             if value is None:
@@ -73,6 +84,20 @@ def update_options(public_id, body):
             else:
                 options[key] = value
         installation.options = options  # a new dict, so SQLAlchemy sees the JSON change
-        services().receivers.forget(installation.ats, installation.public_id)
+        if services().receivers is not None:
+            services().receivers.forget(installation.ats, installation.public_id)
         db.flush()
         return describe(installation)
+
+
+def _check_ats_options(installation: Installation, body: dict) -> None:
+    """The keys the core does not know, checked by the installation's ATS; 422 otherwise."""
+    core = schemas.InstallationOptions().fields
+    given = {key: value for key, value in body.items() if key not in core}
+    if not given:
+        return
+    manifest = get_adapter(installation.ats)
+    unknown = [key for key in given if key not in manifest.options().fields]
+    if unknown:
+        raise ValidationError({key: [f"not an option of {manifest.name}"] for key in unknown})
+    manifest.load_options(given)  # null returns an option to its default: allowed

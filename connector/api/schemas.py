@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema,
+)
 
 from connector.models import AnswerKind, AnswerStatus, OutboxStatus, SessionState
 from connector.review_models import Recommendation
 
 MAX_PAGE = 100
 RECOMMENDATIONS = [r.value for r in Recommendation]
-NOTE_VISIBILITIES = ["admin_only", "private", "public"]
 HTTPS_URL = validate.URL(schemes={"https"}, error="must be an https:// URL")
 
 
@@ -79,10 +80,13 @@ class TriggerStage(Schema):
     template_id = fields.Integer(allow_none=True, required=True)
 
 
-class InstallationOptions(Strict):
-    note_visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES), allow_none=True)
-    custom_field = _text(1, 200, allow_none=True, metadata={
-        "description": "The ATS field that receives the overall score."})
+class InstallationOptions(Schema):
+    """The connector's own options; any other key is the ATS's, checked by its manifest's schema
+    (e.g. Greenhouse's `note_visibility` and `custom_field`: see GET /installations/{id})."""
+
+    class Meta:
+        unknown = INCLUDE
+
     decision_stages = fields.Dict(
         keys=fields.String(validate=validate.OneOf(RECOMMENDATIONS)),
         values=_text(1, 200), allow_none=True, metadata={
@@ -92,6 +96,11 @@ class InstallationOptions(Strict):
     share_can_score = fields.Boolean(allow_none=True, metadata={
         "description": "Ignored, and kept so older clients are not refused: a link in an ATS "
                        "note only ever watches; scoring needs a user or a reviewer invitation."})
+
+    @post_dump(pass_original=True)
+    def _with_the_ats_options(self, data, original, **kwargs):
+        """The ATS's options too, which dump alone would drop: the caller passes only those."""
+        return {**{k: v for k, v in original.items() if k not in self.fields}, **data}
 
 
 class Installation(Schema):

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from connector import crypto, notes, plan, recording
 from connector.auth import limiter
 from connector.candidate import branding

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.base import RECOMMENDATION_WORDS as WORDS
+from adapters.events import RECOMMENDATION_WORDS as WORDS
 from connector.models import InterviewSession, utcnow
 from connector.names import display_name
 from connector.review_models import Rating, Recommendation, ReviewerInvitation, Scorecard, User

@@ -13,7 +13,7 @@ from functools import wraps
 from flask import Blueprint, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from adapters.base import RECOMMENDATION_WORDS
+from adapters.events import RECOMMENDATION_WORDS
 from connector.models import SandboxNote, utcnow
 from connector.sandbox import board, services
 
@@ -44,6 +44,8 @@ class FieldsSchema(_Strict):
 
 class MoveSchema(_Strict):
     stage_id = fields.String(required=True, validate=validate.OneOf(list(board.BY_ID)))
+    # Where the mover read the card last: a card moved since then is not moved again (422).
+    from_stage_id = fields.String(load_default=None)
 
 
 def _error(status: int, reason: str, detail=""):
@@ -96,6 +98,14 @@ def _refused(exc: _Refused):
     return _error(exc.status, exc.reason, exc.detail)
 
 
+@api.get("/applications/<application_id>")
+@authenticated
+def get_application(application_id: str):
+    with services().db.session() as db:
+        card = _card(db, application_id)
+        return jsonify(id=card.application_id, stage_id=card.column)
+
+
 @api.get("/applications/<application_id>/notes")
 @authenticated
 def list_notes(application_id: str):
@@ -133,6 +143,9 @@ def move(application_id: str):
     data = _load(MoveSchema())
     with services().db.session() as db:
         card = _card(db, application_id)
+        if data["from_stage_id"] not in (None, card.column):
+            # 422 as Greenhouse answers a stale from_stage_id: a retry must not undo that move.
+            raise _Refused(422, "stage_changed", "the application is no longer in from_stage_id")
         moved = board.move(db, card, data["stage_id"])
     if moved is not None:  # an ATS reports every move, whoever made it
         services().queue.enqueue(board.WEBHOOK_JOB, *moved.args())

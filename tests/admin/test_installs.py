@@ -19,9 +19,10 @@ import responses
 from responses.matchers import query_string_matcher
 from sqlalchemy import select
 
+from adapters.contract import Connection
+from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from adapters.http import HostNotAllowed, Unauthorized
-from adapters.base import Connection
 from connector.admin import install_steps, installs
 from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
 from connector.review_models import Role
@@ -130,20 +131,20 @@ def test_the_list_shows_the_organizations_installations_only(admin, services):
     assert "Connect an ATS" in html
 
 
-def test_the_choice_lists_whatever_the_registry_holds(admin, monkeypatch):
-    class Sandbox(GreenhouseAdapter):
-        key, name = "sandbox", "Sandbox ATS"
-
-    monkeypatch.setattr(installs, "ADAPTERS", [GreenhouseAdapter, Sandbox])
+def test_the_choice_lists_whatever_the_registry_holds(admin, monkeypatch, tmp_path):
+    kanban = dataclasses.replace(MANIFEST, key="kanban", name="Kanban ATS",
+                                 folder=tmp_path / "kanban")
+    monkeypatch.setattr(installs, "ADAPTERS", [MANIFEST, kanban])
     html = admin.get("/admin/installations/new").get_data(as_text=True)
     assert "/admin/installations/new/greenhouse" in html and ">Greenhouse<" in html
-    assert "/admin/installations/new/sandbox" in html and "Sandbox ATS" in html
+    assert "/admin/installations/new/kanban" in html and "Kanban ATS" in html
 
 
 def test_the_credentials_form_has_the_adapters_fields(admin):
     html = admin.get("/admin/installations/new/greenhouse").get_data(as_text=True)
-    for key in GreenhouseAdapter.credential_keys:
-        assert f'name="{key}"' in html
+    for field in MANIFEST.credentials:  # as the manifest names and labels them
+        assert f'name="{field.key}"' in html and field.label in html
+    assert 'name="api_key"' not in html  # Harvest v3 takes no API key
     assert 'name="client_secret"' in html and 'type="password"' in html
     assert admin.get("/admin/installations/new/nonesuch").status_code == 404
 
@@ -328,8 +329,10 @@ def test_stages_that_cannot_be_listed_are_typed(admin, services, harvest):
 @pytest.mark.parametrize("step, data, message", [
     ("stages", {"stages_text": "  \n"}, "Choose at least one trigger stage."),
     ("template", {"template_id": "OTHER"}, "Choose one of the listed templates."),
-    ("results", {"note_visibility": "everyone"}, "Choose who may read the notes."),
-    ("results", {"note_visibility": "public", "custom_field": "a b"}, "custom field key"),
+    ("results", {"note_visibility": "everyone"},
+     "Note visibility: Must be one of: admin_only, private, public."),
+    ("results", {"note_visibility": "public", "custom_field": "a b"},
+     "Custom field: a field key is letters, digits"),
 ])
 def test_bad_choices_get_a_400_and_change_nothing(admin, services, harvest, step, data, message):
     installation_id = install(admin, services)
@@ -403,8 +406,8 @@ def test_a_visitor_is_sent_to_sign_in(client):
 
 
 def greenhouse(**credentials) -> GreenhouseAdapter:
-    return GreenhouseAdapter(Connection(webhook_secret="s", credentials={**CREDENTIALS,
-                                                                         **credentials}))
+    return MANIFEST.build(Connection(webhook_secret="s", credentials={**CREDENTIALS,
+                                                                      **credentials}))
 
 
 def test_list_stages_follows_pages_and_drops_inactive_stages():

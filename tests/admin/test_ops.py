@@ -14,8 +14,9 @@ from datetime import datetime, timedelta, UTC
 import pytest
 from sqlalchemy import func, select
 
-from adapters.base import Outcome
-from adapters.greenhouse.adapter import GreenhouseAdapter
+from adapters.contract import Connection
+from adapters.events import Outcome
+from adapters.greenhouse import MANIFEST
 from connector import crypto
 from connector.admin.ops import MASK, PAGE_SIZE, mask_personal, masked_json
 from connector.models import (
@@ -290,7 +291,8 @@ def test_replaying_a_processed_stage_change_invites_no_one_twice(
 
 def test_replaying_a_failed_delivery_runs_the_job_like_a_fresh_one(
         admin_client, services, installation, greenhouse):
-    event = GreenhouseAdapter(None).read(STAGE_CHANGE, {})[1].to_dict()
+    reader = MANIFEST.build(Connection(webhook_secret="", credentials={}))
+    event = reader.read(STAGE_CHANGE, {})[1].to_dict()
     failed = add_delivery(services, installation, "evt-9", status=DeliveryStatus.FAILED,
                           event=event, body=STAGE_CHANGE.decode(), outcome="error", attempts=10)
     assert count(services, InterviewSession) == 0

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from sqlalchemy import func, select
 from werkzeug.wrappers import Request, Response
 
-from adapters.base import Outcome
+from adapters.events import Outcome
 from connector.installations import create_installation
 from connector.models import OutboxStatus, Push
 from tests.fakes.greenhouse import listed_notes, note_refusal

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.base import Candidate, Event, EventKind, Outcome
+from adapters.events import Candidate, Event, EventKind, Outcome
 from connector.models import (
     DeliveryStatus,
     Email,
@@ -26,6 +26,7 @@ from jobs import deliveries, emails, pushes
 from jobs.deliveries import process_delivery
 from jobs.emails import send_email
 from jobs.pushes import deliver_push
+from tests.conftest import edit_fixture
 
 ADA = Candidate("265772", "Ada", "Okafor", "ada.okafor@example.com")
 STAGE_CHANGE = Event(EventKind.STAGE_CHANGED, "candidate_stage_change", "265277", ADA,
@@ -105,11 +106,23 @@ def test_a_push_whose_workers_were_killed_stops_at_the_cap(services, installatio
 
 # --- deliveries ------------------------------------------------------------------------------
 
+def greenhouse_body(event: Event) -> str:
+    """The webhook Greenhouse sends for a stage change: the job reads the stored body again."""
+    def change(data):
+        application = data["payload"]["application"]
+        candidate = application["candidate"]
+        candidate["first_name"], candidate["last_name"] = (event.candidate.first_name,
+                                                           event.candidate.last_name)
+        candidate["email_addresses"] = [{"value": event.candidate.email, "type": "personal"}]
+        application["jobs"][0]["name"] = event.job_title
+    return edit_fixture("greenhouse", "candidate_stage_change", change).decode()
+
+
 def add_delivery(services, installation, event: Event = STAGE_CHANGE, **fields) -> int:
     with services.db.session() as session:
         delivery = WebhookDelivery(installation_id=installation["id"], delivery_key="evt-1",
-                                   action=event.action, event=event.to_dict(), body="{}",
-                                   **fields)
+                                   action=event.action, event=event.to_dict(),
+                                   body=greenhouse_body(event), **fields)
         session.add(delivery)
         session.flush()
         return delivery.id

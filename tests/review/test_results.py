@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from adapters.base import Connection, Outcome, Result
+from adapters.contract import Connection
+from adapters.events import Outcome, Verdict
 from adapters.http import Temporary
 from adapters.greenhouse.adapter import GreenhouseAdapter, score_field_value
 from connector import accounts
@@ -111,7 +112,7 @@ def adapter(**options):
                                         options=options))
 
 
-RESULT = Result(overall=4.25, recommendation="strong_yes", competencies=(("Communication", 4.5),),
+RESULT = Verdict(overall=4.25, recommendation="strong_yes", competencies=(("Communication", 4.5),),
                 reviewers=("Ana",), review_url="https://connector.test/review/shared/x")
 
 
@@ -145,7 +146,7 @@ def test_an_unknown_note_visibility_falls_back_to_admin_only(greenhouse):
 
 
 def test_the_field_value_reads_well_without_a_recommendation():
-    assert score_field_value(Result(overall=None, recommendation=None)) == \
+    assert score_field_value(Verdict(overall=None, recommendation=None)) == \
         "not rated (0 reviewers)"
 
 

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from adapters.base import Connection, Outcome, Result
-from adapters.sandbox.adapter import SandboxAdapter
+from adapters.contract import Connection
+from adapters.events import Outcome, Verdict
+from adapters.sandbox import MANIFEST
 from connector.models import SandboxCard, SandboxNote
+from jobs.writeback import write
 from tests.conftest import free_port, row_counts
 
 NOTES = "/sandbox/api/applications/app-1001/notes"
@@ -122,15 +124,15 @@ def live_url(app):
 
 def test_a_note_pushed_through_the_adapter_shows_on_the_profile(client, services, seeded,
                                                                 live_url):
-    adapter = SandboxAdapter(Connection(
+    adapter = MANIFEST.build(Connection(
         webhook_secret=seeded["secret"], credentials={"api_key": seeded["api_key"]},
         api_base_url=f"{live_url}/sandbox/api", strict_hosts=False))
     text = ("Async video interview completed.\nWatch and review: "
             "https://connector.test/review/shared/tok#answer-1\n<b>not markup</b>\n[m-7]")
     outcome = Outcome("completed", "app-1001", "cand-2001", text, "[m-7]",
-                      result=Result(overall=3.5, recommendation="yes"))
-    receipt = adapter.push(outcome)
-    assert adapter.push(outcome, first_attempt=False) == receipt  # found by its marker
+                      result=Verdict(overall=3.5, recommendation="yes"))
+    note_id = write(adapter, outcome, first_attempt=True)
+    assert write(adapter, outcome, first_attempt=False) == note_id  # found by its marker
     with services.db.session() as db:
         assert db.scalars(select(SandboxNote)).one().body == text
     page = client.get(f"/sandbox/cards/{seeded['cards']['Ada']}").get_data(as_text=True)

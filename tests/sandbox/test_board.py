@@ -10,8 +10,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from adapters.base import Connection, EventKind
-from adapters.sandbox.adapter import SandboxAdapter
+from adapters.contract import Connection
+from adapters.events import EventKind
+from adapters.sandbox import MANIFEST
 from connector.models import (
     Email, InterviewSession, OutboxStatus, Push, SandboxCard, WebhookDelivery,
 )
@@ -90,10 +91,11 @@ def test_the_job_signs_and_posts_what_the_adapter_verifies(client, services, see
         send_webhook(*args)
         (call,) = mock.calls
     body, headers = call.request.body, call.request.headers
-    adapter = SandboxAdapter(Connection(webhook_secret=seeded["secret"], credentials={}))
+    adapter = MANIFEST.build(Connection(webhook_secret=seeded["secret"], credentials={}))
     adapter.verify(body, headers)
     assert adapter.delivery_id(body, headers) == args[2]
-    event = adapter.parse(body, headers)
+    action, event = adapter.read(body, headers)
+    assert action == "application.stage_changed"
     assert (event.kind, event.application_id, event.stage_id, event.stage_name) == (
         EventKind.STAGE_CHANGED, "app-1001", "async_screen", "Async screen")
     assert (event.candidate.full_name, event.candidate.email, event.job_title) == (

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from webhooks.errors import MalformedPayload
-from webhooks.parsing import MAX_DEPTH, clean_text, decode
+from adapters.parsing import MAX_DEPTH, clean_text, decode
 
 
 def nested(depth: int) -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from connector.installations import ReceiverCache
 from tests.conftest import make_installation
+from webhooks.receivers import ReceiverCache
 
 
 def count_queries(engine) -> list[str]:
@@ -19,9 +19,9 @@ def test_a_hit_skips_the_database_until_it_expires(services, monkeypatch):
     installation = make_installation(services, ["Assessment"])
     cache = ReceiverCache(ttl=30)
     clock = [1000.0]
-    monkeypatch.setattr("connector.installations.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("webhooks.receivers.time.monotonic", lambda: clock[0])
     queries = count_queries(services.db.engine)
-    args = (services.db, services.keyring, False, "greenhouse", installation["public_id"])
+    args = (services.db, services.keyring, services.settings, "greenhouse", installation["public_id"])
 
     first = cache.get(*args)
     assert first.installation_id == installation["id"]
@@ -34,12 +34,12 @@ def test_a_hit_skips_the_database_until_it_expires(services, monkeypatch):
 
 def test_a_miss_is_not_kept(services):
     cache = ReceiverCache()
-    assert cache.get(services.db, services.keyring, False, "greenhouse", "inst_later") is None
+    assert cache.get(services.db, services.keyring, services.settings, "greenhouse", "inst_later") is None
     with services.db.session() as session:
         from connector.models import Installation
         session.query(Installation).delete()
     installation = make_installation(services, ["Assessment"])
-    found = cache.get(services.db, services.keyring, False, "greenhouse",
+    found = cache.get(services.db, services.keyring, services.settings, "greenhouse",
                       installation["public_id"])
     assert found is not None and found.installation_id == installation["id"]
 
@@ -48,5 +48,5 @@ def test_the_cache_is_bounded(services):
     cache = ReceiverCache(size=2)
     ids = [make_installation(services, ["A"], name=f"i{n}")["public_id"] for n in range(3)]
     for public_id in ids:
-        cache.get(services.db, services.keyring, False, "greenhouse", public_id)
+        cache.get(services.db, services.keyring, services.settings, "greenhouse", public_id)
     assert len(cache._items) == 2 and ("greenhouse", ids[0]) not in cache._items

@@ -45,7 +45,7 @@ def stored_secrets(services, installation) -> tuple[str, str | None]:
 def later(monkeypatch, hours: float) -> None:
     """Move the clock the webhook path reads forward."""
     moved = utcnow() + timedelta(hours=hours)
-    monkeypatch.setattr("connector.installations.utcnow", lambda: moved)
+    monkeypatch.setattr("webhooks.receivers.utcnow", lambda: moved)
 
 
 def test_both_secrets_verify_during_the_grace(client, services, installation):

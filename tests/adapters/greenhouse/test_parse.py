@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 
-from adapters.base import Candidate, Connection, Event, EventKind
+from adapters.contract import Connection
+from adapters.events import Candidate, Event, EventKind
+from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body
 
@@ -14,12 +17,14 @@ SECRET = "whsec-test-secret"
 
 
 def parse(name: str) -> Event | None:
-    """Sign the fixture as Greenhouse would, verify it, and parse it."""
-    adapter = GreenhouseAdapter(Connection(webhook_secret=SECRET, credentials={}))
+    """Sign the fixture as Greenhouse would, verify it, and read it."""
+    adapter = MANIFEST.build(Connection(webhook_secret=SECRET, credentials={}))
     body = fixture_body("greenhouse", name)
     headers = GreenhouseAdapter.sign(body, SECRET)
     adapter.verify(body, headers)
-    return adapter.parse(body, headers)
+    action, event = adapter.read(body, headers)
+    assert action == json.loads(body)["action"]
+    return event
 
 
 GIUSEPPE = Candidate(ats_id="265772", first_name="Giuseppe", last_name="Hurley",

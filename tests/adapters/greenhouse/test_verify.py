@@ -7,7 +7,8 @@ import hmac
 
 import pytest
 
-from adapters.base import Connection
+from adapters.contract import Connection
+from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body
 from webhooks.errors import MalformedPayload, SignatureError
@@ -17,7 +18,7 @@ BODY = fixture_body("greenhouse", "candidate_stage_change")
 
 
 def adapter(secret: str = SECRET) -> GreenhouseAdapter:
-    return GreenhouseAdapter(Connection(webhook_secret=secret, credentials={}))
+    return MANIFEST.build(Connection(webhook_secret=secret, credentials={}))
 
 
 def test_signature_is_the_hex_hmac_of_the_raw_body():
@@ -74,7 +75,7 @@ def test_an_installation_without_a_secret_refuses_everything():
 ])
 def test_payloads_that_are_not_greenhouse_are_malformed(body, reason):
     with pytest.raises(MalformedPayload) as caught:
-        adapter().parse(body, {})
+        adapter().read(body, {})
     assert caught.value.reason == reason
 
 

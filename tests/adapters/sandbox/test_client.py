@@ -1,4 +1,4 @@
-"""The sandbox REST contract, from the client's side, faked with responses; and push on top."""
+"""The sandbox REST contract, from the client's side, faked with responses; and writes on top."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import pytest
 import requests
 import responses
 
-from adapters.base import Connection, Outcome, Result
+from adapters.contract import Connection
+from adapters.events import Outcome, Verdict
 from adapters.http import HostNotAllowed, Invalid, NotFound, RateLimited, Temporary, Unauthorized
+from adapters.sandbox import MANIFEST
 from adapters.sandbox.adapter import SandboxAdapter
 from adapters.sandbox.client import SandboxClient
+from jobs.writeback import write
 
 BASE = "http://ats.test/sandbox/api"
 KEY = "key-123"
@@ -29,8 +32,8 @@ def client(**kwargs) -> SandboxClient:
     return SandboxClient.from_credentials({"api_key": KEY}, BASE, strict_hosts=False, **kwargs)
 
 
-def adapter(first_notes=()) -> SandboxAdapter:
-    return SandboxAdapter(Connection(webhook_secret="", credentials={"api_key": KEY},
+def adapter() -> SandboxAdapter:
+    return MANIFEST.build(Connection(webhook_secret="", credentials={"api_key": KEY},
                                      api_base_url=BASE, strict_hosts=False))
 
 
@@ -53,11 +56,14 @@ def test_find_note_returns_the_note_with_the_marker(mock):
 
 def test_fields_and_move(mock):
     fields = mock.put(f"{BASE}/applications/app-1/fields", json={}, match=[AUTH])
+    mock.get(f"{BASE}/applications/app-1", json={"id": "app-1", "stage_id": "screen"},
+             match=[AUTH])
     move = mock.post(f"{BASE}/applications/app-1/move", json={}, match=[AUTH])
     client().set_fields("app-1", {"score": 4.5, "recommendation": "yes"})
-    client().move("app-1", "interview")
+    assert client().stage("app-1") == "screen"
+    client().move("app-1", "screen", "interview")
     assert sent(fields.calls[0]) == {"score": 4.5, "recommendation": "yes"}
-    assert sent(move.calls[0]) == {"stage_id": "interview"}
+    assert sent(move.calls[0]) == {"stage_id": "interview", "from_stage_id": "screen"}
 
 
 def test_an_id_cannot_leave_its_path_segment(mock):
@@ -116,35 +122,37 @@ NOTE = Outcome("completed", "app-1", "cand-1", "Interview completed. [m-1]", "[m
 
 def test_push_writes_a_note_on_the_first_attempt(mock):
     mock.post(f"{BASE}/applications/app-1/notes", json={"id": 9}, status=201)
-    assert adapter().push(NOTE).external_id == "9"
+    assert write(adapter(), NOTE, first_attempt=True) == "9"
     assert sent(mock.calls[0]) == {"body": NOTE.text}
 
 
 def test_a_retry_finds_the_note_an_earlier_attempt_wrote(mock):
     mock.get(f"{BASE}/applications/app-1/notes", json=[{"id": 9, "body": NOTE.text}])
-    assert adapter().push(NOTE, first_attempt=False).external_id == "9"
+    assert write(adapter(), NOTE, first_attempt=False) == "9"
     assert len(mock.calls) == 1  # nothing written again
 
 
 def test_a_retry_writes_the_note_when_none_has_the_marker(mock):
     mock.get(f"{BASE}/applications/app-1/notes", json=[{"id": 3, "body": "other"}])
     mock.post(f"{BASE}/applications/app-1/notes", json={"id": 10}, status=201)
-    assert adapter().push(NOTE, first_attempt=False).external_id == "10"
+    assert write(adapter(), NOTE, first_attempt=False) == "10"
 
 
 def test_a_result_fills_the_fields_after_the_note(mock):
     mock.post(f"{BASE}/applications/app-1/notes", json={"id": 9}, status=201)
     fields = mock.put(f"{BASE}/applications/app-1/fields", json={})
-    result = Result(overall=3.6667, recommendation="yes", review_url="http://x/review/shared/t")
-    adapter().push(Outcome("scores", "app-1", "cand-1", "Scores [s]", "[s]", result=result))
+    result = Verdict(overall=3.6667, recommendation="yes", review_url="http://x/review/shared/t")
+    write(adapter(), Outcome("scores", "app-1", "cand-1", "Scores [s]", "[s]", result=result),
+          first_attempt=True)
     assert sent(fields.calls[0]) == {"score": 3.67, "recommendation": "yes",
                                      "review_url": "http://x/review/shared/t"}
 
 
 def test_a_move_outcome_moves_the_application(mock):
+    mock.get(f"{BASE}/applications/app-1", json={"id": "app-1", "stage_id": "screen"})
     move = mock.post(f"{BASE}/applications/app-1/move", json={})
     outcome = Outcome("move", "app-1", "cand-1", "", "[move]", move_to_stage="interview")
-    assert adapter().push(outcome).external_id == "interview"
-    assert sent(move.calls[0]) == {"stage_id": "interview"}
+    assert write(adapter(), outcome, first_attempt=True) == "interview"
+    assert sent(move.calls[-1]) == {"stage_id": "interview", "from_stage_id": "screen"}
     with pytest.raises(Invalid):
-        adapter().push(Outcome("move", "app-1", "cand-1", "", "[move]"))
+        write(adapter(), Outcome("move", "app-1", "cand-1", "", "[move]"), first_attempt=True)

@@ -7,7 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.base import Candidate, Connection, Event, EventKind
+from adapters.contract import Connection
+from adapters.events import Candidate, Event, EventKind
+from adapters.sandbox import MANIFEST
 from adapters.sandbox.adapter import SandboxAdapter
 from tests.conftest import edit_fixture, fixture_body
 from webhooks.errors import MalformedPayload
@@ -16,14 +18,16 @@ SECRET = SandboxAdapter.new_webhook_secret()
 
 
 def adapter() -> SandboxAdapter:
-    return SandboxAdapter(Connection(webhook_secret=SECRET, credentials={}))
+    return MANIFEST.build(Connection(webhook_secret=SECRET, credentials={}))
 
 
 def parse(body: bytes) -> Event | None:
-    """Sign the body as the board would, verify it, and parse it."""
+    """Sign the body as the board would, verify it, and read it."""
     headers = SandboxAdapter.sign(body, SECRET)
     adapter().verify(body, headers)
-    return adapter().parse(body, headers)
+    action, event = adapter().read(body, headers)
+    assert action == json.loads(body)["type"]
+    return event
 
 
 ADA = Candidate(ats_id="cand-2001", first_name="Ada", last_name="Okafor",
@@ -94,5 +98,5 @@ def test_a_type_we_do_not_act_on_parses_to_none():
 ])
 def test_payloads_that_are_not_this_contract_are_malformed(body, reason):
     with pytest.raises(MalformedPayload) as caught:
-        adapter().parse(body, {})
+        adapter().read(body, {})
     assert caught.value.reason == reason

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from adapters.base import Connection
+from adapters.contract import Connection, Tools
+from adapters.sandbox import MANIFEST
 from adapters.sandbox.adapter import SandboxAdapter, signature
 from tests.conftest import fixture_body
 from webhooks.errors import SignatureError
@@ -24,7 +25,8 @@ BODY = fixture_body("sandbox", "application_stage_changed")
 
 
 def adapter(secret=VECTOR_SECRET, now=VECTOR_TIMESTAMP) -> SandboxAdapter:
-    return SandboxAdapter(Connection(webhook_secret=secret, credentials={}), clock=lambda: now)
+    return MANIFEST.build(Connection(webhook_secret=secret, credentials={}),
+                          Tools(clock=lambda: now))
 
 
 def vector_headers(**changes) -> dict[str, str]:

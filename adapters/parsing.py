@@ -14,7 +14,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from webhooks.errors import MalformedPayload
+from adapters.errors import MalformedPayload
 
 # Containers inside containers. Greenhouse's documented payloads nest 8 deep (its webhook docs'
 # candidate_stage_change: envelope, payload, application, current_stage, interviews, ...).

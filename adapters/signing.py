@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 
 def hmac_sha256_hex(secret: str | bytes, body: bytes) -> str:
@@ -17,3 +18,8 @@ def same(expected: str, given: str) -> bool:
         return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
     except UnicodeEncodeError:
         return False
+
+
+def new_secret() -> str:
+    """A webhook secret for an ATS that takes any string: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
