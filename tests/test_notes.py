@@ -7,9 +7,10 @@ from itertools import combinations
 
 from adapters.contract import Connection
 from adapters.events import Candidate, Event, EventKind, Outcome
-from adapters.greenhouse.adapter import GreenhouseAdapter
+from adapters.greenhouse import MANIFEST
 from connector import notes
 from connector.models import Installation, InterviewSession, Organization
+from jobs.writeback import write
 from tests.fakes.greenhouse import CREDENTIALS
 
 URL = "https://connector.test/review/shared/sh_8fK2mQpLx0Vw3nZr"
@@ -177,9 +178,9 @@ def test_references_are_unique_and_none_is_inside_another():
 def test_a_retry_finds_the_note_by_its_reference(greenhouse):
     """An attempt that wrote the note but lost the answer: the retry writes no second one."""
     outcome = Outcome.from_dict(notes.completed(installation(), interview(), LINKS).payload)
-    ats = GreenhouseAdapter(Connection("secret", CREDENTIALS, strict_hosts=False))
-    first = ats.push(outcome)
-    assert ats.push(outcome, first_attempt=False) == first
+    ats = MANIFEST.build(Connection("secret", CREDENTIALS, strict_hosts=False))
+    first = write(ats, outcome, first_attempt=True)
+    assert write(ats, outcome, first_attempt=False) == first
     assert [note["body"] for note in greenhouse.notes] == [outcome.text]
 
 

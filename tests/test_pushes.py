@@ -15,6 +15,7 @@ from redis import Redis
 from rq import Queue
 
 from adapters.events import Outcome
+from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.client import GreenhouseClient
 from adapters.http import RateLimitInfo
 from connector.cli import main
@@ -26,6 +27,8 @@ from tests.fakes.greenhouse import BASE_URL, CREDENTIALS
 
 NOTES = f"{BASE_URL}/v3/notes"
 TOKEN, CREATE, LIST = "POST /token", "POST /v3/notes", "GET /v3/notes"
+BUDGET = MANIFEST.rate_limit  # Greenhouse's: calls per window of WINDOW seconds
+WINDOW = BUDGET[1]
 
 
 def add_push(services, installation, n: int = 1, **fields) -> int:
@@ -160,19 +163,19 @@ def test_the_last_attempt_fails_without_flagging_the_installation(services, inst
 
 def test_no_free_slot_means_no_call_and_no_attempt(services, installation, greenhouse):
     limiter = pushing(services).limiter
-    assert limiter.acquire(installation["public_id"], (50, 10), cost=50) == 0
+    assert limiter.acquire(installation["public_id"], BUDGET, cost=BUDGET[0]) == 0
     push_id = add_push(services, installation)
     deliver_push(push_id)
     push = row(services, push_id)
     assert (push.status, push.attempts, push.last_error) == (OutboxStatus.PENDING, 0, None)
-    assert 9 < seconds_until(push.next_attempt_at) <= 10  # when the oldest slot frees
+    assert WINDOW - 1 < seconds_until(push.next_attempt_at) <= WINDOW  # the oldest slot frees
     assert push.lease_until is None
     assert calls(greenhouse) == []
 
 
 def test_the_budget_is_per_installation(services, installation, greenhouse):
     other = make_installation(services, ["Assessment"], name="Second")
-    pushing(services).limiter.acquire(other["public_id"], (50, 10), cost=50)
+    pushing(services).limiter.acquire(other["public_id"], BUDGET, cost=BUDGET[0])
     push_id = add_push(services, installation)
     deliver_push(push_id)
     assert row(services, push_id).status is OutboxStatus.DELIVERED
@@ -191,7 +194,7 @@ def test_remaining_zero_from_greenhouse_is_honoured(services, installation, gree
     assert row(services, first).status is OutboxStatus.DELIVERED
     push = row(services, second)
     assert (push.status, push.attempts) == (OutboxStatus.PENDING, 0)
-    assert 9 < seconds_until(push.next_attempt_at) <= 10
+    assert WINDOW - 1 < seconds_until(push.next_attempt_at) <= WINDOW
     assert calls(greenhouse) == [TOKEN, CREATE]
 
 

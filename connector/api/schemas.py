@@ -24,8 +24,12 @@ class Strict(Schema):
         unknown = RAISE
 
 
+# PostgreSQL text holds no NUL, and a query comparing with one fails: refuse it as input.
+_NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL characters")
+
+
 def _text(low: int, high: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(low, high), **kwargs)
+    return fields.String(validate=[validate.Length(low, high), _NO_NUL], **kwargs)
 
 
 def _int(low: int, high: int, **kwargs) -> fields.Integer:

@@ -92,3 +92,10 @@ def test_the_document_needs_no_token(client, path):
     response = client.get("/api/v1" + path)
     assert response.status_code == 200
     assert response.get_json()["openapi"].startswith("3.")
+
+
+def test_a_nul_in_a_query_is_a_422_on_both_databases(acme):
+    """PostgreSQL cannot compare text with NUL: the API refuses it before any query."""
+    response = acme.api.get("/sessions", query_string={"installation": "inst_\x00x"})
+    assert_error(response, 422, "validation_failed")
+    assert "installation" in response.get_json()["error"]["details"]["fields"]

@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from adapters.contract import Connection
 from adapters.events import Outcome, Verdict
 from adapters.http import Temporary
-from adapters.greenhouse.adapter import GreenhouseAdapter, score_field_value
+from adapters.greenhouse import MANIFEST
+from adapters.greenhouse.adapter import score_field_value
 from connector import accounts
 from connector.models import Installation, InterviewSession, Push, utcnow
 from connector.review import invitations
 from connector.review_models import LinkPurpose, Scorecard, ShareLink
+from jobs.writeback import write
 from tests.conftest import row_counts
 from tests.fakes.greenhouse import CREDENTIALS
 from tests.review.conftest import add_user, score_form, sign_in
@@ -108,8 +111,8 @@ def test_a_tie_is_no_decision(app, services, completed, greenhouse):
 
 
 def adapter(**options):
-    return GreenhouseAdapter(Connection("secret", CREDENTIALS, strict_hosts=False,
-                                        options=options))
+    return MANIFEST.build(Connection("secret", CREDENTIALS, strict_hosts=False,
+                                     options=options))
 
 
 RESULT = Verdict(overall=4.25, recommendation="strong_yes", competencies=(("Communication", 4.5),),
@@ -125,8 +128,8 @@ def test_a_retry_after_the_field_failed_sets_it_without_a_second_note(greenhouse
     greenhouse.field_failures.append(503)  # the first PATCH fails after the note was written
     ats = adapter(custom_field="score")
     with pytest.raises(Temporary):
-        ats.push(scores_outcome())
-    ats.push(scores_outcome(), first_attempt=False)
+        write(ats, scores_outcome(), first_attempt=True)
+    write(ats, scores_outcome(), first_attempt=False)
     assert len(greenhouse.notes) == 1
     assert greenhouse.applications[APPLICATION]["custom_fields"] == {
         "score": "4.2 / 5, Strong yes (1 reviewer)"}
@@ -136,12 +139,16 @@ def test_a_move_already_made_is_not_made_again(greenhouse):
     greenhouse.add_application(APPLICATION, NEXT_STAGE)
     outcome = Outcome("move", str(APPLICATION), "265772", "Moved", "[m-2]",
                       move_to_stage=str(NEXT_STAGE))
-    adapter().push(outcome, first_attempt=False)
+    assert write(adapter(), outcome, first_attempt=False) == str(NEXT_STAGE)
     assert calls(greenhouse, "move_application") == [] and greenhouse.notes == []
 
 
-def test_an_unknown_note_visibility_falls_back_to_admin_only(greenhouse):
-    adapter(note_visibility="everyone").push(scores_outcome())
+def test_an_unknown_note_visibility_is_refused_and_a_missing_one_is_admin_only(greenhouse):
+    # Options are checked where they are given (wizard, API), so an adapter never sees "everyone".
+    with pytest.raises(ValidationError):
+        MANIFEST.load_options({"note_visibility": "everyone"})
+    assert MANIFEST.load_options({})["note_visibility"] == "admin_only"
+    write(adapter(), scores_outcome(), first_attempt=True)
     assert greenhouse.notes[0]["visibility"] == "admin_only"
 
 
