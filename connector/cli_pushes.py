@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from connector.models import Installation, OutboxStatus, Push
-from connector.outbox_admin import NotFound, Refused, retry_push
+from connector.outbox.retries import NotFound, Refused, retry_push
 # At module level on purpose: `connector worker` loads the push job and its rate limiter once,
 # before rq forks a work horse per job, instead of every horse importing them again (~80 ms).
 from jobs.pushes import JOB

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from connector.crypto import new_public_id
+from connector.outbox.links import without_link
 
 
 def utcnow() -> datetime:
@@ -389,8 +390,6 @@ class Email(OutboxRow, Base):
 @event.listens_for(Email, "before_insert")
 def _store_without_link(mapper, connection, email: Email) -> None:
     """An e-mail is stored without its candidate's link token, which is filled in to send it."""
-    from connector.mail import without_link
-
     email.text_body, email.html_body = without_link(email.text_body), without_link(email.html_body)
 
 
