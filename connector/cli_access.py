@@ -11,9 +11,8 @@ import click
 from sqlalchemy import select
 
 from connector import accounts, organizations
-from connector.models import InterviewSession, Organization
+from connector.models import InterviewSession, Organization, Role
 from connector.review import invitations
-from connector.review_models import Role
 
 
 def register_commands(main: click.Group, sessions: click.Group) -> None:

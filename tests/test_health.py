@@ -116,7 +116,7 @@ def test_database_errors_do_not_reach_the_log_with_row_values(services):
     from sqlalchemy.exc import IntegrityError
 
     from config.logging import RedactingFormatter
-    from connector.review_models import User
+    from connector.models import User
 
     def add_user():
         with services.db.session() as db:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connector.admin_models import RateLimitHit
+from connector.models import RateLimitHit
 from tests.test_accounts import PASSWORD, add_user
 from tests.test_auth import app_with, csrf, sign_in
 

@@ -1,27 +1,35 @@
-"""API tokens, sign-in state and throttling, and the built-in sandbox ATS's board and notes."""
+"""Who signs in and how: users and their roles, sign-in state and throttling, API tokens."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from connector.models import Base, Installation, Organization, UTCDateTime, utcnow
+from connector.models.base import Base, UTCDateTime, string_enum, utcnow
+from connector.models.organizations import Organization
 
 
-class ApiToken(Base):
-    """A bearer token for /api/v1; only its SHA-256 is kept, with a prefix to recognise it by."""
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
 
-    __tablename__ = "api_tokens"
+
+class User(Base):
+    """A person who signs in: an admin or a reviewer of one organization."""
+
+    __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
     name: Mapped[str] = mapped_column(String(200), default="")
-    prefix: Mapped[str] = mapped_column(String(16))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(string_enum(Role), default=Role.REVIEWER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organization: Mapped[Organization] = relationship()
@@ -49,40 +57,18 @@ class RateLimitHit(Base):
     at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
 
 
-class SandboxCard(Base):
-    """One candidate's application on the sandbox board, in one column."""
+class ApiToken(Base):
+    """A bearer token for /api/v1; only its SHA-256 is kept, with a prefix to recognise it by."""
 
-    __tablename__ = "sandbox_cards"
-    __table_args__ = (UniqueConstraint("installation_id", "application_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    application_id: Mapped[str] = mapped_column(String(40))
-    candidate_id: Mapped[str] = mapped_column(String(40))
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(320))
-    job_title: Mapped[str] = mapped_column(String(300))
-    column: Mapped[str] = mapped_column(String(50))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    # Custom fields the connector wrote back (the score, the recommendation).
-    fields: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    installation: Mapped[Installation] = relationship()
-    notes: Mapped[list[SandboxNote]] = relationship(
-        back_populates="card", order_by="SandboxNote.id", cascade="all, delete-orphan")
-
-
-class SandboxNote(Base):
-    """A note the connector pushed to a sandbox card, as the sandbox's API received it."""
-
-    __tablename__ = "sandbox_notes"
+    __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("sandbox_cards.id"), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    card: Mapped[SandboxCard] = relationship(back_populates="notes")
+    organization: Mapped[Organization] = relationship()

@@ -1,64 +1,25 @@
-"""The system of record: every row belongs to one organization, directly or through its parent."""
+"""Interview templates and their questions, candidates' sessions, and their answers."""
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
-    Enum,
     Float,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from connector.crypto import new_public_id
-from connector.outbox.links import without_link
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on both SQLite (which drops zones) and PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Store the values as plain strings (no native PG enum) so migrations stay simple.
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class InstallationStatus(enum.StrEnum):
-    ACTIVE = "active"
-    NEEDS_ATTENTION = "needs_attention"
+from connector.models.base import Base, UTCDateTime, string_enum, utcnow
+from connector.models.organizations import Installation
 
 
 class SessionState(enum.StrEnum):
@@ -67,22 +28,6 @@ class SessionState(enum.StrEnum):
     COMPLETED = "completed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
-
-
-class DeliveryStatus(enum.StrEnum):
-    RECEIVED = "received"
-    PROCESSING = "processing"
-    PROCESSED = "processed"
-    IGNORED = "ignored"
-    FAILED = "failed"
-
-
-class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    DELIVERED = "delivered"
-    HELD = "held"
-    FAILED = "failed"
 
 
 class AnswerKind(enum.StrEnum):
@@ -94,54 +39,6 @@ class AnswerKind(enum.StrEnum):
 class AnswerStatus(enum.StrEnum):
     RECORDING = "recording"
     SUBMITTED = "submitted"
-
-
-class Organization(Base):
-    """A customer. Its public id (org_...) never changes; its name is its admin's to change."""
-
-    __tablename__ = "organizations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(40), unique=True,
-                                           default=lambda: new_public_id("org"))
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    renamed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    logo_url: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class Installation(Base):
-    """One organization's connection to one ATS account."""
-
-    __tablename__ = "installations"
-    __table_args__ = (UniqueConstraint("organization_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    ats: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(200))
-    credentials_encrypted: Mapped[str] = mapped_column(Text)
-    webhook_secret_encrypted: Mapped[str] = mapped_column(Text)
-    # After a rotation the old secret still verifies until this time, so deliveries the ATS
-    # signed before its admin pasted the new one are not refused.
-    previous_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
-    previous_secret_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    api_base_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[InstallationStatus] = mapped_column(
-        _enum(InstallationStatus), default=InstallationStatus.ACTIVE)
-    attention_reason: Mapped[str | None] = mapped_column(Text)
-    consent_text: Mapped[str | None] = mapped_column(Text)  # None: the built-in policy
-    consent_version: Mapped[str | None] = mapped_column(String(50))
-    # What goes back to the ATS: note visibility, a custom field for the score, and the stage to
-    # move an application to per recommendation ({"strong_yes": "<stage id>", ...}).
-    options: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    organization: Mapped[Organization] = relationship()
-    stage_rules: Mapped[list[StageRule]] = relationship(
-        back_populates="installation", order_by="StageRule.id", cascade="all, delete-orphan")
 
 
 class InterviewTemplate(Base):
@@ -183,39 +80,12 @@ class Question(Base):
     prep_seconds: Mapped[int] = mapped_column(Integer, default=30)
     answer_seconds: Mapped[int] = mapped_column(Integer, default=120)
     retakes: Mapped[int] = mapped_column(Integer, default=1)
-    answer_kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind), default=AnswerKind.VIDEO)
+    answer_kind: Mapped[AnswerKind] = mapped_column(
+        string_enum(AnswerKind), default=AnswerKind.VIDEO)
     max_characters: Mapped[int | None] = mapped_column(Integer)
     is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
 
     template: Mapped[InterviewTemplate] = relationship(back_populates="questions")
-
-
-class StageRule(Base):
-    """A trigger stage (an ATS stage id or name) mapped to an interview template."""
-
-    __tablename__ = "stage_rules"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    stage: Mapped[str] = mapped_column(String(200))
-    template_id: Mapped[int | None] = mapped_column(ForeignKey("interview_templates.id"))
-
-    installation: Mapped[Installation] = relationship(back_populates="stage_rules")
-
-
-class ApplicationStage(Base):
-    """The last stage seen per ATS application, so a re-entry is told from a repeat report."""
-
-    __tablename__ = "application_stages"
-    __table_args__ = (UniqueConstraint("installation_id", "ats_application_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"))
-    ats_application_id: Mapped[str] = mapped_column(String(100))
-    stage_id: Mapped[str] = mapped_column(String(100))
-    entry_number: Mapped[int] = mapped_column(Integer, default=1)
-    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InterviewSession(Base):
@@ -236,7 +106,8 @@ class InterviewSession(Base):
     candidate_name: Mapped[str] = mapped_column(String(300))
     candidate_email: Mapped[str] = mapped_column(String(320))
     job_title: Mapped[str] = mapped_column(String(300))
-    state: Mapped[SessionState] = mapped_column(_enum(SessionState), default=SessionState.INVITED)
+    state: Mapped[SessionState] = mapped_column(
+        string_enum(SessionState), default=SessionState.INVITED)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_encrypted: Mapped[str] = mapped_column(Text)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -273,9 +144,9 @@ class Answer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[AnswerKind] = mapped_column(_enum(AnswerKind))
+    kind: Mapped[AnswerKind] = mapped_column(string_enum(AnswerKind))
     status: Mapped[AnswerStatus] = mapped_column(
-        _enum(AnswerStatus), default=AnswerStatus.RECORDING)
+        string_enum(AnswerStatus), default=AnswerStatus.RECORDING)
     take: Mapped[int] = mapped_column(Integer, default=1)
     retakes_used: Mapped[int] = mapped_column(Integer, default=0)
     # A take the candidate stopped (rather than one cut off by a reload or a crash): recording
@@ -317,87 +188,3 @@ class AnswerChunk(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class WebhookDelivery(Base):
-    """The inbox: every verified delivery, stored before it is answered."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("installation_id", "delivery_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    delivery_key: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(100))
-    event: Mapped[dict | None] = mapped_column(JSON)
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus), default=DeliveryStatus.RECEIVED, index=True)
-    outcome: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class OutboxRow:
-    """What every outbox row carries: its state, its attempts, and when to try again."""
-
-    status: Mapped[OutboxStatus] = mapped_column(
-        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class Push(OutboxRow, Base):
-    """The outbox: one write to an ATS, with its attempts and last error."""
-
-    __tablename__ = "pushes"
-    __table_args__ = (UniqueConstraint("installation_id", "dedupe_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("interview_sessions.id"))
-    kind: Mapped[str] = mapped_column(String(50))
-    dedupe_key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict] = mapped_column(JSON)
-    external_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class Email(OutboxRow, Base):
-    """The e-mail outbox: one row per message, keyed so a retry never sends twice."""
-
-    __tablename__ = "emails"
-    __table_args__ = (UniqueConstraint("organization_id", "dedupe_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("interview_sessions.id"))
-    kind: Mapped[str] = mapped_column(String(50))
-    dedupe_key: Mapped[str] = mapped_column(String(200))
-    to_address: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-@event.listens_for(Email, "before_insert")
-def _store_without_link(mapper, connection, email: Email) -> None:
-    """An e-mail is stored without its candidate's link token, which is filled in to send it."""
-    email.text_body, email.html_body = without_link(email.text_body), without_link(email.html_body)
-
-
-from connector.review_models import (  # noqa: E402,F401  (registers their tables on Base)
-    Rating,
-    ReviewerInvitation,
-    Scorecard,
-    ShareLink,
-    User,
-)
-from connector.admin_models import ApiToken, SandboxCard, SandboxNote  # noqa: E402,F401

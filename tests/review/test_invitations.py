@@ -8,10 +8,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from connector.models import Base, Email, InterviewSession, OutboxStatus, utcnow
+from connector.models import (
+    Base,
+    Email,
+    InterviewSession,
+    OutboxStatus,
+    ReviewerInvitation,
+    Scorecard,
+    utcnow,
+)
 from connector.outbox import links, mail
 from connector.review import invitations
-from connector.review_models import ReviewerInvitation, Scorecard
 from tests.conftest import row_counts
 from tests.review.conftest import add_user, csrf_token_of, score_form, sign_in
 

@@ -11,9 +11,16 @@ from adapters.base import Connection, Outcome, Result
 from adapters.http import Temporary
 from adapters.greenhouse.adapter import GreenhouseAdapter, score_field_value
 from connector import accounts
-from connector.models import Installation, InterviewSession, Push, utcnow
+from connector.models import (
+    Installation,
+    InterviewSession,
+    LinkPurpose,
+    Push,
+    Scorecard,
+    ShareLink,
+    utcnow,
+)
 from connector.review import invitations
-from connector.review_models import LinkPurpose, Scorecard, ShareLink
 from tests.conftest import row_counts
 from tests.fakes.greenhouse import CREDENTIALS
 from tests.review.conftest import add_user, score_form, sign_in

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from config import SettingsError, load_settings
 from connector import accounts
 from connector.cli import main
-from connector.models import Installation, SandboxCard
-from connector.review_models import User
+from connector.models import Installation, SandboxCard, User
 from connector.sandbox import board
 from connector.sandbox.seed import ADMIN_EMAIL, seed
 from tests.conftest import row_counts
