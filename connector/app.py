@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from config import Settings, load_settings
 from config.logging import configure_logging
 from connector.services import Services, build_services, install
-from connector.recording import MAX_CHUNK_BYTES
+from connector.candidate.recording import MAX_CHUNK_BYTES
 from jobs.queue import InProcessQueue
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS
 
