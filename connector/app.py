@@ -7,8 +7,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
 from config.logging import configure_logging
-from connector.services import Services, build_services, install
 from connector.candidate.recording import MAX_CHUNK_BYTES
+from connector.services import Services, install
+from connector.wiring import build_services
 from jobs.queue import InProcessQueue
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS
 

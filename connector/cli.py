@@ -17,7 +17,8 @@ from config.logging import configure_logging
 from connector import lifecycle, migrate, organizations
 from connector.installations import InstallError, create_installation, webhook_url
 from connector.models import Installation, InterviewSession
-from connector.services import Services, build_services, install
+from connector.services import Services, install
+from connector.wiring import build_services
 from jobs.lifecycle import enqueue_rows, schedule
 
 

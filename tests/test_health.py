@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from connector.app import create_app
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.conftest import free_port
 
 READY = {"database": "ok", "migrations": "ok", "redis": "embedded"}

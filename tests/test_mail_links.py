@@ -12,7 +12,8 @@ from sqlalchemy import select
 from connector import lifecycle, models
 from connector.models import Email, OutboxStatus, utcnow
 from connector.outbox import links
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs.emails import send_email
 from jobs.lifecycle import enqueue_rows
 from tests.conftest import fixture_body, free_port, make_installation, signed_post

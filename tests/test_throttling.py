@@ -24,7 +24,8 @@ import json, sys
 from pathlib import Path
 from config import Settings
 from connector.app import create_app
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 
 values = json.loads(sys.argv[1])
 values["secret_keys"], values["data_dir"] = tuple(values["secret_keys"]), Path(values["data_dir"])

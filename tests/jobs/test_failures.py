@@ -21,7 +21,8 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs import deliveries, emails, pushes
 from jobs.deliveries import process_delivery
 from jobs.emails import send_email
