@@ -1,4 +1,4 @@
-"""`connector installations`: an installation's webhook secret, rotated with a grace period."""
+"""`connector install` connects an ATS account; `connector installations` rotates its secret."""
 
 from __future__ import annotations
 
@@ -7,16 +7,49 @@ import json
 import click
 from sqlalchemy import select
 
-from connector.installations import InstallError, rotate_webhook_secret
+from connector import organizations
+from connector.cli.environment import command_services
+from connector.installations import (
+    InstallError,
+    create_installation,
+    rotate_webhook_secret,
+    webhook_url,
+)
 from connector.models import Installation
 
 
-def _services():
-    # Imported here: connector.cli registers this group at its end, so it is half-built when
-    # this module loads.
-    from connector.cli import _services as services
-
-    return services()
+@click.command("install")
+@click.argument("ats")
+@click.option("--organization", required=True,
+              help="An organization's id (org_...), or a name: an organization that has it and "
+                   "was never renamed, else a new organization (refused when it is ambiguous).")
+@click.option("--name", required=True)
+@click.option("--trigger-stage", "trigger_stages", multiple=True, required=True,
+              help="A stage id or name; repeat for several.")
+@click.option("--template", "template_id", type=int)
+@click.option("--api-base-url")
+@click.option("--credential", "credentials", multiple=True, metavar="KEY=VALUE")
+def install_command(ats, organization, name, trigger_stages, template_id, api_base_url,
+                    credentials) -> None:
+    """Connect an ATS account; prints the webhook URL and secret to paste into the ATS."""
+    services = command_services()
+    try:
+        with services.db.session() as session:
+            org = organizations.find_or_create(session, organization)
+            installation, secret = create_installation(
+                session, services.keyring, ats=ats, organization=org.name, name=name,
+                trigger_stages=list(trigger_stages), template_id=template_id,
+                api_base_url=api_base_url, credentials=_pairs(credentials),
+                strict_hosts=services.settings.production)
+            result = {
+                "installation_id": installation.public_id,
+                "webhook_url": webhook_url(services.settings.public_base_url, installation),
+                "webhook_secret": secret,
+                "organization_id": org.public_id,
+            }
+    except (InstallError, organizations.OrganizationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(result))
 
 
 @click.group()
@@ -34,7 +67,7 @@ def rotate_secret(installation_id: str, grace_hours: int) -> None:
     Paste it into the ATS before the grace ends: until then deliveries signed with either
     secret are accepted, afterwards only the new one.
     """
-    services = _services()
+    services = command_services()
     try:
         with services.db.session() as session:
             installation = session.scalar(
@@ -50,3 +83,14 @@ def rotate_secret(installation_id: str, grace_hours: int) -> None:
     finally:
         services.close()
     click.echo(json.dumps(result))
+
+
+def _pairs(items: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item.split('=')[0]!r}",
+                                     param_hint="--credential")
+        pairs[key.strip()] = value
+    return pairs

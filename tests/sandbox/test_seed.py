@@ -92,7 +92,7 @@ def test_the_seed_command_refuses_when_the_sandbox_is_off(env, services):
 
 def test_serve_seeds_before_it_starts_the_server(env, services, monkeypatch):
     started = []
-    monkeypatch.setattr("connector.cli.os.execvp", lambda *args: started.append(args))
+    monkeypatch.setattr("connector.cli.processes.os.execvp", lambda *args: started.append(args))
     result = CliRunner().invoke(main, ["serve"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Sandbox admin:" in result.output and started
