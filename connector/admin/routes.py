@@ -1,0 +1,7 @@
+"""The admin blueprint with every area's views on it: importing each module registers them."""
+
+from connector.admin import bp
+from connector.admin import install_steps, installs, people, secrets, templates  # noqa: F401
+from connector.admin import ops, ops_health, ops_sessions  # noqa: F401
+
+__all__ = ["bp"]
