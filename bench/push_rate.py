@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))  # the fake Greenhouse lives with the tests
 
 from config import Settings  # noqa: E402
 from connector import migrate  # noqa: E402
-from connector.services import build_services, install  # noqa: E402
+from connector.services import install  # noqa: E402
+from connector.wiring import build_services  # noqa: E402
 from tests.fakes.greenhouse_server import (  # noqa: E402
     RateLimitedGreenhouse,
     add_pushes,

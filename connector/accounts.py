@@ -16,10 +16,18 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from connector import crypto
-from connector.admin_models import SignInState
 from connector.crypto import Keyring
-from connector.models import Installation, InterviewSession, Organization, utcnow
-from connector.review_models import LinkPurpose, Role, ShareLink, User
+from connector.models import (
+    Installation,
+    InterviewSession,
+    LinkPurpose,
+    Organization,
+    Role,
+    ShareLink,
+    SignInState,
+    User,
+    utcnow,
+)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work per request

@@ -7,8 +7,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
 from config.logging import configure_logging
-from connector.services import Services, build_services, install
-from connector.recording import MAX_CHUNK_BYTES
+from connector.candidate.recording import MAX_CHUNK_BYTES
+from connector.services import Services, install
+from connector.wiring import build_services
 from jobs.queue import InProcessQueue
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS
 
@@ -74,15 +75,15 @@ def _set_up_sign_in(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from connector.admin import bp as admin
-    from connector.api import bp as api
-    from connector.auth.views import bp as auth
+    from connector import sandbox
+    from connector.admin.routes import bp as admin
+    from connector.api.routes import bp as api
+    from connector.auth.routes import bp as auth
     from connector.candidate.api import bp as candidate_api
     from connector.candidate.views import bp as candidate
     from connector.health import bp as health
     from connector.metrics import bp as metrics
-    from connector.review.views import bp as review
-    from connector.sandbox import bp as sandbox
+    from connector.review.routes import bp as review
     from webhooks.views import bp as webhooks
 
     app.register_blueprint(webhooks)
@@ -94,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
-    app.register_blueprint(sandbox)
+    sandbox.register(app, csrf)
     app.register_blueprint(health)
     app.register_blueprint(metrics)
 

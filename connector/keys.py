@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Table, select, update
 
-from connector import admin_models, models, review_models  # noqa: F401  (every table known)
+from connector import models  # noqa: F401  (every table known)
 from connector.crypto import InvalidToken, Keyring
 from connector.db import Database
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from connector import crypto, notes, plan, recording
+from connector import crypto, notes, plan
+from connector.candidate import recording
 from connector.interviews import OPEN_STATES, Timers, add_once, interview_link
 from connector.models import (
     Answer,

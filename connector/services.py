@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.hosts import allow_private_addresses
-from config import Settings, load_settings
-from connector.crypto import Keyring, keyring_for
+from config import Settings
+from connector.crypto import Keyring
 from connector.db import Database
-from connector.storage import Storage, storage_for
-from jobs.queue import InProcessQueue, RedisQueue
+from connector.storage import Storage
+
+if TYPE_CHECKING:  # jobs import this module: at run time the queue is whatever was built
+    from jobs.queue import InProcessQueue, RedisQueue
 
 
 @dataclass
@@ -23,23 +24,13 @@ class Services:
     receivers: Any = None  # the webhook view's cache of installations (webhooks.receivers)
 
     def close(self) -> None:
-        if isinstance(self.queue, InProcessQueue):
-            self.queue.shutdown()
+        shutdown = getattr(self.queue, "shutdown", None)  # only a queue of threads has one
+        if shutdown is not None:
+            shutdown()
         self.db.dispose()
 
 
 _current: Services | None = None
-
-
-def build_services(settings: Settings, synchronous_jobs: bool = False) -> Services:
-    """Wire the parts from settings; with no REDIS_URL jobs run in this process."""
-    allow_private_addresses(bool(settings.allow_private_ats_hosts))
-    if settings.redis_url:
-        queue: RedisQueue | InProcessQueue = RedisQueue(settings.redis_url)
-    else:
-        queue = InProcessQueue(synchronous=synchronous_jobs)
-    return Services(settings, Database(settings.database_url), keyring_for(settings), queue,
-                    storage_for(settings.recordings, settings.s3))
 
 
 def install(services: Services) -> Services:
@@ -50,8 +41,8 @@ def install(services: Services) -> Services:
 
 
 def current() -> Services:
-    """The services of this process, built from the environment on first use (rq workers)."""
-    global _current
+    """The services of this process, which the app factory or the CLI installed."""
     if _current is None:
-        _current = build_services(load_settings())
+        raise RuntimeError("no services installed in this process: build them with "
+                           "connector.wiring.build_services and pass them to install()")
     return _current

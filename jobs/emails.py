@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from connector import mail
+from connector.outbox import mail
 from connector.models import Email, OutboxStatus, utcnow
 from connector.services import current
 from jobs import failures

@@ -24,7 +24,8 @@ from adapters.hosts import allow_private_addresses
 from config import Settings
 from connector import migrate, models
 from connector.installations import create_installation
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.fakes.greenhouse import CREDENTIALS, FakeGreenhouse
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

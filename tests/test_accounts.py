@@ -19,10 +19,13 @@ from connector.models import (
     Installation,
     InterviewSession,
     InterviewTemplate,
+    LinkPurpose,
     Organization,
+    Role,
+    ShareLink,
+    User,
     utcnow,
 )
-from connector.review_models import LinkPurpose, Role, ShareLink, User
 from tests.conftest import make_installation, row_counts
 
 PASSWORD = "correct horse battery"

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from connector.app import create_app
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 
 
 @pytest.fixture

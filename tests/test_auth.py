@@ -13,10 +13,10 @@ from config import SettingsError, load_settings
 from connector.app import create_app
 from connector.auth.access import require_viewer, viewer_for
 from connector.auth.views import safe_next
-from connector.models import InterviewSession, utcnow
+from connector.models import InterviewSession, User, utcnow
 from connector.review import invitations
-from connector.review_models import User
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.test_accounts import PASSWORD, add_interview, add_user, share
 
 LOGIN_PAGE_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

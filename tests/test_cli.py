@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect
 
 from connector.cli import main
-from connector.models import Answer, OutboxStatus, SessionState, utcnow
-from connector.review_models import ReviewerInvitation
+from connector.models import Answer, OutboxStatus, ReviewerInvitation, SessionState, utcnow
 from tests.conftest import fixture_body, row_counts, signed_post
 from tests.lifecycle_support import (
     add_answer,

@@ -12,7 +12,8 @@ from connector.app import create_app
 from connector.models import Email, Installation, SandboxCard
 from connector.sandbox import board
 from connector.sandbox.seed import seed
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.tenancy.conftest import make_tenant
 from tests.tenancy.test_routes import CANDIDATE_PREFIX, SHARED_PREFIX, fill, rules
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from connector.app import create_app
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.conftest import free_port
 
 READY = {"database": "ok", "migrations": "ok", "redis": "embedded"}
@@ -116,7 +117,7 @@ def test_database_errors_do_not_reach_the_log_with_row_values(services):
     from sqlalchemy.exc import IntegrityError
 
     from config.logging import RedactingFormatter
-    from connector.review_models import User
+    from connector.models import User
 
     def add_user():
         with services.db.session() as db:

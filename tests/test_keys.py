@@ -194,7 +194,7 @@ def test_people_stay_signed_in_when_a_new_key_goes_first(settings, services, cli
     from dataclasses import replace
 
     from connector.app import create_app
-    from connector.services import build_services
+    from connector.wiring import build_services
     from tests.review.conftest import add_user, sign_in
 
     add_user(services, "ann@acme.example")

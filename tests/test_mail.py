@@ -8,7 +8,8 @@ import re
 import pytest
 
 from connector.models import Email, OutboxStatus
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs.emails import send_email
 from tests.conftest import fixture_body, signed_post
 

@@ -9,9 +9,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from connector import lifecycle, mail, models
+from connector import lifecycle, models
 from connector.models import Email, OutboxStatus, utcnow
-from connector.services import build_services, install
+from connector.outbox import links
+from connector.services import install
+from connector.wiring import build_services
 from jobs.emails import send_email
 from jobs.lifecycle import enqueue_rows
 from tests.conftest import fixture_body, free_port, make_installation, signed_post
@@ -63,8 +65,8 @@ def test_no_table_holds_the_link_once_the_invitation_is_sent(mailed, smtp_server
     with services.db.session() as db:
         (email,) = db.scalars(select(Email)).all()
         assert email.status is OutboxStatus.DELIVERED
-        assert f"/interview/{mail.LINK_PLACEHOLDER}" in email.text_body
-        assert f"/interview/{mail.LINK_PLACEHOLDER}" in email.html_body
+        assert f"/interview/{links.LINK_PLACEHOLDER}" in email.text_body
+        assert f"/interview/{links.LINK_PLACEHOLDER}" in email.html_body
 
 
 def test_a_resend_after_sending_carries_the_same_link(mailed, smtp_server):
@@ -105,6 +107,6 @@ def test_an_email_waiting_for_a_retry_holds_no_link_either(settings, greenhouse,
 
 def test_the_placeholder_replaces_only_the_token():
     body = "Start: https://x.example/interview/AbCdEfGhIjKlMnOpQrStUv_-0123456789abcdefghi\n"
-    stored = mail.without_link(body)
-    assert stored == f"Start: https://x.example/interview/{mail.LINK_PLACEHOLDER}\n"
-    assert mail.with_link(stored, "tok") == "Start: https://x.example/interview/tok\n"
+    stored = links.without_link(body)
+    assert stored == f"Start: https://x.example/interview/{links.LINK_PLACEHOLDER}\n"
+    assert links.with_link(stored, "tok") == "Start: https://x.example/interview/tok\n"

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from connector import accounts
 from connector.accounts import AccessError
-from connector.models import utcnow
-from connector.review_models import Role, User
+from connector.models import Role, User, utcnow
 from tests.conftest import row_counts
 from tests.test_accounts import PASSWORD, add_user, run
 from tests.test_auth import csrf, sign_in

@@ -7,7 +7,7 @@ import time
 import pytest
 from flask_login.utils import encode_cookie
 
-from connector.review_models import Role
+from connector.models import Role
 from tests.test_accounts import add_user
 from tests.test_auth import csrf, sign_in
 

@@ -93,7 +93,7 @@ def test_the_services_of_a_process_follow_the_setting(settings):
     from dataclasses import replace
 
     from adapters.hosts import name_refusal
-    from connector.services import build_services
+    from connector.wiring import build_services
 
     for allowed, refused in ((False, True), (True, False)):
         built = build_services(replace(settings, allow_private_ats_hosts=allowed))

@@ -18,8 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from connector.s3storage import PART, S3Storage
 from connector.storage import FileStorage, TooLarge, storage_for
+from connector.storage.s3 import PART, S3Storage
 
 MiB = 1024 * 1024
 BUCKET = "recordings"

@@ -19,7 +19,8 @@ from rq.job import Job
 from adapters.events import Outcome
 from config import Settings
 from connector.models import Push, utcnow
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs import queue as queues
 from jobs.queue import InProcessQueue, running
 from jobs.sweeper import sweep

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connector.admin_models import RateLimitHit
+from connector.models import RateLimitHit
 from tests.test_accounts import PASSWORD, add_user
 from tests.test_auth import app_with, csrf, sign_in
 
@@ -24,7 +24,8 @@ import json, sys
 from pathlib import Path
 from config import Settings
 from connector.app import create_app
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 
 values = json.loads(sys.argv[1])
 values["secret_keys"], values["data_dir"] = tuple(values["secret_keys"]), Path(values["data_dir"])

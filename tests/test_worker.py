@@ -15,7 +15,8 @@ from cryptography.fernet import Fernet
 from rq import Queue, Worker
 
 from config import Settings
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs.sweeper import LOST_JOB_BOUND
 from jobs.worker import RESTART_CAP_SECONDS
 from tests.faults.processes import RedisServer, Workers, alive, children, kill, wait_for

@@ -4,7 +4,7 @@ Server-rendered pages under /admin for a signed-in admin of one organization. Ev
 view makes starts from `current_organization_id()`, so one organization never sees another's
 rows; anything else answers 404, never 403, so a guessed id reveals nothing.
 
-Each area is its own module, registering its views on `bp`:
+Each area is its own module, registering its views on `bp`; routes.py gathers them all:
     installs.py       installations, connecting an ATS, and installation settings
     install_steps.py  the install wizard's later steps and the test event
     templates.py      the interview template editor
@@ -48,9 +48,3 @@ def admin_required(view):
 
 def current_organization_id() -> int:
     return current_user.organization_id
-
-
-# Importing each area's module registers its views on bp.
-from connector.admin import credentials, install_steps, installs, people, secrets  # noqa: E402,F401
-from connector.admin import templates  # noqa: E402,F401
-from connector.admin import ops, ops_health, ops_sessions  # noqa: E402,F401

@@ -12,7 +12,6 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from connector import outbox_admin
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.models import (
     DeliveryStatus,
@@ -23,6 +22,7 @@ from connector.models import (
     Push,
     WebhookDelivery,
 )
+from connector.outbox import retries
 
 log = logging.getLogger("connector.admin")
 
@@ -59,7 +59,7 @@ def deliveries():
 def delivery(delivery_id: int):
     """One delivery: its payload with candidate data masked, and a way to replay it."""
     with services().db.session() as db:
-        row = run_scoped(outbox_admin.find_delivery, db, delivery_id)
+        row = run_scoped(retries.find_delivery, db, delivery_id)
         installation = db.get(Installation, row.installation_id)
         return render_page("admin/ops_delivery.html", db, delivery=row,
                            installation=installation, payload=masked_json(row.body),
@@ -71,9 +71,9 @@ def delivery(delivery_id: int):
 def replay_delivery(delivery_id: int):
     """Run the stored delivery through its job again, as if it had just arrived."""
     with services().db.session() as db:
-        run_scoped(outbox_admin.replay_delivery, db, delivery_id, "admin.delivery",
+        run_scoped(retries.replay_delivery, db, delivery_id, "admin.delivery",
                    delivery_id=delivery_id)
-    services().queue.enqueue(outbox_admin.DELIVERY_JOB, delivery_id)
+    services().queue.enqueue(retries.DELIVERY_JOB, delivery_id)
     log.info("admin.delivery.replayed delivery=%s", delivery_id)
     flash(f"Delivery {delivery_id} was queued again.", "success")
     return redirect(url_for("admin.delivery", delivery_id=delivery_id), 303)
@@ -104,7 +104,7 @@ def pushes():
             query = query.where(Push.installation_id == installation.id)
         return render_page("admin/ops_pushes.html", db, rows=paginate(db, query),
                            statuses=list(OutboxStatus), installations=_installations(db, org),
-                           retryable=outbox_admin.RETRYABLE)
+                           retryable=retries.RETRYABLE)
 
 
 @bp.post("/pushes/<int:push_id>/retry")
@@ -112,8 +112,8 @@ def pushes():
 def retry_push(push_id: int):
     """Send a failed or held push again now, as `connector pushes retry` does."""
     with services().db.session() as db:
-        run_scoped(outbox_admin.retry_push, db, push_id, "admin.pushes")
-    services().queue.enqueue(outbox_admin.PUSH_JOB, push_id)
+        run_scoped(retries.retry_push, db, push_id, "admin.pushes")
+    services().queue.enqueue(retries.PUSH_JOB, push_id)
     log.info("admin.push.retried push=%s", push_id)
     flash(f"Push {push_id} was queued again.", "success")
     return redirect(url_for("admin.pushes"), 303)
@@ -165,15 +165,15 @@ def _installation_filter(db: Session, org: int) -> Installation | None:
     return found
 
 
-# Replay, retry and reactivate share their logic with the CLI through connector.outbox_admin,
+# Replay, retry and reactivate share their logic with the CLI through connector.outbox.retries,
 # which finds only the organization's own rows: another organization's id is "not found" there.
 def run_scoped(action, db: Session, ref, back: str = "admin.home", **back_args):
     """Run a scoped lookup or action: not found is 404, a refused change 409 with its reason."""
     try:
         return action(db, ref, current_organization_id())
-    except outbox_admin.NotFound:
+    except retries.NotFound:
         abort(404)
-    except outbox_admin.Refused as exc:
+    except retries.Refused as exc:
         page = render_template("admin/ops_refused.html", reason=str(exc),
                                back=url_for(back, **back_args))
         abort(make_response(page, 409))

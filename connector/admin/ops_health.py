@@ -11,7 +11,6 @@ from flask import flash, redirect, url_for
 from sqlalchemy import func, select
 
 from adapters import get_adapter
-from connector import outbox_admin
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.admin.ops import render_page, run_scoped
 from connector.metrics import OVERDUE, RETRYING, STALLED, Stuck, stuck_rows
@@ -23,6 +22,7 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
+from connector.outbox import retries
 from jobs.claims import LEASE
 from jobs.sweeper import GRACE
 
@@ -168,7 +168,7 @@ def _shortened(error: str) -> str:
 def reactivate_installation(public_id: str):
     """Mark the installation active again once its admin has fixed the cause."""
     with services().db.session() as db:
-        installation = run_scoped(outbox_admin.reactivate, db, public_id)
+        installation = run_scoped(retries.reactivate, db, public_id)
         name = installation.name
     log.info("admin.installation.reactivated installation=%s", public_id[:40])
     flash(f"{name} is marked active again.", "success")

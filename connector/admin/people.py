@@ -24,10 +24,9 @@ from connector.accounts import (
     TEMPORARY_PASSWORD_DAYS, AccessError, create_user, end_sessions, reset_password,
 )
 from connector.admin import admin_required, bp, current_organization_id, services
-from connector.models import Organization, utcnow
+from connector.models import Organization, Role, User, utcnow
 from connector.names import display_name
 from connector.organizations import named_alike
-from connector.review_models import Role, User
 
 log = logging.getLogger("connector.admin")
 MAX_ORGANIZATION_NAME = 200

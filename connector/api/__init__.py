@@ -1,7 +1,8 @@
 """The JSON API under /api/v1, for bearer tokens of one organization.
 
 One module per resource (installations, templates, sessions, reviews, pushes), each declaring
-its views with `routing.operation`; schemas.py holds every schema, openapi.py publishes them.
+its views with `routing.operation`; schemas.py holds every schema, openapi.py publishes them;
+routes.py puts them all, with the error handlers and the request budget, on `bp`.
 """
 
 from __future__ import annotations
@@ -9,20 +10,3 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from connector.api import errors  # noqa: E402
-
-errors.register(bp)
-
-from connector.api import routing  # noqa: E402
-
-routing.limit_requests()
-
-from connector.api import (  # noqa: E402,F401  (each registers its views on bp)
-    installations,
-    openapi,
-    pushes,
-    reviews,
-    sessions,
-    templates,
-)

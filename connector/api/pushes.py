@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from connector import outbox_admin
 from connector.api import schemas
 from connector.api.errors import ApiError, not_found
 from connector.api.routing import operation, organization_id, page_of, services
 from connector.models import Installation, InterviewSession, Push
+from connector.outbox import retries
 
 TAG = "pushes"
 
@@ -69,11 +69,11 @@ def retry_push(push_id):
     svc = services()
     with svc.db.session() as db:
         try:
-            outbox_admin.retry_push(db, push_id, organization_id())
-        except outbox_admin.NotFound:
+            retries.retry_push(db, push_id, organization_id())
+        except retries.NotFound:
             raise not_found("push") from None
-        except outbox_admin.Refused as exc:
+        except retries.Refused as exc:
             raise ApiError(409, str(exc)) from None
-    svc.queue.enqueue(outbox_admin.PUSH_JOB, push_id)
+    svc.queue.enqueue(retries.PUSH_JOB, push_id)
     with svc.db.session() as db:
         return describe(db, [find_push(db, push_id)])[0]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from connector.api import schemas
 from connector.api.routing import operation, services
 from connector.api.sessions import find_session
+from connector.models import Scorecard
 from connector.review import scoring
-from connector.review_models import Scorecard
 
 TAG = "reviews"
 

@@ -10,7 +10,7 @@ from marshmallow import (
 )
 
 from connector.models import AnswerKind, AnswerStatus, OutboxStatus, SessionState
-from connector.review_models import Recommendation
+from connector.models import Recommendation
 
 MAX_PAGE = 100
 RECOMMENDATIONS = [r.value for r in Recommendation]

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from connector import organizations
 from connector.crypto import hash_token
-from connector.models import Organization, utcnow  # first: it registers admin_models' tables
-from connector.admin_models import ApiToken  # noqa: I001
+from connector.models import ApiToken, Organization, utcnow
 
 TOKEN_PREFIX = "cnk_"
 TOKEN_BYTES = 32  # 256 bits of randomness

@@ -26,11 +26,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connector.accounts import find_share_link
-from connector.admin_models import SignInState
-from connector.models import Installation, InterviewSession
+from connector.models import Installation, InterviewSession, Role, ShareLink, SignInState, User
 from connector.names import display_name
 from connector.review.invitations import find_invitation
-from connector.review_models import Role, ShareLink, User
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from connector.auth import client_address, limiter, sessions
 from connector.auth.access import SignedIn
 from connector.auth.views import bp, home, page
 from connector.crypto import hash_token
-from connector.review_models import User
+from connector.models import User
 
 log = logging.getLogger("connector.auth")
 # Wrong current passwords allowed per user and address: a stolen session cannot guess on.

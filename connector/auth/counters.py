@@ -18,8 +18,8 @@ from limits.storage import MovingWindowSupport, Storage
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from connector.admin_models import RateLimitHit
 from connector.db import make_engine
+from connector.models import RateLimitHit
 
 SCHEME_PREFIX = "db+"
 LONGEST_WINDOW_SECONDS = 24 * 3600  # rows older than any limit's window are dropped

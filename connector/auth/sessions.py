@@ -15,10 +15,9 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select
 
 from connector import accounts
-from connector.admin_models import SignInState
 from connector.auth import login_manager
 from connector.auth.access import SignedIn
-from connector.review_models import User
+from connector.models import SignInState, User
 
 IDLE_SECONDS = 2 * 3600
 ABSOLUTE_SECONDS = 12 * 3600

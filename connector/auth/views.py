@@ -134,6 +134,3 @@ def page(template: str, status: int, **context):
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Permissions-Policy"] = "camera=(), microphone=()"
     return response
-
-
-from connector.auth import account  # noqa: E402,F401  (registers the account page on bp)

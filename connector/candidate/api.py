@@ -12,8 +12,9 @@ from contextlib import contextmanager
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from connector import plan, recording
+from connector import plan
 from connector.auth import limiter
+from connector.candidate import recording
 from connector.candidate.limits import LINK_LIMIT, link_key
 from connector.review import results
 from connector.candidate.views import find_interview

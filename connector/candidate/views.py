@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 
 from adapters.events import Outcome
-from connector import crypto, notes, plan, recording
+from connector import crypto, notes, plan
 from connector.auth import limiter
 from connector.candidate import branding
 from connector.candidate.limits import ACCOMMODATION_LIMIT, link_key

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from connector.accounts import AccessError
 from connector.auth.access import Viewer, require_viewer
+from connector.models import ReviewerInvitation, User
 from connector.review import invitations
 from connector.review.views import _db, bp, render, services
-from connector.review_models import ReviewerInvitation, User
 
 ADMINS_ONLY = "Only an admin of this organization invites reviewers."
 

@@ -24,10 +24,9 @@ from connector.accounts import (
     share_link_url,
 )
 from connector.crypto import Keyring
-from connector.mail import REVIEWER_INVITATION
-from connector.models import Email, InterviewSession, SessionState, utcnow
+from connector.models import Email, InterviewSession, ReviewerInvitation, SessionState, User, utcnow
 from connector.names import display_name
-from connector.review_models import ReviewerInvitation, User
+from connector.outbox.links import REVIEWER_INVITATION
 
 DEFAULT_DAYS, MAX_DAYS = 14, 90
 _templates = Environment(loader=PackageLoader("connector", "templates/email"),

@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from connector import accounts, notes
 from connector.interviews import add_once
-from connector.models import AnswerStatus, InterviewSession, utcnow
+from connector.models import AnswerStatus, InterviewSession, LinkPurpose, ShareLink, utcnow
 from connector.review import scoring
-from connector.review_models import LinkPurpose, ShareLink
 
 ATS_LINK_DAYS = 30
 

@@ -16,9 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.events import RECOMMENDATION_WORDS as WORDS
-from connector.models import InterviewSession, utcnow
+from connector.models import (
+    InterviewSession,
+    Rating,
+    Recommendation,
+    ReviewerInvitation,
+    Scorecard,
+    User,
+    utcnow,
+)
 from connector.names import display_name
-from connector.review_models import Rating, Recommendation, ReviewerInvitation, Scorecard, User
 
 SCALE = range(1, 6)
 RECOMMENDATION_WORDS = {Recommendation(key): words for key, words in WORDS.items()}

@@ -215,6 +215,3 @@ def services():
 
 def _db():
     return services().db.session()
-
-
-from connector.review import invitation_views  # noqa: E402,F401  (its routes join bp)

@@ -1,57 +1,26 @@
 """The built-in sandbox ATS: a Kanban board at /sandbox that signs its webhooks like any ATS.
 
-    views.py    the board, a card's profile, moving a card (a form, or drag and drop)
-    api.py      the REST contract of adapters/sandbox/client.py, under /sandbox/api
-    mailbox.py  e-mails held for want of SMTP_URL, readable at /sandbox/mailbox
-    seed.py     the organization, installation, cards and admin it starts with
-    cli.py      `connector sandbox seed`
+    blueprint.py  the blueprint, and what every page under /sandbox shares
+    views.py      the board, a card's profile, moving a card (a form, or drag and drop)
+    api.py        the REST contract of adapters/sandbox/client.py, under /sandbox/api
+    mailbox.py    e-mails held for want of SMTP_URL, readable at /sandbox/mailbox
+    seed.py       the organization, installation, cards and admin it starts with
+    cli.py        `connector sandbox seed`
 
 Everything answers 404 unless the `sandbox` setting is on (never in production).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, has_request_context, url_for
-from flask_login import current_user
-
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 
-def services():
-    return current_app.extensions["connector"]
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Add the board, its mailbox and its API to the app; the API takes keys, not CSRF tokens."""
+    from connector.sandbox import mailbox, views  # noqa: F401  (their views join bp)
+    from connector.sandbox.api import api
+    from connector.sandbox.blueprint import bp
 
-
-@bp.before_request
-def _only_when_on() -> None:
-    # Runs for the nested API blueprint too (Flask applies a parent's hooks to its children).
-    if not services().settings.sandbox:
-        abort(404)
-
-
-@bp.app_context_processor
-def _board_link() -> dict:
-    """The board's URL for the admin bar: only the sandbox organization's, only while it is on."""
-    if not (has_request_context() and services().settings.sandbox):
-        return {"sandbox_board_url": None}
-    own = getattr(current_user, "organization_name", None) == board.ORGANIZATION
-    return {"sandbox_board_url": url_for("sandbox.board_page") if own else None}
-
-
-@bp.after_request
-def _headers(response):
-    response.headers.setdefault("X-Robots-Tag", "noindex")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'")
-    return response
-
-
-from connector.sandbox import board, mailbox, views  # noqa: E402,F401  (register their views)
-from connector.app import csrf  # noqa: E402
-from connector.sandbox.api import api  # noqa: E402
-
-bp.register_blueprint(api)
-csrf.exempt(api)  # bearer keys, no cookies: nothing for a cross-site form to ride on
+    app.register_blueprint(bp)
+    csrf.exempt(api)  # bearer keys, no cookies: nothing for a cross-site form to ride on

@@ -15,9 +15,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from adapters.events import RECOMMENDATION_WORDS
 from connector.models import SandboxNote, utcnow
-from connector.sandbox import board, services
+from connector.sandbox import board
+from connector.sandbox.blueprint import bp, services
 
 api = Blueprint("api", __name__, url_prefix="/api")
+bp.register_blueprint(api)  # under /sandbox: the sandbox's checks and headers apply to it too
 log = logging.getLogger("connector.sandbox")
 
 MAX_NOTE_CHARACTERS = 50_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from connector.cli.environment import command_services
 from connector.services import Services
 
 
@@ -15,10 +16,7 @@ def sandbox() -> None:
 @sandbox.command("seed")
 def sandbox_seed() -> None:
     """Create the Sandbox organization, its installation, example cards and an admin."""
-    # Imported here: connector.cli registers this group at its end, half-built at that moment.
-    from connector.cli import _services
-
-    services = _services()
+    services = command_services()
     if not services.settings.sandbox:
         raise click.ClickException("the sandbox is off (SANDBOX=off, or CONNECTOR_ENV=production)")
     for line in seed_and_describe(services):

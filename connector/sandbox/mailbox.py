@@ -6,7 +6,8 @@ from flask import abort, render_template
 from sqlalchemy import select
 
 from connector.models import Email, Organization
-from connector.sandbox import board, bp, services
+from connector.sandbox import board
+from connector.sandbox.blueprint import bp, services
 
 
 def _organization_id(db) -> int:

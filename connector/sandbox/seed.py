@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from connector import accounts
 from connector.crypto import Keyring
 from connector.installations import create_installation, webhook_url
-from connector.models import SandboxCard
-from connector.review_models import User
+from connector.models import SandboxCard, User
 from connector.sandbox.board import INSTALLATION, ORGANIZATION, TRIGGER, installation_of
 
 ADMIN_EMAIL = "sandbox-admin@example.com"

@@ -6,7 +6,8 @@ import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from connector.sandbox import board, bp, services
+from connector.sandbox import board
+from connector.sandbox.blueprint import bp, services
 
 log = logging.getLogger("connector.sandbox")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from connector import accounts
-from connector.review_models import Role
+from connector.models import Role
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

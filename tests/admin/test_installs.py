@@ -24,8 +24,7 @@ from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from adapters.http import HostNotAllowed, Unauthorized
 from connector.admin import install_steps, installs
-from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
-from connector.review_models import Role
+from connector.models import Installation, InterviewTemplate, Role, StageRule, WebhookDelivery
 from tests.admin.conftest import post_form
 from tests.conftest import make_installation, row_counts
 from tests.review.conftest import csrf_token_of

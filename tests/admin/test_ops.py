@@ -29,11 +29,11 @@ from connector.models import (
     Organization,
     OutboxStatus,
     Push,
+    Role,
     SessionState,
     WebhookDelivery,
     utcnow,
 )
-from connector.review_models import Role
 from tests.admin.conftest import post_form
 from tests.conftest import fixture_body, make_installation, row_counts, signed_post
 

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.admin.people import Conflict, set_active, set_role
-from connector.models import Organization
-from connector.review_models import Role, User
+from connector.models import Organization, Role, User
 from tests.conftest import row_counts
 from tests.review.conftest import PASSWORD, add_user, csrf_token_of, sign_in
 

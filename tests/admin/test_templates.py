@@ -10,8 +10,14 @@ from sqlalchemy import select
 
 from connector.candidate.branding import brand_css
 from connector.interviews import plan_of
-from connector.models import Email, InterviewSession, InterviewTemplate, Organization, StageRule
-from connector.review_models import Role
+from connector.models import (
+    Email,
+    InterviewSession,
+    InterviewTemplate,
+    Organization,
+    Role,
+    StageRule,
+)
 from tests.admin.conftest import post_form
 from tests.conftest import edit_fixture, fixture_body, row_counts, signed_post
 

@@ -10,10 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from connector.admin_models import ApiToken
 from connector.api import tokens
 from connector.cli import main
-from connector.models import utcnow
+from connector.models import ApiToken, utcnow
 from tests.api.conftest import Api, assert_error, new_token
 from tests.conftest import row_counts
 

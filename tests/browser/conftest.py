@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 
 from config import Settings
 from connector.models import Email, InterviewSession
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.conftest import fixture_body, free_port, make_installation, need, signed_post
 from tests.fakes.greenhouse import FakeGreenhouse
 

@@ -23,7 +23,8 @@ from config import Settings
 from connector.models import InterviewSession, SandboxCard, SessionState
 from connector.sandbox import board
 from connector.sandbox.seed import ADMIN_EMAIL, seed
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.browser.conftest import PHONE, PLAN
 from tests.browser.test_interview import button, record_for
 from tests.conftest import free_port

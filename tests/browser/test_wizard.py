@@ -18,7 +18,8 @@ from werkzeug.serving import make_server
 from config import Settings
 from connector import accounts
 from connector.models import Installation, WebhookDelivery
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.conftest import free_port
 from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, USER_ID
 from tests.fakes.greenhouse_admin_server import GreenhouseAdminServer

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from connector.candidate.recording import FREE_RESTARTS
 from connector.models import Answer, Push
-from connector.recording import FREE_RESTARTS
 from tests.candidate.conftest import WEBM, csrf_token
 
 

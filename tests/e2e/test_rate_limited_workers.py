@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from config import Settings
 from connector.models import Push
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse, add_pushes, delivered
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from config import Settings
 from connector import notes as notes_
 from connector.models import DeliveryStatus, InterviewSession, OutboxStatus, Push, WebhookDelivery
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs.queue import RedisQueue
 from tests.conftest import fixture_body, make_installation, signed_post
 from tests.fakes.greenhouse import recorded

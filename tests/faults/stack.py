@@ -33,7 +33,8 @@ from connector.models import (
     Push,
     WebhookDelivery,
 )
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from tests.conftest import _Inbox, fixture_body, free_port
 from tests.faults.ats import ScriptedGreenhouse
 from tests.faults.processes import RedisServer, Workers, start_gunicorn, stop

@@ -21,7 +21,8 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
-from connector.services import build_services, install
+from connector.services import install
+from connector.wiring import build_services
 from jobs import deliveries, emails, pushes
 from jobs.deliveries import process_delivery
 from jobs.emails import send_email
@@ -186,7 +187,7 @@ def test_an_email_raising_anything_is_retried_then_failed_with_its_reason(smtp_s
                                                                         monkeypatch):
     def broken(url, message):
         raise UnicodeEncodeError("ascii", "Zoë", 2, 3, "ordinal not in range(128)")
-    monkeypatch.setattr("connector.mail.send", broken)
+    monkeypatch.setattr("connector.outbox.mail.send", broken)
     with smtp_services.db.session() as session:
         email = Email(organization_id=_organization(session), kind="invitation",
                       dedupe_key="test", to_address="zoe@example.com", subject="Hello",

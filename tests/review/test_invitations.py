@@ -8,10 +8,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from connector import mail
-from connector.models import Base, Email, InterviewSession, OutboxStatus, utcnow
+from connector.models import (
+    Base,
+    Email,
+    InterviewSession,
+    OutboxStatus,
+    ReviewerInvitation,
+    Scorecard,
+    utcnow,
+)
+from connector.outbox import links, mail
 from connector.review import invitations
-from connector.review_models import ReviewerInvitation, Scorecard
 from tests.conftest import row_counts
 from tests.review.conftest import add_user, csrf_token_of, score_form, sign_in
 
@@ -87,7 +94,7 @@ def test_the_token_is_kept_hashed_and_encrypted_and_filled_in_only_to_send(servi
         assert email.to_address == "dana@partner.example"
         assert "/review/shared/[personal-link]" in email.text_body
         assert mail.link_token(db, email, services.keyring) == token
-        assert f"/review/shared/{token}" in mail.with_link(email.html_body, token)
+        assert f"/review/shared/{token}" in links.with_link(email.html_body, token)
         assert invitations.find_invitation(db, token).email == "dana@partner.example"
 
 

@@ -14,9 +14,16 @@ from adapters.http import Temporary
 from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import score_field_value
 from connector import accounts
-from connector.models import Installation, InterviewSession, Push, utcnow
+from connector.models import (
+    Installation,
+    InterviewSession,
+    LinkPurpose,
+    Push,
+    Scorecard,
+    ShareLink,
+    utcnow,
+)
 from connector.review import invitations
-from connector.review_models import LinkPurpose, Scorecard, ShareLink
 from jobs.writeback import write
 from tests.conftest import row_counts
 from tests.fakes.greenhouse import CREDENTIALS

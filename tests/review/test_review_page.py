@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession, utcnow
-from connector.review_models import Scorecard
+from connector.models import InterviewSession, Scorecard, utcnow
 from tests.conftest import row_counts
 from tests.review.conftest import add_user, csrf_token_of, score_form, sign_in
 
@@ -153,7 +152,7 @@ def test_an_expired_revoked_or_unknown_share_link_is_refused(client, services, c
                                                              spoil):
     link_id, token = share(services, completed)
     with services.db.session() as db:
-        from connector.review_models import ShareLink
+        from connector.models import ShareLink
 
         link = db.scalars(select(ShareLink).where(ShareLink.public_id == link_id)).one()
         if spoil == "expired":

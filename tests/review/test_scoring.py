@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession
+from connector.models import InterviewSession, Recommendation, Scorecard
 from connector.review import scoring
-from connector.review_models import Recommendation, Scorecard
 from tests.review.conftest import PASSWORD
 
 
@@ -113,7 +112,7 @@ def test_nobody_scores_without_an_identity_whatever_the_name(services, invited):
 def test_one_person_counts_once_and_a_typed_name_not_at_all(services, ana):
     """A user who was also invited (same address) counts once; cards from typed names never."""
     from connector.review import invitations
-    from connector.review_models import ReviewerInvitation, User
+    from connector.models import ReviewerInvitation, User
 
     with services.db.session() as db:
         interview = interview_of(db)

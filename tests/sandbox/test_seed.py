@@ -11,8 +11,7 @@ from sqlalchemy import select
 from config import SettingsError, load_settings
 from connector import accounts
 from connector.cli import main
-from connector.models import Installation, SandboxCard
-from connector.review_models import User
+from connector.models import Installation, SandboxCard, User
 from connector.sandbox import board
 from connector.sandbox.seed import ADMIN_EMAIL, seed
 from tests.conftest import row_counts
@@ -93,7 +92,7 @@ def test_the_seed_command_refuses_when_the_sandbox_is_off(env, services):
 
 def test_serve_seeds_before_it_starts_the_server(env, services, monkeypatch):
     started = []
-    monkeypatch.setattr("connector.cli.os.execvp", lambda *args: started.append(args))
+    monkeypatch.setattr("connector.cli.processes.os.execvp", lambda *args: started.append(args))
     result = CliRunner().invoke(main, ["serve"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Sandbox admin:" in result.output and started

@@ -9,12 +9,18 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts, crypto
-from connector.review import invitations
-from connector.admin_models import ApiToken
 from connector.models import (
-    Email, Installation, InterviewSession, InterviewTemplate, Push, Question, WebhookDelivery,
+    ApiToken,
+    Email,
+    Installation,
+    InterviewSession,
+    InterviewTemplate,
+    Push,
+    Question,
+    User,
+    WebhookDelivery,
 )
-from connector.review_models import User
+from connector.review import invitations
 from tests.conftest import fixture_body, make_installation, signed_post
 from tests.review.conftest import PASSWORD, sign_in
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -14,15 +13,10 @@ from sqlalchemy.orm import Session
 
 from connector.crypto import Keyring
 from connector.models import Email, InterviewSession
+from connector.outbox.links import REVIEWER_INVITATION, with_link
+from connector.review.invitations import token_for_email
 
 SMTP_TIMEOUT = 30
-# A stored e-mail keeps its personal link without the token (a candidate's /interview/ link, or
-# a reviewer's invitation, /review/shared/); the token is filled in from its encrypted copy only
-# to send (or, with no SMTP server, to hold it for the mailbox).
-LINK_PLACEHOLDER = "[personal-link]"
-LINK_PATHS = ("/interview/", "/review/shared/")
-_LINK_TOKEN = re.compile(r"(/interview/|/review/shared/)[A-Za-z0-9_-]{16,}")
-REVIEWER_INVITATION = "reviewer_invitation"  # Email.kind of a reviewer's invitation
 
 
 class MailError(Exception):
@@ -33,25 +27,9 @@ class MailError(Exception):
         self.retryable = retryable
 
 
-def without_link(body: str) -> str:
-    """The body with each personal link's token replaced by the placeholder."""
-    return _LINK_TOKEN.sub(rf"\g<1>{LINK_PLACEHOLDER}", body)
-
-
-def with_link(body: str, token: str | None) -> str:
-    """The body with the placeholder replaced by the token of the e-mail's one personal link."""
-    if token is None:
-        return body
-    for path in LINK_PATHS:
-        body = body.replace(f"{path}{LINK_PLACEHOLDER}", f"{path}{token}")
-    return body
-
-
 def link_token(db: Session, email: Email, keyring: Keyring) -> str | None:
     """The token of the e-mail's personal link, decrypted; None for an e-mail without one."""
     if email.kind == REVIEWER_INVITATION:
-        from connector.review.invitations import token_for_email
-
         return token_for_email(db, email, keyring)
     if email.session_id is None:
         return None

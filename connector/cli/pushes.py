@@ -7,19 +7,17 @@ import json
 import click
 from sqlalchemy import select
 
+from connector.cli.environment import command_services
 from connector.models import Installation, OutboxStatus, Push
-from connector.outbox_admin import NotFound, Refused, retry_push
+from connector.outbox.retries import NotFound, Refused, retry_push
 # At module level on purpose: `connector worker` loads the push job and its rate limiter once,
 # before rq forks a work horse per job, instead of every horse importing them again (~80 ms).
 from jobs.pushes import JOB
 
 
 def _services():
-    # Imported here: connector.cli registers this group at its end, so it is half-built when
-    # this module loads. Without Redis the push goes out before the command returns.
-    from connector.cli import _services as services
-
-    return services(synchronous_jobs=True)
+    # Without Redis the push goes out before the command returns.
+    return command_services(synchronous_jobs=True)
 
 
 @click.group()

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connector.storage import BLOCK, Digest, Written, blocks, check_key
+from connector.storage.protocol import BLOCK, Digest, Written, blocks, check_key
 
 # Every part but the last must be at least 5 MiB, and an upload has at most 10,000 parts
 # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html): 8 MiB parts stay well

@@ -11,9 +11,9 @@ import click
 from sqlalchemy import select
 
 from connector import accounts, organizations
-from connector.models import InterviewSession, Organization
+from connector.cli.environment import command_services
+from connector.models import InterviewSession, Organization, Role
 from connector.review import invitations
-from connector.review_models import Role
 
 
 def register_commands(main: click.Group, sessions: click.Group) -> None:
@@ -42,7 +42,7 @@ def users() -> None:
 @click.option("--name", default="", help="Shown on scorecards.")
 def users_create(email: str, password: str, role: str, organization: str, name: str) -> None:
     """Create a user who signs in at /login; prints the user, never the password."""
-    services = _services()
+    services = command_services()
     with _refusals(), services.db.session() as session:
         org = organizations.find_or_create(session, organization)
         user = accounts.create_user(session, org.name, email, password, role, name)
@@ -59,7 +59,7 @@ def organizations_group() -> None:
 @organizations_group.command("list")
 def organizations_list() -> None:
     """Print every organization as JSON: id, name, and when it was last renamed."""
-    services = _services()
+    services = command_services()
     with services.db.session() as session:
         rows = [organizations.describe(o)
                 for o in session.scalars(select(Organization).order_by(Organization.id))]
@@ -73,7 +73,7 @@ def organizations_list() -> None:
               show_default=True, help="How long the link works.")
 def share(session_id: str, can_score: bool, days: int) -> None:
     """Print a view-only link to the session's answers and scores, for anyone who has it."""
-    services = _services()
+    services = command_services()
     with _refusals(), services.db.session() as session:
         link, token = accounts.create_share_link(session, services.keyring,
                                                  _interview(session, session_id),
@@ -88,7 +88,7 @@ def share(session_id: str, can_score: bool, days: int) -> None:
 @click.argument("link_id", metavar="LINK_ID")
 def unshare(link_id: str) -> None:
     """Stop a share link (its id, share_...) from working."""
-    services = _services()
+    services = command_services()
     with _refusals(), services.db.session() as session:
         link = accounts.revoke_share_link(session, link_id)
         result = {"id": link.public_id, "revoked_at": link.revoked_at.isoformat()}
@@ -103,7 +103,7 @@ def unshare(link_id: str) -> None:
               default=invitations.DEFAULT_DAYS, show_default=True, help="How long the link works.")
 def invite_reviewer(session_id: str, email: str, name: str, days: int) -> None:
     """E-mail a personal link to score the session as this person; again: a new link."""
-    services = _services(synchronous_jobs=True)
+    services = command_services(synchronous_jobs=True)
     with _refusals(), services.db.session() as session:
         invitation, message = invitations.invite(
             session, services.keyring, _interview(session, session_id), email, name,
@@ -117,7 +117,7 @@ def invite_reviewer(session_id: str, email: str, name: str, days: int) -> None:
 @click.argument("invitation_id", metavar="INVITATION_ID")
 def uninvite_reviewer(invitation_id: str) -> None:
     """Stop a reviewer invitation's link (rinv_...); a scorecard already submitted stays."""
-    services = _services()
+    services = command_services()
     with _refusals(), services.db.session() as session:
         result = invitations.describe(invitations.revoke(session, invitation_id))
     click.echo(json.dumps(result))
@@ -129,12 +129,6 @@ def _interview(session, public_id: str) -> InterviewSession:
     if interview is None:
         raise accounts.AccessError(f"no interview session {public_id!r}")
     return interview
-
-
-def _services(synchronous_jobs: bool = False):
-    from connector.cli import _services as services  # imported late: connector.cli imports us
-
-    return services(synchronous_jobs=synchronous_jobs)
 
 
 @contextmanager

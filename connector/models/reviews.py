@@ -1,19 +1,15 @@
-"""Reviewers and their scorecards, view-only share links, and personal reviewer invitations."""
+"""Reviewers' scorecards and ratings, view-only share links, and personal reviewer invitations."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from connector.models import Base, InterviewSession, Organization, UTCDateTime, _enum, utcnow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    REVIEWER = "reviewer"
+from connector.models.base import Base, UTCDateTime, string_enum, utcnow
+from connector.models.interviews import InterviewSession
 
 
 class LinkPurpose(enum.StrEnum):
@@ -28,24 +24,6 @@ class Recommendation(enum.StrEnum):
     STRONG_YES = "strong_yes"
 
 
-class User(Base):
-    """A person who signs in: an admin or a reviewer of one organization."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
-    name: Mapped[str] = mapped_column(String(200), default="")
-    password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.REVIEWER)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    organization: Mapped[Organization] = relationship()
-
-
 class ShareLink(Base):
     """An expiring, revocable link that shows one session's answers and aggregate, never scores."""
 
@@ -56,7 +34,8 @@ class ShareLink(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("interview_sessions.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_encrypted: Mapped[str] = mapped_column(Text)  # to put the same link in ATS notes
-    purpose: Mapped[LinkPurpose] = mapped_column(_enum(LinkPurpose), default=LinkPurpose.MANUAL)
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        string_enum(LinkPurpose), default=LinkPurpose.MANUAL)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -107,7 +86,7 @@ class Scorecard(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("reviewer_invitations.id"))
     share_link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))
-    recommendation: Mapped[Recommendation | None] = mapped_column(_enum(Recommendation))
+    recommendation: Mapped[Recommendation | None] = mapped_column(string_enum(Recommendation))
     comments: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

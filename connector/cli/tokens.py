@@ -7,17 +7,10 @@ import json
 import click
 
 from connector.api import tokens as api_tokens
+from connector.cli.environment import command_services
 
 ORGANIZATION_HELP = ("An existing organization's id (org_...), or its name if no other "
                      "organization has it and it was never changed.")
-
-
-def _services():
-    # Imported here: connector.cli registers this group at its end, so it is half-built when
-    # this module loads.
-    from connector.cli import _services as services
-
-    return services()
 
 
 @click.group()
@@ -30,7 +23,7 @@ def tokens() -> None:
 @click.option("--name", default="", help="A label to recognise the token by.")
 def tokens_create(organization: str, name: str) -> None:
     """Make a token; it is printed once and only its SHA-256 is kept."""
-    services = _services()
+    services = command_services()
     try:
         with services.db.session() as session:
             row, token = api_tokens.create_token(session, organization, name)
@@ -45,7 +38,7 @@ def tokens_create(organization: str, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens_list(organization: str, as_json: bool) -> None:
     """List an organization's tokens (their prefixes, never the tokens)."""
-    services = _services()
+    services = command_services()
     try:
         with services.db.session() as session:
             rows = [api_tokens.describe(r) for r in api_tokens.list_tokens(session, organization)]
@@ -64,7 +57,7 @@ def tokens_list(organization: str, as_json: bool) -> None:
 @click.argument("token_id", metavar="ID", type=int)
 def tokens_revoke(token_id: int) -> None:
     """Stop a token from working, at once."""
-    services = _services()
+    services = command_services()
     try:
         with services.db.session() as session:
             result = api_tokens.describe(api_tokens.revoke_token(session, token_id))

@@ -6,15 +6,8 @@ import json
 
 import click
 
+from connector.cli.environment import command_services
 from connector.keys import drop_cached_tokens, rotate_database
-
-
-def _services():
-    # Imported here: connector.cli registers this group at its end, so it is half-built when
-    # this module loads.
-    from connector.cli import _services as services
-
-    return services()
 
 
 @click.group()
@@ -31,7 +24,7 @@ def keys_rotate(dry_run: bool, as_json: bool) -> None:
     Put the new key first ("NEW,OLD"), deploy that everywhere, run this, and drop OLD once it
     reports nothing unreadable. Safe to run twice, and while the service runs.
     """
-    services = _services()
+    services = command_services()
     try:
         counts = rotate_database(services.db, services.keyring, dry_run=dry_run)
         tokens = drop_cached_tokens(services.settings.redis_url, dry_run=dry_run)

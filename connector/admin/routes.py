@@ -1,0 +1,8 @@
+"""The admin blueprint with every area's views on it: importing each module registers them."""
+
+from connector.admin import bp
+from connector.admin import credentials, install_steps, installs, people, secrets  # noqa: F401
+from connector.admin import templates  # noqa: F401
+from connector.admin import ops, ops_health, ops_sessions  # noqa: F401
+
+__all__ = ["bp"]

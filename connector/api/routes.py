@@ -1,0 +1,16 @@
+"""The API blueprint complete: error handlers, request budget, and every resource's views."""
+
+from connector.api import bp, errors, routing
+from connector.api import (  # noqa: F401  (each registers its views on bp)
+    installations,
+    openapi,
+    pushes,
+    reviews,
+    sessions,
+    templates,
+)
+
+errors.register(bp)
+routing.limit_requests()
+
+__all__ = ["bp"]
