@@ -6,7 +6,6 @@ from collections import deque
 from functools import cache
 
 import grimp
-import pytest
 
 # From the bottom: config; adapters; connector; jobs and webhooks, which may use connector and
 # adapters; and the app factory and the CLI at the top.
