@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
 from config.logging import configure_logging
+from connector import tasks
 from connector.candidate.recording import MAX_CHUNK_BYTES
 from connector.services import Services, install
 from connector.wiring import build_services
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services = build_services(settings)
         if isinstance(services.queue, InProcessQueue):
             # No Redis, no worker: this process sweeps for its own stuck rows.
-            services.queue.every(SWEEP_INTERVAL_SECONDS, "jobs.sweeper.sweep")
+            services.queue.every(SWEEP_INTERVAL_SECONDS, tasks.SWEEP)
     install(services)
     app = Flask(__name__)
     app.config.update(

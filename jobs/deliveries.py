@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from adapters.events import Event, EventKind
-from connector import interviews
+from connector import interviews, tasks
 from connector.installations import adapter_for
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from connector.services import current
@@ -20,7 +20,7 @@ from jobs.pushes import pushing
 log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 10
-JOB = "jobs.deliveries.process_delivery"
+JOB = tasks.PROCESS_DELIVERY
 _OUTCOME_LENGTH = WebhookDelivery.__table__.c.outcome.type.length
 
 

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from connector import tasks
 from connector.outbox import mail
 from connector.models import Email, OutboxStatus, utcnow
 from connector.services import current
@@ -67,4 +68,4 @@ def _record_failure(services, email_id: int, error: Exception) -> None:
         email.status = OutboxStatus.PENDING
         email.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("mail.retry email=%s in=%.0fs error=%s", email_id, delay, why)
-    services.queue.enqueue_in(delay, "jobs.emails.send_email", email_id)
+    services.queue.enqueue_in(delay, tasks.SEND_EMAIL, email_id)

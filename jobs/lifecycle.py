@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from connector import lifecycle
+from connector import lifecycle, tasks
 from connector.interviews import Timers
 from connector.models import utcnow
 from connector.services import current
@@ -44,9 +44,9 @@ def expire_due_sessions() -> int:
 def enqueue_rows(queue, email_ids: Iterable[int] = (), push_ids: Iterable[int] = ()) -> None:
     """Start the jobs for freshly committed outbox rows (the sweeper retries any lost)."""
     for email_id in email_ids:
-        queue.enqueue("jobs.emails.send_email", email_id)
+        queue.enqueue(tasks.SEND_EMAIL, email_id)
     for push_id in push_ids:
-        queue.enqueue("jobs.pushes.deliver_push", push_id)
+        queue.enqueue(tasks.DELIVER_PUSH, push_id)
 
 
 def schedule(queue, timers: Iterable[Timers], now: datetime | None = None) -> None:
@@ -55,9 +55,9 @@ def schedule(queue, timers: Iterable[Timers], now: datetime | None = None) -> No
     for timer in timers:
         if timer.reminder_at is not None:
             queue.enqueue_in(_seconds_until(timer.reminder_at, now),
-                             "jobs.lifecycle.send_due_reminders")
+                             tasks.SEND_DUE_REMINDERS)
         queue.enqueue_in(_seconds_until(timer.deadline_at, now),
-                         "jobs.lifecycle.expire_due_sessions")
+                         tasks.EXPIRE_DUE_SESSIONS)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:

@@ -14,6 +14,7 @@ from adapters import get_adapter
 from adapters.contract import Adapter, Tools
 from adapters.events import Outcome
 from adapters.http import ApiError, RateLimited
+from connector import tasks
 from connector.crypto import InvalidToken, Keyring
 from connector.installations import adapter_for
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
@@ -28,7 +29,7 @@ log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 10
 MIN_RETRY_AFTER_SECONDS = 1.0  # a "Retry-After: 0" must not turn into a tight loop
-JOB = "jobs.pushes.deliver_push"
+JOB = tasks.DELIVER_PUSH
 
 
 class SealedTokens:

@@ -1,6 +1,6 @@
 """Where jobs go: rq on Redis when REDIS_URL is set, else threads in this process.
 
-Jobs are named by dotted path ("jobs.deliveries.process_delivery") and take row ids only.
+Jobs are named by dotted path (connector/tasks.py names each once) and take row ids only.
 Enqueueing is best effort: the rows are the record, and the sweeper re-enqueues what is stuck.
 
 A row's job has an id of its own ("push-42"). While that job waits (queued or timed) or runs,
@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 
+from connector import tasks
 from jobs import leases
 
 log = logging.getLogger("connector.jobs")
@@ -31,9 +32,9 @@ RESULT_TTL, FAILURE_TTL = 60, 7 * 86400
 
 # The jobs that act on one row, and the word their ids start with.
 ROW_JOBS = {
-    "jobs.deliveries.process_delivery": "delivery",
-    "jobs.pushes.deliver_push": "push",
-    "jobs.emails.send_email": "email",
+    tasks.PROCESS_DELIVERY: "delivery",
+    tasks.DELIVER_PUSH: "push",
+    tasks.SEND_EMAIL: "email",
 }
 
 _running = threading.local()

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
+from connector import tasks
 from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookDelivery, utcnow
 from connector.services import current
 from jobs.claims import LEASE
@@ -36,8 +37,8 @@ DEAD_WORKER_BOUND = LEASE + timedelta(seconds=SWEEP_INTERVAL_SECONDS + SWEEP_TIC
 GRACE = timedelta(seconds=60)
 BATCH = 500
 
-DELIVERY_JOB, PUSH_JOB, EMAIL_JOB = ("jobs.deliveries.process_delivery",
-                                     "jobs.pushes.deliver_push", "jobs.emails.send_email")
+DELIVERY_JOB, PUSH_JOB, EMAIL_JOB = (tasks.PROCESS_DELIVERY,
+                                     tasks.DELIVER_PUSH, tasks.SEND_EMAIL)
 
 
 def sweep() -> dict[str, int]:

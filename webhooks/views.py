@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import get_adapter
+from connector import tasks
 from connector.crypto import InvalidToken
 from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
 from webhooks.errors import PayloadTooLarge, SignatureError, UnknownInstallation, WebhookError
@@ -72,7 +73,7 @@ def _receive(services, ats: str, public_id: str):
     if delivery_id is None:
         raise SignatureError("the webhook secret changed meanwhile", "secret_changed")
     if row["status"] is DeliveryStatus.RECEIVED:
-        services.queue.enqueue("jobs.deliveries.process_delivery", delivery_id)
+        services.queue.enqueue(tasks.PROCESS_DELIVERY, delivery_id)
     log.info("%s.webhook.accepted delivery=%s action=%s", ats, delivery_id, row["action"])
     return jsonify(status="accepted", delivery=delivery_id), receiver.adapter.ack_status
 

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from adapters.manifest import Manifest
+from connector import tasks
 from connector.admin import admin_required, bp, services
 from connector.admin.installs import (
     RECOMMENDATIONS, SETUP_FLAG, choice_context, installation_view, manifest_of,
@@ -163,7 +164,7 @@ def install_test_event(installation_id: int):
         if not manifest_of(installation).can("test_event"):
             abort(404)
     token = secrets.token_hex(16)
-    services().queue.enqueue("jobs.test_events.send_test_event", installation_id, token)
+    services().queue.enqueue(tasks.SEND_TEST_EVENT, installation_id, token)
     if request.form.get("return_to") == "settings":
         target = url_for(".install_settings", installation_id=installation_id, token=token)
     else:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from connector import plan
+from connector import plan, tasks
 from connector.auth import limiter
 from connector.candidate import recording
 from connector.candidate.limits import LINK_LIMIT, link_key
@@ -108,7 +108,7 @@ def submit(token: str, position: int, take: int):
                                   chunks=chunks, size=size, sha256=sha256,
                                   duration_ms=duration_ms)
         state, answer_id = _answer_state(session, interview, answer), answer.id
-    current_app.extensions["connector"].queue.enqueue("jobs.media.prepare_playback", answer_id)
+    current_app.extensions["connector"].queue.enqueue(tasks.PREPARE_PLAYBACK, answer_id)
     return jsonify(state)
 
 
@@ -136,7 +136,7 @@ def finish(token: str):
         push_id = recording.complete(
             session, interview, lambda: results.completion_links(session, services, interview))
     if push_id:
-        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+        services.queue.enqueue(tasks.DELIVER_PUSH, push_id)
     return jsonify(done_url=url_for("candidate.done", token=token))
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import select
 
 from adapters.events import Outcome
-from connector import crypto, notes, plan
+from connector import crypto, notes, plan, tasks
 from connector.auth import limiter
 from connector.candidate import branding
 from connector.candidate.limits import ACCOMMODATION_LIMIT, link_key
@@ -126,7 +126,7 @@ def accommodation(token: str):
         push = add_once(session, accommodation_note(interview))
         push_id = push.id if push else None
     if push_id:
-        services.queue.enqueue("jobs.pushes.deliver_push", push_id)
+        services.queue.enqueue(tasks.DELIVER_PUSH, push_id)
     return redirect(url_for("candidate.landing", token=token, asked=1), 303)
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import select
 
-from connector import accounts, organizations
+from connector import accounts, organizations, tasks
 from connector.cli.environment import command_services
 from connector.models import InterviewSession, Organization, Role
 from connector.review import invitations
@@ -109,7 +109,7 @@ def invite_reviewer(session_id: str, email: str, name: str, days: int) -> None:
             session, services.keyring, _interview(session, session_id), email, name,
             services.settings.public_base_url, days=days)
         result, email_id = invitations.describe(invitation), message.id
-    services.queue.enqueue("jobs.emails.send_email", email_id)
+    services.queue.enqueue(tasks.SEND_EMAIL, email_id)
     click.echo(json.dumps(result))
 
 

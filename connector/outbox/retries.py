@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector import tasks
 from connector.models import (
     DeliveryStatus,
     Installation,
@@ -22,8 +23,8 @@ from connector.models import (
 )
 
 RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.HELD)
-PUSH_JOB = "jobs.pushes.deliver_push"
-DELIVERY_JOB = "jobs.deliveries.process_delivery"
+PUSH_JOB = tasks.DELIVER_PUSH
+DELIVERY_JOB = tasks.PROCESS_DELIVERY
 
 
 class NotFound(LookupError):

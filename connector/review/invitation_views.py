@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from connector import tasks
 from connector.accounts import AccessError
 from connector.auth.access import Viewer, require_viewer
 from connector.models import ReviewerInvitation, User
@@ -35,7 +36,7 @@ def invitation_add(public_id: str):
                           invite={"form": form, "error": reason[:1].upper() + reason[1:]})
         sent_to, email_id = invitation.email, email.id
         db.commit()
-    services().queue.enqueue("jobs.emails.send_email", email_id)
+    services().queue.enqueue(tasks.SEND_EMAIL, email_id)
     flash(f"Invitation e-mailed to {sent_to}.")
     return redirect(base, 303)
 

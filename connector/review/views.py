@@ -21,7 +21,7 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import select
 
-from connector import notes
+from connector import notes, tasks
 from connector.auth.access import Viewer, require_viewer
 from connector.models import Answer, AnswerStatus, InterviewSession, utcnow
 from connector.review import invitations, results, scoring
@@ -138,7 +138,7 @@ def _score(db, viewer: Viewer, target: str):
     push_ids = results.after_scorecard(db, services(), interview) if card.submitted_at else []
     db.commit()
     for push_id in push_ids:
-        services().queue.enqueue("jobs.pushes.deliver_push", push_id)
+        services().queue.enqueue(tasks.DELIVER_PUSH, push_id)
     return redirect(target, 303)
 
 

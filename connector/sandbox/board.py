@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector import tasks
 from connector.models import Installation, Organization, SandboxCard, utcnow
 
 ORGANIZATION = "Sandbox"
 INSTALLATION = "Sandbox board"
-WEBHOOK_JOB = "jobs.sandbox.send_webhook"
+WEBHOOK_JOB = tasks.SEND_SANDBOX_WEBHOOK
 
 
 @dataclass(frozen=True)
