@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from marshmallow import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,8 @@ def create_installation(session: Session, keyring: Keyring, *, ats: str, organiz
                         name: str, trigger_stages: list[str], template_id: int | None,
                         api_base_url: str | None, credentials: dict[str, str],
                         strict_hosts: bool, extra_hosts: tuple[str, ...] = (),
-                        require_stages: bool = True) -> tuple[Installation, str]:
+                        require_stages: bool = True, options: dict | None = None,
+                        ) -> tuple[Installation, str]:
     """Create an installation (and its organization on first use); return it and its secret.
 
     The admin wizard passes require_stages=False: it creates the installation at the
@@ -81,6 +83,7 @@ def create_installation(session: Session, keyring: Keyring, *, ats: str, organiz
                                                 extra_hosts)
     if problem:
         problems.append(f"api base URL: {problem}")
+    chosen = _options(manifest, options or {}, problems)
     if problems:
         raise InstallError("; ".join(problems))
     org = _organization(session, organization)
@@ -95,10 +98,24 @@ def create_installation(session: Session, keyring: Keyring, *, ats: str, organiz
         credentials_encrypted=keyring.encrypt_json(credentials),
         webhook_secret_encrypted=keyring.encrypt(secret), api_base_url=api_base_url,
         stage_rules=[StageRule(stage=s, template_id=template_id) for s in stages],
+        options=chosen,
     )
     session.add(installation)
     session.flush()
     return installation, secret
+
+
+def _options(manifest: Manifest, given: dict, problems: list[str]) -> dict:
+    """The ATS's own options as its manifest's schema loads them; each refusal named."""
+    if not given:
+        return {}
+    try:
+        loaded = manifest.load_options(given)
+    except ValidationError as exc:
+        problems += [f"option {key}: {' '.join(map(str, messages))}"
+                     for key, messages in exc.normalized_messages().items()]
+        return {}
+    return {key: value for key, value in loaded.items() if value is not None}
 
 
 def _organization(session: Session, name: str) -> Organization:

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 
 from connector.cli import main
-from connector.models import Answer, OutboxStatus, ReviewerInvitation, SessionState, utcnow
-from tests.conftest import fixture_body, row_counts, signed_post
+from connector.models import (
+    Answer, Installation, OutboxStatus, ReviewerInvitation, SessionState, utcnow,
+)
+from tests.conftest import fixture_body, make_installation, row_counts, signed_post
 from tests.lifecycle_support import (
     add_answer,
     change,
@@ -83,6 +85,11 @@ def test_install_prints_the_webhook_url_and_secret(env, services, client, greenh
     (["--credential", "api_key=k", "--credential", "user_id=1", "--api-base-url", "ftp://x"],
      "api base URL: not an http(s) URL"),
     (["--credential", "novalue"], "expected KEY=VALUE"),
+    (["--credential", "client_id=c", "--credential", "client_secret=s", "--credential",
+      "user_id=1", "--option", "note_visibility=everyone"],
+     "option note_visibility: Must be one of: admin_only, private, public."),
+    (["--credential", "client_id=c", "--credential", "client_secret=s", "--credential",
+      "user_id=1", "--option", "colour=red"], "option colour: Unknown field."),
 ])
 def test_install_refuses_bad_input_and_writes_nothing(env, services, args, message):
     before = row_counts(services)
@@ -253,3 +260,27 @@ def test_uninvite_reviewer_refuses_an_unknown_invitation(env, services):
     result = run(env, "sessions", "uninvite-reviewer", "rinv_nope")
     assert result.exit_code == 1 and "no reviewer invitation 'rinv_nope'" in result.output
     assert rows(services, ReviewerInvitation) == []
+
+
+def test_install_takes_the_ats_own_options_as_its_manifest_names_them(env, services):
+    result = run(env, "install", "greenhouse", "--organization", "Acme", "--name", "Main",
+                 "--trigger-stage", "Assessment", "--credential", "client_id=c",
+                 "--credential", "client_secret=s", "--credential", "user_id=1",
+                 "--option", "note_visibility=private", "--option", "custom_field=video_score")
+    assert result.exit_code == 0, result.output
+    with services.db.session() as db:
+        options = db.scalars(select(Installation)).one().options
+    assert options == {"note_visibility": "private", "custom_field": "video_score"}
+
+
+def test_the_release_step_flags_installations_whose_credentials_lapsed(env, services):
+    installation = make_installation(services, ["Assessment"])
+    with services.db.session() as db:  # a Harvest API key, stored before v1/v2 were retired
+        db.get(Installation, installation["id"]).credentials_encrypted = \
+            services.keyring.encrypt_json({"api_key": "k", "user_id": "4080"})
+    result = run(env, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert f"installation {installation['public_id']} needs new API credentials" in result.output
+    with services.db.session() as db:
+        row = db.get(Installation, installation["id"])
+        assert row.status.value == "needs_attention" and "OAuth" in row.attention_reason

@@ -29,8 +29,11 @@ from connector.models import Installation
 @click.option("--template", "template_id", type=int)
 @click.option("--api-base-url")
 @click.option("--credential", "credentials", multiple=True, metavar="KEY=VALUE")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="One of the ATS's own options (e.g. note_visibility=private), as its "
+                   "manifest names them; repeat for several.")
 def install_command(ats, organization, name, trigger_stages, template_id, api_base_url,
-                    credentials) -> None:
+                    credentials, options) -> None:
     """Connect an ATS account; prints the webhook URL and secret to paste into the ATS."""
     services = command_services()
     try:
@@ -41,7 +44,7 @@ def install_command(ats, organization, name, trigger_stages, template_id, api_ba
                 trigger_stages=list(trigger_stages), template_id=template_id,
                 api_base_url=api_base_url, credentials=_pairs(credentials),
                 strict_hosts=services.settings.production,
-                extra_hosts=services.settings.ats_allowed_hosts)
+                extra_hosts=services.settings.ats_allowed_hosts, options=_pairs(options))
             result = {
                 "installation_id": installation.public_id,
                 "webhook_url": webhook_url(services.settings.public_base_url, installation),
@@ -55,7 +58,7 @@ def install_command(ats, organization, name, trigger_stages, template_id, api_ba
 
 @click.group()
 def installations() -> None:
-    """Installations (connections to an ATS account)."""
+    """Installations (an ATS account connected to an organization)."""
 
 
 @installations.command("rotate-secret")

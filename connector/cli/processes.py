@@ -9,6 +9,7 @@ import click
 
 from config.gunicorn import LOGGER_CLASS
 from connector import migrate
+from connector.installations import flag_unusable_credentials
 from connector.cli.environment import command_services
 from connector.sandbox.cli import seed_and_describe
 
@@ -56,6 +57,13 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration not yet applied."""
-    migrate.upgrade(command_services().db.engine)
+    """Apply every migration not yet applied; flag installations whose credentials lapsed."""
+    services = command_services()
+    migrate.upgrade(services.db.engine)
     click.echo("database is up to date")
+    # The release step runs this: an ATS that stopped taking a kind of credentials (Harvest
+    # API keys after 2026-08-31) shows as "needs attention" before the first push fails.
+    with services.db.session() as session:
+        flagged = flag_unusable_credentials(session, services.keyring)
+    for public_id in flagged:
+        click.echo(f"installation {public_id} needs new API credentials")
