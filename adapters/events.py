@@ -11,9 +11,9 @@ from dataclasses import dataclass
 # The longest text an Event may carry: what the columns that keep it hold (connector/models.py).
 # A webhook over these is refused at the edge: the worker must never meet a value it cannot store.
 MAX_ID = 64  # two ids and an entry number fit an outbox key of 200 ("no_email:<app>:<stage>#n")
-MAX_NAME = 100  # first and last name each: InterviewSession.candidate_name holds 300
+MAX_NAME = 100  # first and last name each: Interview.candidate_name holds 300
 MAX_TITLE = 200  # job titles and stage names: StageRule.stage holds 200
-MAX_EMAIL = 320  # RFC 5321's longest path, and InterviewSession.candidate_email
+MAX_EMAIL = 320  # RFC 5321's longest path, and Interview.candidate_email
 MAX_URL = 2048
 MAX_TIME = 64  # an ISO 8601 timestamp is about 30 characters
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

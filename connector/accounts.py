@@ -19,7 +19,7 @@ from connector import crypto
 from connector.crypto import Keyring
 from connector.models import (
     Installation,
-    InterviewSession,
+    Interview,
     LinkPurpose,
     Organization,
     Role,
@@ -159,7 +159,7 @@ def password_problems(password: str, *own_words: str) -> list[str]:
     return ["a password is too easy to guess" + (f": {advice}" if advice else "")]
 
 
-def create_share_link(session: Session, keyring: Keyring, interview: InterviewSession,
+def create_share_link(session: Session, keyring: Keyring, interview: Interview,
                       can_score: bool, days: int, created_by: User | None = None,
                       now: datetime | None = None,
                       purpose: LinkPurpose = LinkPurpose.MANUAL) -> tuple[ShareLink, str]:
@@ -209,7 +209,7 @@ def revoke_link(session: Session, model, what: str, public_id: str,
     """Stop a link's row from working; with organization_id, only one of that organization's."""
     query = select(model).where(model.public_id == public_id)
     if organization_id is not None:
-        query = query.join(InterviewSession).join(Installation).where(
+        query = query.join(Interview).join(Installation).where(
             Installation.organization_id == organization_id)
     row = session.scalar(query)
     if row is None:
@@ -268,5 +268,5 @@ def _organization(session: Session, name: str) -> Organization:
     return org
 
 
-def _organization_id(interview: InterviewSession) -> int:
+def _organization_id(interview: Interview) -> int:
     return interview.installation.organization_id

@@ -15,15 +15,15 @@ from connector.models import (
     ApplicationStage,
     Email,
     Installation,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     Push,
-    SessionState,
+    InterviewState,
     StageRule,
     utcnow,
 )
 
-OPEN_STATES = (SessionState.INVITED, SessionState.STARTED)
+OPEN_STATES = (InterviewState.INVITED, InterviewState.STARTED)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Timers:
     deadline_at: datetime
 
     @classmethod
-    def of(cls, interview: InterviewSession) -> Timers:
+    def of(cls, interview: Interview) -> Timers:
         return cls(reminder_at(interview), interview.deadline_at)
 
 
@@ -133,7 +133,7 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         return Handled("no_email", [], [push.id] if push else [])
     template = template_for(session, rule)
     token = crypto.new_token()
-    interview = InterviewSession(
+    interview = Interview(
         public_id=crypto.new_public_id("ses"), installation_id=installation.id,
         template_id=template.id, ats_application_id=event.application_id,
         ats_candidate_id=event.candidate.ats_id, stage_entry=entry,
@@ -156,11 +156,11 @@ def handle_application_closed(session: Session, installation: Installation,
                               event: Event) -> Handled:
     """A rejected or hired candidate's open interview is cancelled; no reminders follow."""
     cancelled = session.execute(
-        update(InterviewSession)
-        .where(InterviewSession.installation_id == installation.id,
-               InterviewSession.ats_application_id == event.application_id,
-               InterviewSession.state.in_(OPEN_STATES))
-        .values(state=SessionState.CANCELLED)
+        update(Interview)
+        .where(Interview.installation_id == installation.id,
+               Interview.ats_application_id == event.application_id,
+               Interview.state.in_(OPEN_STATES))
+        .values(state=InterviewState.CANCELLED)
     ).rowcount
     return Handled("cancelled" if cancelled else "nothing_open", [], [])
 
@@ -175,7 +175,7 @@ def plan_of(template: InterviewTemplate) -> list[dict]:
     } for q in sorted(template.questions, key=lambda q: q.position)]
 
 
-def reminder_at(interview: InterviewSession) -> datetime | None:
+def reminder_at(interview: Interview) -> datetime | None:
     """When an open session's one reminder is due; None when it has none or had it already."""
     if interview.state not in OPEN_STATES or interview.reminder_hours <= 0 \
             or interview.reminded_at is not None:
@@ -187,7 +187,7 @@ def interview_link(base_url: str, token: str) -> str:
     return f"{base_url}/interview/{token}"
 
 
-def add_once(session: Session, row: InterviewSession | Email | Push):
+def add_once(session: Session, row: Interview | Email | Push):
     """Insert a row keyed by a natural key; None when it already exists."""
     try:
         with session.begin_nested():
@@ -200,7 +200,7 @@ def add_once(session: Session, row: InterviewSession | Email | Push):
 def fitted(value: str | None, column: str) -> str:
     """Text as a session column can keep it: no NUL (PostgreSQL refuses it), cut to its length."""
     # Webhooks are bounded at the edge; this is for deliveries stored before that, replayed.
-    length = InterviewSession.__table__.c[column].type.length
+    length = Interview.__table__.c[column].type.length
     return (value or "").replace("\x00", "")[:length]
 
 

@@ -19,9 +19,9 @@ from connector.models import (
     AnswerChunk,
     AnswerStatus,
     Email,
-    InterviewSession,
+    Interview,
     Push,
-    SessionState,
+    InterviewState,
     utcnow,
 )
 from connector.storage import Storage
@@ -36,36 +36,36 @@ class LifecycleError(Exception):
     """A correction that cannot be made; the message says why, and nothing was written."""
 
 
-def find(session: Session, public_id: str) -> InterviewSession:
+def find(session: Session, public_id: str) -> Interview:
     """The session with this public id, locked against a concurrent expiry; or LifecycleError."""
-    interview = session.scalar(select(InterviewSession)
-                               .where(InterviewSession.public_id == public_id).with_for_update())
+    interview = session.scalar(select(Interview)
+                               .where(Interview.public_id == public_id).with_for_update())
     if interview is None:
         raise LifecycleError(f"no interview session {public_id!r}")
     return interview
 
 
 def reminders_due(session: Session, now: datetime | None = None,
-                  limit: int = BATCH) -> list[InterviewSession]:
+                  limit: int = BATCH) -> list[Interview]:
     """Open, not yet reminded sessions with deadline - reminder_hours <= now < deadline."""
     now = now or utcnow()
-    waiting = and_(InterviewSession.state.in_(OPEN_STATES),
-                   InterviewSession.reminded_at.is_(None),
-                   InterviewSession.reminder_hours > 0,
-                   InterviewSession.deadline_at > now)
+    waiting = and_(Interview.state.in_(OPEN_STATES),
+                   Interview.reminded_at.is_(None),
+                   Interview.reminder_hours > 0,
+                   Interview.deadline_at > now)
     # Date arithmetic on a column differs between SQLite and PostgreSQL; one bound per
     # distinct window length keeps the query portable (templates use a handful of lengths).
-    hours = session.scalars(select(InterviewSession.reminder_hours).where(waiting).distinct()).all()
+    hours = session.scalars(select(Interview.reminder_hours).where(waiting).distinct()).all()
     if not hours:
         return []
-    inside = or_(*(and_(InterviewSession.reminder_hours == h,
-                        InterviewSession.deadline_at <= now + timedelta(hours=h)) for h in hours))
-    return list(session.scalars(select(InterviewSession).where(waiting, inside)
-                                .order_by(InterviewSession.id).limit(limit)
+    inside = or_(*(and_(Interview.reminder_hours == h,
+                        Interview.deadline_at <= now + timedelta(hours=h)) for h in hours))
+    return list(session.scalars(select(Interview).where(waiting, inside)
+                                .order_by(Interview.id).limit(limit)
                                 .with_for_update(skip_locked=True)))
 
 
-def send_reminder(session: Session, interview: InterviewSession, keyring: crypto.Keyring,
+def send_reminder(session: Session, interview: Interview, keyring: crypto.Keyring,
                   base_url: str, now: datetime | None = None) -> Email | None:
     """Queue the reminder e-mail with the candidate's own link; None if it was queued before."""
     link = interview_link(base_url, keyring.decrypt(interview.token_encrypted))
@@ -93,14 +93,14 @@ def send_reminders(session: Session, keyring: crypto.Keyring, base_url: str,
 def expire_due(session: Session, now: datetime | None = None, limit: int = BATCH) -> list[Push]:
     """Close every open session whose deadline has passed, and note it on the ATS once."""
     now = now or utcnow()
-    due = session.scalars(select(InterviewSession).where(
-        InterviewSession.state.in_(OPEN_STATES), InterviewSession.deadline_at <= now,
-    ).order_by(InterviewSession.id).limit(limit).with_for_update(skip_locked=True)).all()
+    due = session.scalars(select(Interview).where(
+        Interview.state.in_(OPEN_STATES), Interview.deadline_at <= now,
+    ).order_by(Interview.id).limit(limit).with_for_update(skip_locked=True)).all()
     pushes = []
     for interview in due:
         if plan.closes_at(interview) > now:
             continue  # an answer begun before the deadline is still being finished
-        interview.state = SessionState.EXPIRED
+        interview.state = InterviewState.EXPIRED
         answered, total = answer_counts(session, interview)
         push = add_once(session, notes.expired(interview.installation, interview, answered, total))
         if push is not None:
@@ -108,7 +108,7 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = BATCH
     return pushes
 
 
-def answer_counts(session: Session, interview: InterviewSession) -> tuple[int, int]:
+def answer_counts(session: Session, interview: Interview) -> tuple[int, int]:
     """(submitted answers, questions) over the plan's questions, the practice one left out."""
     positions = [q["position"] for q in interview.plan if not q.get("is_practice")]
     if not positions:
@@ -119,7 +119,7 @@ def answer_counts(session: Session, interview: InterviewSession) -> tuple[int, i
     return answered, len(positions)
 
 
-def extend(session: Session, interview: InterviewSession, hours: int,
+def extend(session: Session, interview: Interview, hours: int,
            now: datetime | None = None) -> Timers:
     """Move the deadline to max(deadline, now) + hours; an expired session opens again."""
     now = now or utcnow()
@@ -128,8 +128,8 @@ def extend(session: Session, interview: InterviewSession, hours: int,
         raise LifecycleError(f"hours must be a whole number from 1 to {MAX_EXTENSION_HOURS}")
     _refuse_cancelled(interview, "extended")
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(hours=hours)
-    if interview.state is SessionState.EXPIRED:
-        interview.state = SessionState.STARTED if interview.consented_at else SessionState.INVITED
+    if interview.state is InterviewState.EXPIRED:
+        interview.state = InterviewState.STARTED if interview.consented_at else InterviewState.INVITED
     reminder = interview.deadline_at - timedelta(hours=interview.reminder_hours)
     if interview.reminder_hours > 0 and reminder > now:
         interview.reminded_at = None  # the new deadline earns its own reminder
@@ -137,12 +137,12 @@ def extend(session: Session, interview: InterviewSession, hours: int,
     return Timers.of(interview)
 
 
-def resend(session: Session, interview: InterviewSession, base_url: str,
+def resend(session: Session, interview: Interview, base_url: str,
            keyring: crypto.Keyring, now: datetime | None = None) -> Email:
     """Queue the invitation again, with the same personal link and the current deadline."""
     now = now or utcnow()
     _refuse_cancelled(interview, "sent again")
-    if interview.state is SessionState.COMPLETED:
+    if interview.state is InterviewState.COMPLETED:
         raise LifecycleError(f"session {interview.public_id} is completed; "
                              "there is nothing left for the candidate to do")
     _refuse_past_deadline(interview, now)
@@ -159,23 +159,23 @@ def resend(session: Session, interview: InterviewSession, base_url: str,
     return email
 
 
-def _resends(session: Session, interview: InterviewSession) -> int:
+def _resends(session: Session, interview: Interview) -> int:
     prefix = f"invitation:{interview.public_id}:resend:"
     return session.scalar(select(func.count()).select_from(Email).where(
         Email.session_id == interview.id, Email.dedupe_key.startswith(prefix, autoescape=True)))
 
 
-def accommodate(interview: InterviewSession, time_factor: float, extra_retakes: int) -> None:
+def accommodate(interview: Interview, time_factor: float, extra_retakes: int) -> None:
     """Longer prep and answer times and more retakes for one candidate, from now on."""
     _refuse_cancelled(interview, "changed")
-    if interview.state in (SessionState.COMPLETED, SessionState.EXPIRED):
+    if interview.state in (InterviewState.COMPLETED, InterviewState.EXPIRED):
         raise LifecycleError(f"session {interview.public_id} is {interview.state.value}; "
                              "extend or reset it first")
     interview.time_factor, interview.extra_retakes = time_factor, extra_retakes
     log.info("lifecycle.accommodated session=%s", interview.public_id)
 
 
-def reset_answer(session: Session, interview: InterviewSession, position: int, storage: Storage,
+def reset_answer(session: Session, interview: Interview, position: int, storage: Storage,
                  now: datetime | None = None) -> list[str]:
     """Delete one answer and its file so the candidate can record it again; returns the keys."""
     now = now or utcnow()
@@ -192,8 +192,8 @@ def reset_answer(session: Session, interview: InterviewSession, position: int, s
     keys = [key for key in keys if storage.exists(key)]
     session.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     session.delete(answer)
-    if interview.state is SessionState.COMPLETED:
-        interview.state, interview.completed_at = SessionState.STARTED, None
+    if interview.state is InterviewState.COMPLETED:
+        interview.state, interview.completed_at = InterviewState.STARTED, None
     # The rows go first: should deleting them fail, the file is still there for them.
     session.flush()
     session.expire(interview, ["answers"])
@@ -203,7 +203,7 @@ def reset_answer(session: Session, interview: InterviewSession, position: int, s
     return keys
 
 
-def _question(interview: InterviewSession, position: int) -> dict:
+def _question(interview: Interview, position: int) -> dict:
     """The plan's question at this position; the practice question has no answer to reset."""
     for item in interview.plan:
         if item["position"] == position:
@@ -216,13 +216,13 @@ def _question(interview: InterviewSession, position: int) -> dict:
                          f"(its questions are {known or 'none'})")
 
 
-def _refuse_cancelled(interview: InterviewSession, done: str) -> None:
-    if interview.state is SessionState.CANCELLED:
+def _refuse_cancelled(interview: Interview, done: str) -> None:
+    if interview.state is InterviewState.CANCELLED:
         raise LifecycleError(f"session {interview.public_id} is cancelled (the application "
                              f"was closed in the ATS); it cannot be {done}")
 
 
-def _refuse_past_deadline(interview: InterviewSession, now: datetime) -> None:
-    if interview.state is SessionState.EXPIRED or interview.deadline_at <= now:
+def _refuse_past_deadline(interview: Interview, now: datetime) -> None:
+    if interview.state is InterviewState.EXPIRED or interview.deadline_at <= now:
         raise LifecycleError(f"session {interview.public_id} is past its deadline "
                              f"({notes.stamp(interview.deadline_at)}); extend it first")

@@ -24,9 +24,9 @@ from connector.interviews import (
 from connector.lifecycle import LifecycleError
 from connector.models import (
     Installation,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
-    SessionState,
+    InterviewState,
     utcnow,
 )
 
@@ -44,16 +44,16 @@ def default_template(db, installation: Installation) -> InterviewTemplate:
 
 
 def open_session_of(db, installation: Installation,
-                    application_id: str) -> InterviewSession | None:
-    return db.scalar(select(InterviewSession).where(
-        InterviewSession.installation_id == installation.id,
-        InterviewSession.ats_application_id == application_id,
-        InterviewSession.state.in_(OPEN_STATES)).limit(1))
+                    application_id: str) -> Interview | None:
+    return db.scalar(select(Interview).where(
+        Interview.installation_id == installation.id,
+        Interview.ats_application_id == application_id,
+        Interview.state.in_(OPEN_STATES)).limit(1))
 
 
 def invite(db, keyring: crypto.Keyring, base_url: str, installation: Installation,
            template: InterviewTemplate, *, candidate_name: str, candidate_email: str,
-           job_title: str, application_id: str, candidate_id: str) -> tuple[InterviewSession, Handled]:
+           job_title: str, application_id: str, candidate_id: str) -> tuple[Interview, Handled]:
     """Create a session for an application that has no open one, with its e-mail and note."""
     existing = open_session_of(db, installation, application_id)
     if existing is not None:
@@ -61,7 +61,7 @@ def invite(db, keyring: crypto.Keyring, base_url: str, installation: Installatio
                              f"({existing.public_id}); cancel it first")
     public_id = crypto.new_public_id("ses")
     token = crypto.new_token()
-    interview = InterviewSession(
+    interview = Interview(
         public_id=public_id, installation=installation, template_id=template.id,
         ats_application_id=application_id, ats_candidate_id=candidate_id,
         # Each hand-made session is an entry of its own, so it never collides with one a
@@ -82,10 +82,10 @@ def invite(db, keyring: crypto.Keyring, base_url: str, installation: Installatio
     return interview, Handled("invited", [email.id], [push.id], [Timers.of(interview)])
 
 
-def cancel(interview: InterviewSession) -> None:
+def cancel(interview: Interview) -> None:
     """Close an open interview: its link stops working and no reminder follows."""
     if interview.state not in OPEN_STATES:
         raise LifecycleError(f"session {interview.public_id} is {interview.state.value}; "
                              "only an invited or started interview can be cancelled")
-    interview.state = SessionState.CANCELLED
+    interview.state = InterviewState.CANCELLED
     log.info("manual.cancelled session=%s", interview.public_id)

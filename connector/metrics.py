@@ -25,7 +25,7 @@ from connector.models import (
     DeliveryStatus,
     Email,
     Installation,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     Push,
     WebhookDelivery,
@@ -113,7 +113,7 @@ class DatabaseCollector(Collector):
         yield pushes
         yield _grouped(session, "connector_emails", "E-mails by status.", "status", Email.status)
         yield _grouped(session, "connector_interview_sessions", "Interview sessions by state.",
-                       "state", InterviewSession.state)
+                       "state", Interview.state)
         installations = GaugeMetricFamily(
             "connector_installations", "Installations by ATS and status.",
             labels=["ats", "status"])
@@ -232,10 +232,10 @@ def stuck_rows(session, organization_id: int | None = None) -> list[Stuck]:
         ("push", Push.installation_id, _each_stuck(
             Push, outbox_stuck(Push, now), push_kind, Push.created_at, Push.last_error,
             Push.installation_id)),
-        ("email", InterviewSession.installation_id, _each_stuck(
+        ("email", Interview.installation_id, _each_stuck(
             Email, outbox_stuck(Email, now), literal_column("'email'"), Email.created_at,
-            Email.last_error, InterviewSession.installation_id)
-         .join(InterviewSession, Email.session_id == InterviewSession.id)),
+            Email.last_error, Interview.installation_id)
+         .join(Interview, Email.session_id == Interview.id)),
     )
     found = []
     for table, installation_id, rows in queries:

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from adapters import get_adapter
 from adapters.events import Event, Outcome, RECOMMENDATION_WORDS, Verdict
 from connector import plan
-from connector.models import Email, Installation, InterviewSession, Push
+from connector.models import Email, Installation, Interview, Push
 
 SUBJECT_CHARACTERS = Email.subject.type.length  # a long company name and job title together
 
@@ -48,7 +48,7 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def candidate_context(installation: Installation, interview: InterviewSession,
+def candidate_context(installation: Installation, interview: Interview,
                       link: str) -> dict:
     """What every e-mail to the candidate says: who asks, for which job, where, and until when."""
     zone = zone_of(installation)
@@ -68,14 +68,14 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def start_by(interview: InterviewSession, zone: ZoneInfo) -> dict:
+def start_by(interview: Interview, zone: ZoneInfo) -> dict:
     """How long the interview takes, and the last time to begin it and finish comfortably."""
     minutes = plan.minutes_needed(interview)
     start = interview.deadline_at - timedelta(minutes=minutes)
     return {"minutes_needed": minutes, "start_by_words": deadline_in_words(start, zone)}
 
 
-def invitation_email(installation: Installation, interview: InterviewSession, link: str,
+def invitation_email(installation: Installation, interview: Interview, link: str,
                      resend: int = 0) -> Email:
     """The candidate's invitation, keyed to send once per session (and once per resend)."""
     key = f"invitation:{interview.public_id}" + (f":resend:{resend}" if resend else "")
@@ -83,14 +83,14 @@ def invitation_email(installation: Installation, interview: InterviewSession, li
                             "Your video interview with")
 
 
-def reminder_email(installation: Installation, interview: InterviewSession, link: str) -> Email:
+def reminder_email(installation: Installation, interview: Interview, link: str) -> Email:
     """The one reminder before a deadline; a new deadline (an extension) may have its own."""
     key = f"reminder:{interview.public_id}:{stamp(interview.deadline_at)}"
     return _candidate_email(installation, interview, link, "reminder", key,
                             "Reminder: your video interview with")
 
 
-def _candidate_email(installation: Installation, interview: InterviewSession, link: str,
+def _candidate_email(installation: Installation, interview: Interview, link: str,
                      kind: str, key: str, subject: str) -> Email:
     """An e-mail to the candidate from templates/email/<kind>.txt and .html."""
     context = candidate_context(installation, interview, link)
@@ -107,7 +107,7 @@ def _candidate_email(installation: Installation, interview: InterviewSession, li
     )
 
 
-def invited(installation: Installation, interview: InterviewSession) -> Push:
+def invited(installation: Installation, interview: Interview) -> Push:
     """The recruiter's note: the invitation went out, and until when it is open."""
     zone = zone_of(installation)
     marker = reference(interview.public_id, "invited")
@@ -121,7 +121,7 @@ def invited(installation: Installation, interview: InterviewSession) -> Push:
     return _push(installation, interview.id, f"invited:{interview.public_id}", outcome)
 
 
-def expired(installation: Installation, interview: InterviewSession, answered: int,
+def expired(installation: Installation, interview: Interview, answered: int,
             total: int) -> Push:
     """The recruiter's note: the deadline passed before the candidate finished."""
     zone = zone_of(installation)
@@ -138,7 +138,7 @@ def expired(installation: Installation, interview: InterviewSession, answered: i
                  outcome)
 
 
-def completed(installation: Installation, interview: InterviewSession,
+def completed(installation: Installation, interview: Interview,
               links: list[tuple[str, str]] = ()) -> Push:
     """The recruiter's note: every question is answered, with links to watch each answer."""
     zone = zone_of(installation)
@@ -157,7 +157,7 @@ def completed(installation: Installation, interview: InterviewSession,
                  outcome)
 
 
-def scores(installation: Installation, interview: InterviewSession, summary: dict,
+def scores(installation: Installation, interview: Interview, summary: dict,
            review_url: str | None) -> Push:
     """The hiring team's note: each competency and question out of 5, the recommendations."""
     count = len(summary["reviewers"])
@@ -180,7 +180,7 @@ def scores(installation: Installation, interview: InterviewSession, summary: dic
     return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
 
 
-def moved(installation: Installation, interview: InterviewSession, recommendation: str,
+def moved(installation: Installation, interview: Interview, recommendation: str,
           stage_id: str) -> Push:
     """The application's move to the stage the admin chose for this decision: once a session."""
     marker = reference(interview.public_id, "decision", recommendation)
@@ -228,7 +228,7 @@ def _recorded(answered: int, total: int) -> str:
     return f"{answered} of {total} {'answer' if total == 1 else 'answers'} had been recorded."
 
 
-def _who(interview: InterviewSession, start: bool = True) -> str:
+def _who(interview: Interview, start: bool = True) -> str:
     """The candidate's name, or 'The candidate' where the ATS gave none."""
     name = (interview.candidate_name or "").strip()
     if name and name != UNNAMED:
@@ -236,7 +236,7 @@ def _who(interview: InterviewSession, start: bool = True) -> str:
     return "The candidate" if start else "the candidate"
 
 
-def _for_job(interview: InterviewSession) -> str:
+def _for_job(interview: Interview) -> str:
     return f" for {interview.job_title}" if interview.job_title else ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connector.models import Answer, InterviewSession
+from connector.models import Answer, Interview
 
 BYTES_PER_SECOND = {"video": 1_000_000, "audio": 64_000}  # well above MediaRecorder defaults
 SLACK_BYTES = 2 * 1024 * 1024
@@ -30,14 +30,14 @@ class Limits:
     max_characters: int | None
 
 
-def question(interview: InterviewSession, position: int) -> dict:
+def question(interview: Interview, position: int) -> dict:
     for item in interview.plan:
         if item["position"] == position:
             return item
     raise NoSuchQuestion(position)
 
 
-def limits(interview: InterviewSession, item: dict) -> Limits:
+def limits(interview: Interview, item: dict) -> Limits:
     factor = max(interview.time_factor or 1.0, 1.0)
     answer_seconds = round(item["answer_seconds"] * factor)
     rate = BYTES_PER_SECOND.get(item["kind"], 0)
@@ -50,14 +50,14 @@ def limits(interview: InterviewSession, item: dict) -> Limits:
     )
 
 
-def minutes_needed(interview: InterviewSession) -> int:
+def minutes_needed(interview: Interview) -> int:
     """About how long the whole interview takes: every question's times, and a device check."""
     seconds = sum(limits(interview, item).prep_seconds + limits(interview, item).answer_seconds
                   for item in interview.plan)
     return -(-seconds // 60) + SETUP_MINUTES
 
 
-def grace_end(interview: InterviewSession, answer: Answer | None) -> datetime | None:
+def grace_end(interview: Interview, answer: Answer | None) -> datetime | None:
     """Until when an answer begun before the deadline may still be written; None if it was not."""
     started = answer.take_started_at if answer is not None else None
     if started is None or started >= interview.deadline_at:
@@ -66,13 +66,13 @@ def grace_end(interview: InterviewSession, answer: Answer | None) -> datetime | 
     return started + timedelta(seconds=seconds) + UPLOAD_GRACE
 
 
-def closes_at(interview: InterviewSession) -> datetime:
+def closes_at(interview: Interview) -> datetime:
     """The last moment anything may be written: the deadline, or the end of an answer's grace."""
     ends = [grace_end(interview, answer) for answer in interview.answers]
     return max([interview.deadline_at, *(end for end in ends if end is not None)])
 
 
-def bounded_duration(interview: InterviewSession, answer: Answer, reported: int | None,
+def bounded_duration(interview: Interview, answer: Answer, reported: int | None,
                      now: datetime) -> int | None:
     """The length the browser reports, within what the question and the clock allow.
 

@@ -17,7 +17,7 @@ from connector.models import (
     AnswerKind,
     AnswerStatus,
     Email,
-    InterviewSession,
+    Interview,
     Push,
     utcnow,
 )
@@ -47,24 +47,24 @@ def invite(client, services, installation, event_id: str = "evt-1") -> Invited:
     """Move the documented candidate into the trigger stage; the session and its link."""
     assert signed_post(client, installation, STAGE_CHANGE, event_id).status_code == 200
     with services.db.session() as session:
-        interview = session.scalars(select(InterviewSession)
-                                    .order_by(InterviewSession.id.desc())).first()
+        interview = session.scalars(select(Interview)
+                                    .order_by(Interview.id.desc())).first()
         email = session.scalar(select(Email).where(Email.session_id == interview.id,
                                                    Email.kind == "invitation"))
         return Invited(interview.public_id, interview.deadline_at, link_in(email.text_body))
 
 
-def interview_of(services, public_id: str) -> InterviewSession:
+def interview_of(services, public_id: str) -> Interview:
     with services.db.session() as session:
-        return session.scalar(select(InterviewSession)
-                              .where(InterviewSession.public_id == public_id))
+        return session.scalar(select(Interview)
+                              .where(Interview.public_id == public_id))
 
 
 def change(services, public_id: str, **values) -> None:
     """Set columns of a session directly, as the candidate's pages or an earlier job would."""
     with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == public_id))
+        interview = session.scalar(select(Interview)
+                                   .where(Interview.public_id == public_id))
         for name, value in values.items():
             setattr(interview, name, value)
 
@@ -75,8 +75,8 @@ def add_answer(services, public_id: str, position: int, key: str | None = None,
     if key:
         services.storage.write(key, io.BytesIO(content), max_bytes=1000)
     with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == public_id))
+        interview = session.scalar(select(Interview)
+                                   .where(Interview.public_id == public_id))
         answer = Answer(session_id=interview.id, position=position, kind=AnswerKind.VIDEO,
                         status=status, storage_key=key, size_bytes=len(content),
                         submitted_at=utcnow() if status is AnswerStatus.SUBMITTED else None)

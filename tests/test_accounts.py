@@ -17,7 +17,7 @@ from connector.cli import main
 from connector.models import (
     Base,
     Installation,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     LinkPurpose,
     Organization,
@@ -49,7 +49,7 @@ def add_interview(services, organization="Acme") -> str:
                                             name=f"{organization} Greenhouse")["id"]
     with services.db.session() as session:
         template = session.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin))
-        interview = InterviewSession(
+        interview = Interview(
             public_id=crypto.new_public_id("iv"), installation_id=installation_id,
             template_id=template.id, ats_application_id=crypto.new_token()[:10],
             ats_candidate_id="c1", stage_entry="Assessment:1", candidate_name="Pat Doe",
@@ -71,8 +71,8 @@ def all_values(services) -> list[str]:
 
 def share(services, public_id, can_score=False, days=14, now=None):
     with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == public_id))
+        interview = session.scalar(select(Interview)
+                                   .where(Interview.public_id == public_id))
         link, token = accounts.create_share_link(session, services.keyring, interview,
                                                  can_score=can_score, days=days, now=now)
         return link.public_id, token
@@ -198,8 +198,8 @@ def test_share_link_refusals(services):
     other = add_user(services, email="x@globex.example", organization="Globex")
     before = row_counts(services)
     with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == public_id))
+        interview = session.scalar(select(Interview)
+                                   .where(Interview.public_id == public_id))
         for days in (0, accounts.MAX_SHARE_DAYS + 1):
             with pytest.raises(AccessError, match="1 to 90 days"):
                 accounts.create_share_link(session, services.keyring, interview, False, days)

@@ -13,7 +13,7 @@ from config import SettingsError, load_settings
 from connector.app import create_app
 from connector.auth.access import require_viewer, viewer_for
 from connector.auth.views import safe_next
-from connector.models import InterviewSession, User, utcnow
+from connector.models import Interview, User, utcnow
 from connector.review import invitations
 from connector.services import install
 from connector.wiring import build_services
@@ -184,8 +184,8 @@ def test_a_share_link_opens_its_own_session_only_and_never_scores(services):
 def test_a_personal_invitation_scores_as_its_reviewer_in_its_own_session_only(services):
     first, second = add_interview(services), add_interview(services)
     with services.db.session() as session:
-        interview = session.scalar(select(InterviewSession)
-                                   .where(InterviewSession.public_id == first))
+        interview = session.scalar(select(Interview)
+                                   .where(Interview.public_id == first))
         invitation, _ = invitations.invite(session, services.keyring, interview,
                                            "dana@partner.example", "Dana Scully",
                                            "https://connector.test", days=3)

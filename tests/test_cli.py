@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, select
 
 from connector.cli import main
 from connector.models import (
-    Answer, Installation, OutboxStatus, ReviewerInvitation, SessionState, utcnow,
+    Answer, Installation, OutboxStatus, ReviewerInvitation, InterviewState, utcnow,
 )
 from tests.conftest import fixture_body, make_installation, row_counts, signed_post
 from tests.lifecycle_support import (
@@ -148,7 +148,7 @@ def test_sessions_reset_answer_deletes_it_and_reopens(env, services, client, ins
     invited = invite(client, services, installation)
     key = f"{invited.public_id}/q1.webm"
     add_answer(services, invited.public_id, 1, key=key)
-    change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=utcnow())
+    change(services, invited.public_id, state=InterviewState.COMPLETED, completed_at=utcnow())
     result = run(env, "sessions", "reset-answer", invited.public_id, "1")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
@@ -174,7 +174,7 @@ def test_sessions_commands_refuse_bad_input_and_write_nothing(env, services, cli
     key = f"{invited.public_id}/q1.webm"
     add_answer(services, invited.public_id, 1, key=key)
     if "CANCELLED" in args:
-        change(services, invited.public_id, state=SessionState.CANCELLED)
+        change(services, invited.public_id, state=InterviewState.CANCELLED)
     before = row_counts(services)
     args = [invited.public_id if a in ("ID", "CANCELLED") else a for a in args]
     result = run(env, "sessions", *args)

@@ -15,10 +15,10 @@ from connector.models import (
     Email,
     Installation,
     InstallationStatus,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     Push,
-    SessionState,
+    InterviewState,
     WebhookDelivery,
     utcnow,
 )
@@ -50,8 +50,8 @@ def test_stage_move_invites_the_candidate(client, services, installation, greenh
     response = signed_post(client, installation, STAGE_CHANGE)
     assert response.status_code == 200 and response.get_json()["status"] == "accepted"
 
-    (interview,) = all_rows(services, InterviewSession)
-    assert interview.state is SessionState.INVITED
+    (interview,) = all_rows(services, Interview)
+    assert interview.state is InterviewState.INVITED
     assert (interview.ats_application_id, interview.ats_candidate_id) == ("265277", "265772")
     assert (interview.candidate_name, interview.candidate_email, interview.job_title) == (
         "Giuseppe Hurley", "giuseppe.hurley@example.com", "Designer")
@@ -83,7 +83,7 @@ def test_the_invitation_link_opens_the_landing_page(client, services, installati
     assert "Welcome, Giuseppe Hurley" in html and "Designer" in html and "Acme" in html
     assert "3</strong> questions" in html and "practice question" in html
     assert "30 seconds to prepare, up to 2 minutes to answer" in html
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     assert interview.deadline_at.isoformat(timespec="minutes") in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
@@ -99,8 +99,8 @@ def test_an_unknown_or_cancelled_link_is_not_an_interview(client, services, inst
     rejected = edit_fixture("greenhouse", "reject_candidate",
                             lambda d: d["payload"]["application"].update(id=265277))
     signed_post(client, installation, rejected, "evt-3")
-    (interview,) = all_rows(services, InterviewSession)
-    assert interview.state is SessionState.CANCELLED
+    (interview,) = all_rows(services, Interview)
+    assert interview.state is InterviewState.CANCELLED
     page = client.get(path)
     assert page.status_code == 410 and "no longer open" in page.get_data(as_text=True)
 
@@ -108,7 +108,7 @@ def test_an_unknown_or_cancelled_link_is_not_an_interview(client, services, inst
 def test_the_note_is_written_on_the_candidate_in_greenhouse(client, services, installation,
                                                              greenhouse):
     signed_post(client, installation, STAGE_CHANGE)
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     (note,) = greenhouse.notes
     assert note["candidate_id"] == 265772
     assert note["visibility"] == "admin_only"
@@ -126,7 +126,7 @@ def test_a_duplicate_delivery_changes_nothing(client, services, installation, gr
     again = signed_post(client, installation, STAGE_CHANGE, "evt-1")
     assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
     assert len(all_rows(services, WebhookDelivery)) == 1
-    assert len(all_rows(services, InterviewSession)) == 1
+    assert len(all_rows(services, Interview)) == 1
     assert len(all_rows(services, Email)) == 1
     assert len(greenhouse.notes) == 1
 
@@ -137,7 +137,7 @@ def test_a_redelivery_under_a_new_id_creates_nothing_new(client, services, insta
     signed_post(client, installation, STAGE_CHANGE, "evt-2")
     deliveries = all_rows(services, WebhookDelivery)
     assert [d.outcome for d in deliveries] == ["invited", "duplicate_session"]
-    assert len(all_rows(services, InterviewSession)) == 1
+    assert len(all_rows(services, Interview)) == 1
     assert len(all_rows(services, Email)) == 1
     assert len(greenhouse.notes) == 1
 
@@ -146,7 +146,7 @@ def test_the_same_move_reported_twice_invites_once(client, services, installatio
     # Greenhouse may report one move twice, with a later last_activity_at the second time.
     signed_post(client, installation, moved(71416, "Assessment", "2026-11-20T10:00:00Z"), "a")
     signed_post(client, installation, moved(71416, "Assessment", "2026-11-20T10:00:07Z"), "b")
-    assert len(all_rows(services, InterviewSession)) == 1
+    assert len(all_rows(services, Interview)) == 1
     assert len(all_rows(services, Email)) == 1
     assert len(greenhouse.notes) == 1
 
@@ -155,7 +155,7 @@ def test_moving_out_and_back_in_is_a_new_entry(client, services, installation, g
     signed_post(client, installation, moved(71416, "Assessment", "2026-11-20T10:00:00Z"), "a")
     signed_post(client, installation, moved(71417, "Phone screen", "2026-11-20T11:00:00Z"), "b")
     signed_post(client, installation, moved(71416, "Assessment", "2026-11-21T09:00:00Z"), "c")
-    entries = [s.stage_entry for s in all_rows(services, InterviewSession)]
+    entries = [s.stage_entry for s in all_rows(services, Interview)]
     assert entries == ["71416#1", "71416#3"]
     assert len(greenhouse.notes) == 2
 
@@ -166,7 +166,7 @@ def test_a_late_older_move_is_ignored(client, services, installation, greenhouse
     assert late.status_code == 200
     assert [d.outcome for d in all_rows(services, WebhookDelivery)] == [
         "stage_not_mapped", "stale_event"]
-    assert all_rows(services, InterviewSession) == []
+    assert all_rows(services, Interview) == []
 
 
 def test_an_unmapped_stage_is_stored_and_nothing_else_happens(client, services, installation,
@@ -177,7 +177,7 @@ def test_an_unmapped_stage_is_stored_and_nothing_else_happens(client, services, 
     (delivery,) = all_rows(services, WebhookDelivery)
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.IGNORED, "stage_not_mapped")
     assert json.loads(delivery.body) == json.loads(body)
-    assert all_rows(services, InterviewSession) == []
+    assert all_rows(services, Interview) == []
     assert all_rows(services, Email) == []
     assert all_rows(services, Push) == []
     assert greenhouse.calls == []
@@ -186,13 +186,13 @@ def test_an_unmapped_stage_is_stored_and_nothing_else_happens(client, services, 
 def test_rules_match_by_stage_id(client, services, greenhouse):
     inst = make_installation(services, trigger_stages=["71416"])
     signed_post(client, inst, STAGE_CHANGE)
-    assert len(all_rows(services, InterviewSession)) == 1
+    assert len(all_rows(services, Interview)) == 1
 
 
 def test_rules_match_by_name_ignoring_case_and_spaces(client, services, greenhouse):
     inst = make_installation(services, trigger_stages=["Async Screen"])
     signed_post(client, inst, fixture_body("greenhouse", "candidate_stage_change__unicode"))
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     assert (interview.candidate_name, interview.job_title) == (
         "Zoë Łukasiewicz-Nguyễn", "Ingénieure logiciel – Plateforme")
     (email,) = all_rows(services, Email)
@@ -202,7 +202,7 @@ def test_rules_match_by_name_ignoring_case_and_spaces(client, services, greenhou
 def test_a_candidate_without_email_gets_a_note_instead(client, services, installation,
                                                        greenhouse):
     signed_post(client, installation, fixture_body("greenhouse", "candidate_stage_change__no_email"))
-    assert all_rows(services, InterviewSession) == []
+    assert all_rows(services, Interview) == []
     assert all_rows(services, Email) == []
     (note,) = greenhouse.notes
     assert note["candidate_id"] == 265772

@@ -15,7 +15,7 @@ from connector.cli import main
 from connector.crypto import InvalidToken, Keyring
 from connector.installations import rotate_webhook_secret
 from connector.keys import drop_cached_tokens, encrypted_columns, rotate_database
-from connector.models import Installation, InterviewSession
+from connector.models import Installation, Interview
 from jobs.pushes import SealedTokens
 from jobs.ratelimit import RedisStore
 from tests.conftest import make_installation
@@ -33,8 +33,8 @@ def secrets_at_rest(services):
     with services.db.session() as db:
         row = db.get(Installation, installation["id"])
         new_secret = rotate_webhook_secret(db, services.keyring, row, grace_hours=24)
-        interview = db.scalar(select(InterviewSession).where(
-            InterviewSession.public_id == public_id))
+        interview = db.scalar(select(Interview).where(
+            Interview.public_id == public_id))
         interview.token_encrypted = services.keyring.encrypt("candidate-link-token")
         _, share_token = accounts.create_share_link(db, services.keyring, interview, False, 7)
     clear = {("installations", "webhook_secret_encrypted"): new_secret,
@@ -107,7 +107,7 @@ def test_a_dry_run_counts_and_writes_nothing(services, secrets_at_rest):
 
 def test_a_value_no_key_opens_is_counted_and_the_rest_still_rotate(services, secrets_at_rest):
     with services.db.session() as db:
-        db.execute(update(InterviewSession).values(
+        db.execute(update(Interview).values(
             token_encrypted=Keyring([Fernet.generate_key().decode()]).encrypt("lost")))
     counts = by_table(rotate_database(services.db,
                                       Keyring([KEY_B, services.settings.secret_keys[0]])))

@@ -12,7 +12,7 @@ from connector.models import (
     AnswerChunk,
     AnswerStatus,
     OutboxStatus,
-    SessionState,
+    InterviewState,
     utcnow,
 )
 from jobs.emails import send_email
@@ -60,9 +60,9 @@ def test_the_reminder_goes_out_once_24_hours_before_the_deadline(client, service
 
 
 @pytest.mark.parametrize("values", [
-    {"state": SessionState.COMPLETED},
-    {"state": SessionState.CANCELLED},
-    {"state": SessionState.EXPIRED},
+    {"state": InterviewState.COMPLETED},
+    {"state": InterviewState.CANCELLED},
+    {"state": InterviewState.EXPIRED},
     {"reminder_hours": 0},
 ], ids=["completed", "cancelled", "expired", "no-reminder-hours"])
 def test_no_reminder_for_a_closed_session_or_without_reminder_hours(client, services,
@@ -115,10 +115,10 @@ def test_the_deadline_expires_the_session_and_notes_greenhouse_once(client, serv
     add_answer(services, invited.public_id, 1, key=f"{invited.public_id}/q1.webm")
     add_answer(services, invited.public_id, 2, status=AnswerStatus.RECORDING)
     tick(services, invited.deadline - SECOND)
-    assert interview_of(services, invited.public_id).state is SessionState.INVITED
+    assert interview_of(services, invited.public_id).state is InterviewState.INVITED
 
     tick(services, invited.deadline)
-    assert interview_of(services, invited.public_id).state is SessionState.EXPIRED
+    assert interview_of(services, invited.public_id).state is InterviewState.EXPIRED
     (push,) = pushes(services, "expired")
     assert push.dedupe_key == f"expired:{invited.public_id}:{invited.deadline.isoformat()}"
     assert push.status is OutboxStatus.DELIVERED
@@ -145,7 +145,7 @@ def test_the_sweeper_sends_due_reminders_and_expires_sessions(client, services, 
     change(services, soon.public_id, deadline_at=utcnow() - SECOND)
     counts = sweep()
     assert (counts["reminders"], counts["expired"]) == (0, 1)
-    assert interview_of(services, soon.public_id).state is SessionState.EXPIRED
+    assert interview_of(services, soon.public_id).state is InterviewState.EXPIRED
     assert "expired" in greenhouse.notes[-1]["body"]
     assert sweep()["expired"] == 0
 
@@ -167,13 +167,13 @@ def test_an_expired_link_answers_410_until_an_extension_reopens_it(client, servi
     invited = invite(client, services, installation)
     change(services, invited.public_id, deadline_at=utcnow() - SECOND)
     sweep()
-    assert interview_of(services, invited.public_id).state is SessionState.EXPIRED
+    assert interview_of(services, invited.public_id).state is InterviewState.EXPIRED
     assert client.get(invited.path).status_code == 410
 
     with services.db.session() as session:
         lifecycle.extend(session, lifecycle.find(session, invited.public_id), 24)
     interview = interview_of(services, invited.public_id)
-    assert interview.state is SessionState.INVITED
+    assert interview.state is InterviewState.INVITED
     assert 23.9 < (interview.deadline_at - utcnow()).total_seconds() / 3600 <= 24
     assert client.get(invited.path).status_code == 200
 
@@ -181,13 +181,13 @@ def test_an_expired_link_answers_410_until_an_extension_reopens_it(client, servi
 def test_an_extension_reopens_a_consented_session_as_started(client, services, installation,
                                                              greenhouse):
     invited = invite(client, services, installation)
-    change(services, invited.public_id, consented_at=utcnow(), state=SessionState.STARTED)
+    change(services, invited.public_id, consented_at=utcnow(), state=InterviewState.STARTED)
     tick(services, invited.deadline)
     with services.db.session() as session:
         lifecycle.extend(session, lifecycle.find(session, invited.public_id), 5,
                          now=invited.deadline + 10 * HOUR)
     interview = interview_of(services, invited.public_id)
-    assert interview.state is SessionState.STARTED
+    assert interview.state is InterviewState.STARTED
     assert interview.deadline_at == invited.deadline + 15 * HOUR
 
 
@@ -207,9 +207,9 @@ def test_resend_sends_the_same_link_again(client, services, installation, greenh
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"state": SessionState.CANCELLED}, "is cancelled"),
-    ({"state": SessionState.COMPLETED}, "is completed"),
-    ({"state": SessionState.EXPIRED}, "extend it first"),
+    ({"state": InterviewState.CANCELLED}, "is cancelled"),
+    ({"state": InterviewState.COMPLETED}, "is completed"),
+    ({"state": InterviewState.EXPIRED}, "extend it first"),
 ], ids=["cancelled", "completed", "expired"])
 def test_resend_refuses_a_closed_session_and_writes_nothing(client, services, installation,
                                                             greenhouse, values, message):
@@ -229,7 +229,7 @@ def test_reset_answer_removes_the_answer_and_its_file_and_reopens(client, servic
     key = f"{invited.public_id}/q2.webm"
     add_answer(services, invited.public_id, 1, key=f"{invited.public_id}/q1.webm")
     answer_id = add_answer(services, invited.public_id, 2, key=key)
-    change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=utcnow(),
+    change(services, invited.public_id, state=InterviewState.COMPLETED, completed_at=utcnow(),
            consented_at=utcnow())
     assert services.storage.exists(key)
 
@@ -241,15 +241,15 @@ def test_reset_answer_removes_the_answer_and_its_file_and_reopens(client, servic
     assert rows(services, AnswerChunk, answer_id=answer_id) == []
     assert services.storage.exists(f"{invited.public_id}/q1.webm")
     interview = interview_of(services, invited.public_id)
-    assert (interview.state, interview.completed_at) == (SessionState.STARTED, None)
+    assert (interview.state, interview.completed_at) == (InterviewState.STARTED, None)
 
 
 @pytest.mark.parametrize("position, values, message", [
     (0, {}, "question 0 is the practice question"),
     (7, {}, r"has no question 7 \(its questions are 1, 2, 3\)"),
     (3, {}, "question 3 of session .* has no answer to reset"),
-    (2, {"state": SessionState.CANCELLED}, "is cancelled"),
-    (2, {"state": SessionState.EXPIRED}, "extend it first"),
+    (2, {"state": InterviewState.CANCELLED}, "is cancelled"),
+    (2, {"state": InterviewState.EXPIRED}, "extend it first"),
 ], ids=["practice", "unknown", "unanswered", "cancelled", "expired"])
 def test_reset_answer_refuses_bad_input_and_writes_nothing(client, services, installation,
                                                            greenhouse, position, values,
@@ -310,7 +310,7 @@ def test_the_completed_note_names_the_candidate_and_the_time(client, services, i
                                                              greenhouse):
     invited = invite(client, services, installation)
     done_at = invited.deadline - 30 * HOUR
-    change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=done_at)
+    change(services, invited.public_id, state=InterviewState.COMPLETED, completed_at=done_at)
     with services.db.session() as session:
         interview = lifecycle.find(session, invited.public_id)
         push = notes.completed(interview.installation, interview)
@@ -325,8 +325,8 @@ def test_the_completed_note_names_the_candidate_and_the_time(client, services, i
 def test_extending_a_completed_session_moves_only_its_deadline(client, services, installation,
                                                                greenhouse):
     invited = invite(client, services, installation)
-    change(services, invited.public_id, state=SessionState.COMPLETED, completed_at=utcnow())
+    change(services, invited.public_id, state=InterviewState.COMPLETED, completed_at=utcnow())
     with services.db.session() as session:
         timers = lifecycle.extend(session, lifecycle.find(session, invited.public_id), 10)
     assert timers == type(timers)(None, invited.deadline + 10 * HOUR)
-    assert interview_of(services, invited.public_id).state is SessionState.COMPLETED
+    assert interview_of(services, invited.public_id).state is InterviewState.COMPLETED

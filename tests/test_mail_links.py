@@ -74,7 +74,7 @@ def test_a_resend_after_sending_carries_the_same_link(mailed, smtp_server):
     installation = make_installation(services, ["Assessment"])
     signed_post(client, installation, STAGE_CHANGE)
     with services.db.session() as db:
-        interview = db.scalars(select(models.InterviewSession)).one()
+        interview = db.scalars(select(models.Interview)).one()
         email = lifecycle.resend(db, interview, "https://connector.test", services.keyring)
         email_id = email.id
     enqueue_rows(services.queue, email_ids=[email_id])

@@ -15,7 +15,7 @@ from connector.models import (
     InstallationStatus,
     OutboxStatus,
     Push,
-    SessionState,
+    InterviewState,
     WebhookDelivery,
     utcnow,
 )

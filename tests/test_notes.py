@@ -9,7 +9,7 @@ from adapters.contract import Connection
 from adapters.events import Candidate, Event, EventKind, Outcome
 from adapters.greenhouse import MANIFEST
 from connector import notes
-from connector.models import Installation, InterviewSession, Organization
+from connector.models import Installation, Interview, Organization
 from jobs.writeback import write
 from tests.fakes.greenhouse import CREDENTIALS
 
@@ -23,14 +23,14 @@ def installation(ats="greenhouse") -> Installation:
     return Installation(ats=ats, name="Acme Greenhouse", organization=organization)
 
 
-def interview(**fields) -> InterviewSession:
+def interview(**fields) -> Interview:
     values = dict(
         public_id="ses_Q3vX9kLm2PzA7bWc", ats_application_id="69306314",
         ats_candidate_id="265772", candidate_name="Ada Okafor",
         candidate_email="ada.okafor@example.com", job_title="Support Engineer",
         deadline_at=datetime(2026, 11, 29, 11, 5, tzinfo=UTC),
         completed_at=datetime(2026, 11, 26, 11, 17, 7, 372399, tzinfo=UTC))
-    return InterviewSession(**{**values, **fields})
+    return Interview(**{**values, **fields})
 
 
 def summary(**fields) -> dict:

@@ -16,7 +16,7 @@ from connector.admin import admin_required, bp, current_organization_id, service
 from connector.models import (
     DeliveryStatus,
     Installation,
-    InterviewSession,
+    Interview,
     Organization,
     OutboxStatus,
     Push,
@@ -93,9 +93,9 @@ def pushes():
         query = (select(Push.id, Push.created_at, Push.kind, Push.status, Push.attempts,
                         Push.last_error, Push.next_attempt_at, Push.delivered_at,
                         Installation.name.label("installation"),
-                        InterviewSession.public_id.label("session"))
+                        Interview.public_id.label("session"))
                  .join(Installation, Push.installation_id == Installation.id)
-                 .outerjoin(InterviewSession, Push.session_id == InterviewSession.id)
+                 .outerjoin(Interview, Push.session_id == Interview.id)
                  .where(Installation.organization_id == org)
                  .order_by(needs_attention, Push.id.desc()))
         if status:

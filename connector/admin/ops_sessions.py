@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.admin.ops import enum_arg, organization_zone, paginate, render_page
-from connector.models import Installation, InterviewSession, SessionState
+from connector.models import Installation, Interview, InterviewState
 
 MAX_SEARCH_LENGTH = 200
 
@@ -23,15 +23,15 @@ def sessions():
     with services().db.session() as db:
         org = current_organization_id()
         zone = organization_zone(db)
-        query = (select(InterviewSession).join(Installation)
+        query = (select(Interview).join(Installation)
                  .where(Installation.organization_id == org)
-                 .order_by(InterviewSession.created_at.desc(), InterviewSession.id.desc()))
+                 .order_by(Interview.created_at.desc(), Interview.id.desc()))
         query = _filter_sessions(db, query, zone)
-        titles = db.scalars(select(InterviewSession.job_title).distinct().join(Installation)
+        titles = db.scalars(select(Interview.job_title).distinct().join(Installation)
                             .where(Installation.organization_id == org)
-                            .order_by(InterviewSession.job_title).limit(500)).all()
+                            .order_by(Interview.job_title).limit(500)).all()
         return render_page("admin/ops_sessions.html", db,
-                           rows=paginate(db, query, scalars=True), states=list(SessionState),
+                           rows=paginate(db, query, scalars=True), states=list(InterviewState),
                            titles=titles)
 
 
@@ -43,21 +43,21 @@ def _filter_sessions(db: Session, query, zone: ZoneInfo):
     if search:
         needle = search.lower()
         query = query.where(
-            _lower(db, InterviewSession.candidate_name).contains(needle, autoescape=True)
-            | _lower(db, InterviewSession.candidate_email).contains(needle, autoescape=True))
-    state = enum_arg("state", SessionState)
+            _lower(db, Interview.candidate_name).contains(needle, autoescape=True)
+            | _lower(db, Interview.candidate_email).contains(needle, autoescape=True))
+    state = enum_arg("state", InterviewState)
     if state:
-        query = query.where(InterviewSession.state == state)
+        query = query.where(Interview.state == state)
     title = request.args.get("job_title", "")
     if title:
-        query = query.where(InterviewSession.job_title == title)
+        query = query.where(Interview.job_title == title)
     start, end = _day("created_from"), _day("created_to")
     if start and end and start > end:
         abort(400, "created_from is after created_to")
     if start:  # whole days in the organization's zone, compared as UTC instants
-        query = query.where(InterviewSession.created_at >= _midnight(start, zone))
+        query = query.where(Interview.created_at >= _midnight(start, zone))
     if end:
-        query = query.where(InterviewSession.created_at < _midnight(end + timedelta(days=1), zone))
+        query = query.where(Interview.created_at < _midnight(end + timedelta(days=1), zone))
     return query
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from connector.admin import admin_required, bp, current_organization_id, services
 from connector.admin import template_forms as forms
 from connector.models import (
-    AnswerKind, Installation, InterviewSession, InterviewTemplate, Question, StageRule,
+    AnswerKind, Installation, Interview, InterviewTemplate, Question, StageRule,
 )
 
 MAX_NAME = 200
@@ -110,8 +110,8 @@ def _use(db) -> dict[int, str]:
         # A trigger stage naming no template uses the built-in default (interviews.template_for).
         installations.setdefault(template_id or default_id, set()).add(installation_id)
     interviews = dict(db.execute(
-        select(InterviewSession.template_id, func.count()).join(Installation)
-        .where(Installation.organization_id == org_id).group_by(InterviewSession.template_id)
+        select(Interview.template_id, func.count()).join(Installation)
+        .where(Installation.organization_id == org_id).group_by(Interview.template_id)
     ).all())
     return {template_id: used_by(len(installations.get(template_id, ())),
                                  interviews.get(template_id, 0))

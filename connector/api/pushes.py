@@ -7,7 +7,7 @@ from sqlalchemy import select
 from connector.api import schemas
 from connector.api.errors import ApiError, not_found
 from connector.api.routing import operation, organization_id, page_of, services
-from connector.models import Installation, InterviewSession, Push
+from connector.models import Installation, Interview, Push
 from connector.outbox import retries
 
 TAG = "pushes"
@@ -31,8 +31,8 @@ def describe(db, pushes: list[Push]) -> list[dict]:
     session_ids = {p.session_id for p in pushes if p.session_id}
     installations = dict(db.execute(select(Installation.id, Installation.public_id)
                                     .where(Installation.id.in_(installation_ids))).all())
-    sessions = dict(db.execute(select(InterviewSession.id, InterviewSession.public_id)
-                               .where(InterviewSession.id.in_(session_ids))).all())
+    sessions = dict(db.execute(select(Interview.id, Interview.public_id)
+                               .where(Interview.id.in_(session_ids))).all())
     return [{
         "id": p.id, "installation_id": installations[p.installation_id],
         "session_id": sessions.get(p.session_id), "kind": p.kind, "status": p.status,

@@ -9,7 +9,7 @@ from marshmallow import (
     INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema,
 )
 
-from connector.models import AnswerKind, AnswerStatus, OutboxStatus, SessionState
+from connector.models import AnswerKind, AnswerStatus, OutboxStatus, InterviewState
 from connector.models import Recommendation
 
 MAX_PAGE = 100
@@ -224,7 +224,7 @@ class TemplatePage(Schema):
 # Sessions ---------------------------------------------------------------------------------
 
 class SessionQuery(PageQuery):
-    state = fields.Enum(SessionState, by_value=True, load_default=None)
+    state = fields.Enum(InterviewState, by_value=True, load_default=None)
     installation = _text(1, 40, load_default=None, metadata={
         "description": "An installation id (inst_...)."})
     created_after = fields.AwareDateTime(default_timezone=None, load_default=None)
@@ -256,7 +256,7 @@ class AnswerInfo(Schema):
 
 class SessionSummary(Schema):
     id = fields.String(required=True, attribute="public_id", metadata={"example": "ses_..."})
-    state = fields.Enum(SessionState, by_value=True, required=True)
+    state = fields.Enum(InterviewState, by_value=True, required=True)
     installation_id = fields.Function(lambda s: s.installation.public_id, required=True,
                                       metadata={"type": "string"})
     candidate_name = fields.String(required=True)

@@ -15,7 +15,7 @@ from connector.api.errors import ApiError, not_found
 from connector.api.installations import find_installation
 from connector.api.routing import operation, organization_id, page_of, services
 from connector.api.templates import find_template
-from connector.models import Installation, InterviewSession
+from connector.models import Installation, Interview
 from jobs.lifecycle import enqueue_rows, schedule
 
 TAG = "sessions"
@@ -23,17 +23,17 @@ TAG = "sessions"
 
 def organization_sessions():
     """SELECT the organization's sessions (with what the output needs, loaded at once)."""
-    return (select(InterviewSession).join(Installation)
+    return (select(Interview).join(Installation)
             .where(Installation.organization_id == organization_id())
-            .options(selectinload(InterviewSession.installation),
-                     selectinload(InterviewSession.answers)))
+            .options(selectinload(Interview.installation),
+                     selectinload(Interview.answers)))
 
 
-def find_session(db, public_id: str, for_update: bool = False) -> InterviewSession:
+def find_session(db, public_id: str, for_update: bool = False) -> Interview:
     """The organization's session by public id (locked for a correction); 404 otherwise."""
-    query = organization_sessions().where(InterviewSession.public_id == public_id)
+    query = organization_sessions().where(Interview.public_id == public_id)
     if for_update:
-        query = query.with_for_update(of=InterviewSession)
+        query = query.with_for_update(of=Interview)
     interview = db.scalar(query)
     if interview is None:
         raise not_found("session")
@@ -50,15 +50,15 @@ def list_sessions(query):
     """List sessions, newest first; filter by state, installation and creation time."""
     rows = organization_sessions()
     if query["state"] is not None:
-        rows = rows.where(InterviewSession.state == query["state"])
+        rows = rows.where(Interview.state == query["state"])
     if query["installation"] is not None:
         rows = rows.where(Installation.public_id == query["installation"])
     if query["created_after"] is not None:
-        rows = rows.where(InterviewSession.created_at >= query["created_after"])
+        rows = rows.where(Interview.created_at >= query["created_after"])
     if query["created_before"] is not None:
-        rows = rows.where(InterviewSession.created_at < query["created_before"])
+        rows = rows.where(Interview.created_at < query["created_before"])
     with services().db.session() as db:
-        return page_of(db, rows, InterviewSession.id, query)
+        return page_of(db, rows, Interview.id, query)
 
 
 @operation("GET", "/sessions/<public_id>", tag=TAG, response=schemas.SessionDetail())
@@ -154,7 +154,7 @@ def cancel_session(public_id):
     return _reread(public_id)
 
 
-def _reread(public_id: str) -> InterviewSession:
+def _reread(public_id: str) -> Interview:
     """The session as committed (and as the jobs just run may have changed it)."""
     with services().db.session() as db:
         return find_session(db, public_id)

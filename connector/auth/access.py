@@ -26,7 +26,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connector.accounts import find_share_link
-from connector.models import Installation, InterviewSession, Role, ShareLink, SignInState, User
+from connector.models import Installation, Interview, Role, ShareLink, SignInState, User
 from connector.names import display_name
 from connector.review.invitations import find_invitation
 
@@ -63,7 +63,7 @@ class SignedIn(UserMixin):
 class Viewer:
     """Someone allowed to see one session's review page, and what they may do there."""
 
-    interview: InterviewSession  # attached to the caller's database session
+    interview: Interview  # attached to the caller's database session
     can_score: bool
     name: str  # the user's or the invited reviewer's name; "" for a share link
     user_id: int | None = None
@@ -86,7 +86,7 @@ class Viewer:
 
 def interviews_of(organization_id: int) -> Select:
     """SELECT the organization's interview sessions: the base of every review-page query."""
-    return (select(InterviewSession).join(Installation)
+    return (select(Interview).join(Installation)
             .where(Installation.organization_id == organization_id))
 
 
@@ -151,11 +151,11 @@ def _link_viewer(session: Session, token: str, interview_ref: str | int | None,
 
 def _matches(interview_ref: str | int):
     if isinstance(interview_ref, int):
-        return InterviewSession.id == interview_ref
-    return InterviewSession.public_id == interview_ref
+        return Interview.id == interview_ref
+    return Interview.public_id == interview_ref
 
 
-def _is(interview: InterviewSession, interview_ref: str | int) -> bool:
+def _is(interview: Interview, interview_ref: str | int) -> bool:
     if isinstance(interview_ref, int):
         return interview.id == interview_ref
     return interview.public_id == interview_ref

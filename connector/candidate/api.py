@@ -18,7 +18,7 @@ from connector.candidate import recording
 from connector.candidate.limits import LINK_LIMIT, link_key
 from connector.review import results
 from connector.candidate.views import find_interview
-from connector.models import Answer, AnswerStatus, InterviewSession, SessionState, utcnow
+from connector.models import Answer, AnswerStatus, Interview, InterviewState, utcnow
 
 SPOOL_IN_MEMORY = 1024 * 1024
 SPOOL_BLOCK = 64 * 1024
@@ -140,7 +140,7 @@ def finish(token: str):
     return jsonify(done_url=url_for("candidate.done", token=token))
 
 
-def _state(session, interview: InterviewSession) -> dict:
+def _state(session, interview: Interview) -> dict:
     answers = {a.position: a for a in interview.answers}
     questions = []
     for item in interview.plan:
@@ -153,7 +153,7 @@ def _state(session, interview: InterviewSession) -> dict:
             "deadline": interview.deadline_at.isoformat()}
 
 
-def _answer_state(session, interview: InterviewSession, answer: Answer | None,
+def _answer_state(session, interview: Interview, answer: Answer | None,
                   item: dict | None = None) -> dict:
     item = item or recording.question(interview, answer.position)
     limits = plan.limits(interview, item)
@@ -171,13 +171,13 @@ def _answer_state(session, interview: InterviewSession, answer: Answer | None,
     }
 
 
-def _interview(session, token: str) -> InterviewSession:
+def _interview(session, token: str) -> Interview:
     interview = find_interview(session, token)
     if interview is None:
         abort(404)
-    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or (
+    if interview.state in (InterviewState.EXPIRED, InterviewState.CANCELLED) or (
             plan.closes_at(interview) <= utcnow()
-            and interview.state is not SessionState.COMPLETED):
+            and interview.state is not InterviewState.COMPLETED):
         raise recording.AnswerError(410, "session_closed", "this interview is no longer open")
     return interview
 

@@ -25,8 +25,8 @@ from connector.models import (
     AnswerChunk,
     AnswerKind,
     AnswerStatus,
-    InterviewSession,
-    SessionState,
+    Interview,
+    InterviewState,
     utcnow,
 )
 from connector.storage import Storage, TooLarge, blocks
@@ -52,7 +52,7 @@ class AnswerError(Exception):
         self.keep_changes = keep_changes  # commit what was done before refusing
 
 
-def question(interview: InterviewSession, position: int) -> dict:
+def question(interview: Interview, position: int) -> dict:
     """The plan's question at `position`; a 404 for the browser if there is none."""
     try:
         return plan.question(interview, position)
@@ -60,21 +60,21 @@ def question(interview: InterviewSession, position: int) -> dict:
         raise AnswerError(404, "no_such_question") from None
 
 
-def check_open(interview: InterviewSession, now: datetime, until: datetime | None = None) -> None:
+def check_open(interview: Interview, now: datetime, until: datetime | None = None) -> None:
     """Refuse any write to an interview that is not open for answers.
 
     `until` is the grace this write may use after the deadline (see `grace_end`).
     """
     closes = max(interview.deadline_at, until or interview.deadline_at)
-    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED) or closes <= now:
+    if interview.state in (InterviewState.EXPIRED, InterviewState.CANCELLED) or closes <= now:
         raise AnswerError(410, "session_closed", "this interview is no longer open")
-    if interview.state is SessionState.COMPLETED:
+    if interview.state is InterviewState.COMPLETED:
         raise AnswerError(409, "session_completed")
     if interview.consented_at is None:
         raise AnswerError(409, "consent_required")
 
 
-def claim(db: Session, interview: InterviewSession, position: int, writer: str,
+def claim(db: Session, interview: Interview, position: int, writer: str,
           now: datetime | None = None) -> Answer:
     """This tab works on the question now; repeated as a heartbeat while it stays open."""
     now = now or utcnow()
@@ -89,7 +89,7 @@ def claim(db: Session, interview: InterviewSession, position: int, writer: str,
     return answer
 
 
-def start_take(db: Session, storage: Storage | None, interview: InterviewSession, position: int,
+def start_take(db: Session, storage: Storage | None, interview: Interview, position: int,
                writer: str, mime_type: str | None, now: datetime | None = None) -> Answer:
     """Open the question for recording in this tab: a first take, a retake, or a resumption."""
     now = now or utcnow()
@@ -113,7 +113,7 @@ def start_take(db: Session, storage: Storage | None, interview: InterviewSession
     return answer
 
 
-def accept_chunk(db: Session, storage: Storage, interview: InterviewSession, position: int,
+def accept_chunk(db: Session, storage: Storage, interview: Interview, position: int,
                  take: int, index: int, writer: str, body: BinaryIO,
                  now: datetime | None = None) -> bool:
     """Store one chunk; False when the same bytes were already stored under that index."""
@@ -143,7 +143,7 @@ def accept_chunk(db: Session, storage: Storage, interview: InterviewSession, pos
     return True
 
 
-def finish_take(db: Session, interview: InterviewSession, position: int, take: int,
+def finish_take(db: Session, interview: Interview, position: int, take: int,
                 writer: str, now: datetime | None = None) -> Answer:
     """The candidate stopped recording: recording again from here on uses a retake."""
     answer = _writable(db, interview, position, take, writer, now or utcnow())
@@ -161,7 +161,7 @@ def _count_new_take(answer: Answer, retakes: int) -> None:
         raise AnswerError(409, "no_retakes_left")
 
 
-def submit(db: Session, storage: Storage, interview: InterviewSession, position: int, take: int,
+def submit(db: Session, storage: Storage, interview: Interview, position: int, take: int,
            writer: str, *, chunks: int, size: int, sha256: str, duration_ms: int | None,
            now: datetime | None = None) -> Answer:
     """Make a take the answer, once every chunk is in and the whole matches its checksum."""
@@ -195,7 +195,7 @@ def submit(db: Session, storage: Storage, interview: InterviewSession, position:
     return answer
 
 
-def submit_text(db: Session, interview: InterviewSession, position: int, writer: str, text: str,
+def submit_text(db: Session, interview: Interview, position: int, writer: str, text: str,
                 now: datetime | None = None) -> Answer:
     """A written answer: final at once, within the question's character limit."""
     answer = start_take(db, None, interview, position, writer, None, now)
@@ -212,7 +212,7 @@ def submit_text(db: Session, interview: InterviewSession, position: int, writer:
     return answer
 
 
-def complete(db: Session, interview: InterviewSession, links=lambda: [],
+def complete(db: Session, interview: Interview, links=lambda: [],
              now: datetime | None = None) -> int | None:
     """Close an interview whose questions are all answered; returns the ATS note's push id.
 
@@ -220,7 +220,7 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
     (label, url) go into the note.
     """
     now = now or utcnow()
-    if interview.state is SessionState.COMPLETED:
+    if interview.state is InterviewState.COMPLETED:
         return None
     check_open(interview, now, plan.closes_at(interview))
     answered = {a.position for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
@@ -228,7 +228,7 @@ def complete(db: Session, interview: InterviewSession, links=lambda: [],
                if not q["is_practice"] and q["position"] not in answered]
     if missing:
         raise AnswerError(409, "unanswered_questions", missing=missing)
-    interview.state, interview.completed_at = SessionState.COMPLETED, now
+    interview.state, interview.completed_at = InterviewState.COMPLETED, now
     push = add_once(db, notes.completed(interview.installation, interview, links()))
     return push.id if push else None
 
@@ -249,24 +249,24 @@ def container_of(head: bytes) -> str | None:
     return None
 
 
-def chunk_key(interview: InterviewSession, answer: Answer, index: int) -> str:
+def chunk_key(interview: Interview, answer: Answer, index: int) -> str:
     return f"{_prefix(interview, answer)}/take-{answer.take}/chunk-{index:05d}"
 
 
-def answer_key(interview: InterviewSession, answer: Answer) -> str:
+def answer_key(interview: Interview, answer: Answer) -> str:
     return f"{_prefix(interview, answer)}/answer-take-{answer.take}.{answer.container}"
 
 
-def _prefix(interview: InterviewSession, answer: Answer) -> str:
+def _prefix(interview: Interview, answer: Answer) -> str:
     return f"{interview.installation_id}/{interview.public_id}/q{answer.position}"
 
 
-def _answer_at(db: Session, interview: InterviewSession, position: int) -> Answer | None:
+def _answer_at(db: Session, interview: Interview, position: int) -> Answer | None:
     return db.scalar(select(Answer).where(Answer.session_id == interview.id,
                                           Answer.position == position))
 
 
-def _answer_for(db: Session, interview: InterviewSession, item: dict) -> Answer:
+def _answer_for(db: Session, interview: Interview, item: dict) -> Answer:
     answer = _answer_at(db, interview, item["position"])
     if answer is not None:
         return answer
@@ -291,7 +291,7 @@ def _claim_writer(answer: Answer, writer: str, now: datetime) -> None:
     answer.writer_hash, answer.writer_seen_at = mine, now
 
 
-def _writable(db: Session, interview: InterviewSession, position: int, take: int, writer: str,
+def _writable(db: Session, interview: Interview, position: int, take: int, writer: str,
               now: datetime) -> Answer:
     answer = _answer_at(db, interview, position)
     check_open(interview, now, plan.grace_end(interview, answer))
@@ -326,7 +326,7 @@ def _chunk_count(db: Session, answer: Answer) -> int:
 
 
 def _drop_take(db: Session, answer: Answer, storage: Storage | None = None,
-               interview: InterviewSession | None = None) -> None:
+               interview: Interview | None = None) -> None:
     indexes = received(db, answer)
     if storage is not None and interview is not None:
         storage.delete([chunk_key(interview, answer, i) for i in indexes])

@@ -13,7 +13,7 @@ from connector.auth import limiter
 from connector.candidate import branding
 from connector.candidate.limits import ACCOMMODATION_LIMIT, link_key
 from connector.interviews import add_once
-from connector.models import InterviewSession, Push, SessionState, utcnow
+from connector.models import Interview, Push, InterviewState, utcnow
 
 bp = Blueprint("candidate", __name__)
 
@@ -28,15 +28,15 @@ DEFAULT_CONSENT = (
 )
 
 
-def find_interview(session, token: str) -> InterviewSession | None:
+def find_interview(session, token: str) -> Interview | None:
     """The interview behind a personal link; the link's token is stored only as a hash."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
-    return session.scalar(select(InterviewSession).where(
-        InterviewSession.token_hash == crypto.hash_token(token)))
+    return session.scalar(select(Interview).where(
+        Interview.token_hash == crypto.hash_token(token)))
 
 
-def consent_of(interview: InterviewSession) -> tuple[str, str]:
+def consent_of(interview: Interview) -> tuple[str, str]:
     """What the candidate agreed to; else the template's, the installation's or the built-in text.
 
     Like the installation's, the template's consent is read when the page is shown (sessions
@@ -54,7 +54,7 @@ def consent_of(interview: InterviewSession) -> tuple[str, str]:
     return DEFAULT_CONSENT.format(company=company), DEFAULT_CONSENT_VERSION
 
 
-def page_context(interview: InterviewSession) -> dict:
+def page_context(interview: Interview) -> dict:
     installation = interview.installation
     zone = notes.zone_of(installation)
     questions = [dict(q, **vars(plan.limits(interview, q)))
@@ -85,7 +85,7 @@ def landing(token: str):
         instead = _page_instead(interview)
         if instead is not None:
             return instead
-        if interview.state is SessionState.COMPLETED:
+        if interview.state is InterviewState.COMPLETED:
             return redirect(url_for("candidate.done", token=token))
         return page("candidate/landing.html", 200, token=token,
                     asked=request.args.get("asked") == "1", **page_context(interview))
@@ -107,7 +107,7 @@ def consent(token: str):
             now = utcnow()
             interview.consent_text, interview.consent_version = text, version
             interview.consented_at, interview.started_at = now, now
-            interview.state = SessionState.STARTED
+            interview.state = InterviewState.STARTED
     return redirect(url_for("candidate.room", token=token), 303)
 
 
@@ -138,7 +138,7 @@ def room(token: str):
         instead = _page_instead(interview)
         if instead is not None:
             return instead
-        if interview.consented_at is None or interview.state is SessionState.COMPLETED:
+        if interview.consented_at is None or interview.state is InterviewState.COMPLETED:
             return redirect(url_for("candidate.landing", token=token))
         return page("candidate/room.html", 200, token=token, **page_context(interview))
 
@@ -149,7 +149,7 @@ def done(token: str):
         interview = find_interview(session, token)
         if interview is None:
             return page("candidate/not_found.html", 404)
-        if interview.state is not SessionState.COMPLETED:
+        if interview.state is not InterviewState.COMPLETED:
             return redirect(url_for("candidate.landing", token=token))
         return page("candidate/done.html", 200, **page_context(interview))
 
@@ -174,7 +174,7 @@ def too_many(_exc):
     return page("candidate/throttled.html", 429)
 
 
-def accommodation_note(interview: InterviewSession) -> Push:
+def accommodation_note(interview: Interview) -> Push:
     """The recruiter's note: the candidate asked for an adjustment, in their own words."""
     marker = f"[interview {interview.public_id} accommodation]"
     text = (f"The candidate asked for an accommodation for the async video interview:\n"
@@ -188,29 +188,29 @@ def accommodation_note(interview: InterviewSession) -> Push:
                 payload=asdict(outcome))
 
 
-def _open_interview(session, token: str) -> InterviewSession:
+def _open_interview(session, token: str) -> Interview:
     interview = find_interview(session, token)
     if interview is None:
         abort(404)
-    if interview.state in (SessionState.EXPIRED, SessionState.CANCELLED, SessionState.COMPLETED) \
+    if interview.state in (InterviewState.EXPIRED, InterviewState.CANCELLED, InterviewState.COMPLETED) \
             or interview.deadline_at <= utcnow():
         abort(410)
     return interview
 
 
-def _page_instead(interview: InterviewSession | None):
+def _page_instead(interview: Interview | None):
     """The page to show when the link is unknown or the interview is closed; else None."""
     if interview is None:
         return page("candidate/not_found.html", 404)
     return _closed_page(interview)
 
 
-def _closed_page(interview: InterviewSession):
-    if interview.state is SessionState.CANCELLED:
+def _closed_page(interview: Interview):
+    if interview.state is InterviewState.CANCELLED:
         return page("candidate/closed.html", 410, **page_context(interview))
-    if interview.state is SessionState.EXPIRED or (
+    if interview.state is InterviewState.EXPIRED or (
             plan.closes_at(interview) <= utcnow()
-            and interview.state is not SessionState.COMPLETED):
+            and interview.state is not InterviewState.COMPLETED):
         return page("candidate/expired.html", 410, **page_context(interview))
     return None
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from connector import accounts, organizations, tasks
 from connector.cli.environment import command_services
-from connector.models import InterviewSession, Organization, Role
+from connector.models import Interview, Organization, Role
 from connector.review import invitations
 
 
@@ -123,9 +123,9 @@ def uninvite_reviewer(invitation_id: str) -> None:
     click.echo(json.dumps(result))
 
 
-def _interview(session, public_id: str) -> InterviewSession:
-    interview = session.scalar(select(InterviewSession)
-                               .where(InterviewSession.public_id == public_id))
+def _interview(session, public_id: str) -> Interview:
+    interview = session.scalar(select(Interview)
+                               .where(Interview.public_id == public_id))
     if interview is None:
         raise accounts.AccessError(f"no interview session {public_id!r}")
     return interview

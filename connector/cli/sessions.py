@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from connector import lifecycle
 from connector.cli.environment import command_services
-from connector.models import Installation, InterviewSession
+from connector.models import Installation, Interview
 from connector.services import Services
 from jobs.lifecycle import enqueue_rows, schedule
 
@@ -28,7 +28,7 @@ def sessions_list(installation_id: str | None, as_json: bool) -> None:
     """List interview sessions, newest first."""
     services = command_services()
     with services.db.session() as session:
-        query = select(InterviewSession).join(Installation).order_by(InterviewSession.id.desc())
+        query = select(Interview).join(Installation).order_by(Interview.id.desc())
         if installation_id:
             query = query.where(Installation.public_id == installation_id)
         rows = [_session_row(s) for s in session.scalars(query)]
@@ -114,12 +114,12 @@ def _refusals() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def _summary(interview: InterviewSession) -> dict:
+def _summary(interview: Interview) -> dict:
     return {"id": interview.public_id, "state": interview.state.value,
             "deadline": interview.deadline_at.isoformat()}
 
 
-def _session_row(interview: InterviewSession) -> dict:
+def _session_row(interview: Interview) -> dict:
     return {
         "id": interview.public_id,
         "state": interview.state.value,

@@ -15,10 +15,10 @@ from connector.models.interviews import (
     AnswerChunk,
     AnswerKind,
     AnswerStatus,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     Question,
-    SessionState,
+    InterviewState,
 )
 from connector.models.organizations import (
     ApplicationStage,
@@ -39,9 +39,9 @@ from connector.models.sandbox import SandboxCard, SandboxNote
 
 __all__ = [
     "Answer", "AnswerChunk", "AnswerKind", "AnswerStatus", "ApiToken", "ApplicationStage",
-    "Base", "DeliveryStatus", "Email", "Installation", "InstallationStatus", "InterviewSession",
+    "Base", "DeliveryStatus", "Email", "Installation", "InstallationStatus", "Interview",
     "InterviewTemplate", "LinkPurpose", "Organization", "OutboxRow", "OutboxStatus", "Push",
     "Question", "RateLimitHit", "Rating", "Recommendation", "ReviewerInvitation", "Role",
-    "SandboxCard", "SandboxNote", "Scorecard", "SessionState", "ShareLink", "SignInState",
+    "SandboxCard", "SandboxNote", "Scorecard", "InterviewState", "ShareLink", "SignInState",
     "StageRule", "UTCDateTime", "User", "WebhookDelivery", "string_enum", "utcnow",
 ]

@@ -22,7 +22,7 @@ from connector.models.base import Base, UTCDateTime, string_enum, utcnow
 from connector.models.organizations import Installation
 
 
-class SessionState(enum.StrEnum):
+class InterviewState(enum.StrEnum):
     INVITED = "invited"
     STARTED = "started"
     COMPLETED = "completed"
@@ -88,7 +88,7 @@ class Question(Base):
     template: Mapped[InterviewTemplate] = relationship(back_populates="questions")
 
 
-class InterviewSession(Base):
+class Interview(Base):
     """One candidate's interview; at most one per (installation, application, stage entry)."""
 
     __tablename__ = "interview_sessions"
@@ -106,8 +106,8 @@ class InterviewSession(Base):
     candidate_name: Mapped[str] = mapped_column(String(300))
     candidate_email: Mapped[str] = mapped_column(String(320))
     job_title: Mapped[str] = mapped_column(String(300))
-    state: Mapped[SessionState] = mapped_column(
-        string_enum(SessionState), default=SessionState.INVITED)
+    state: Mapped[InterviewState] = mapped_column(
+        string_enum(InterviewState), default=InterviewState.INVITED)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_encrypted: Mapped[str] = mapped_column(Text)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -171,7 +171,7 @@ class Answer(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    session: Mapped[InterviewSession] = relationship(back_populates="answers")
+    session: Mapped[Interview] = relationship(back_populates="answers")
 
 
 class AnswerChunk(Base):

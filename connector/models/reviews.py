@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from connector.models.base import Base, UTCDateTime, string_enum, utcnow
-from connector.models.interviews import InterviewSession
+from connector.models.interviews import Interview
 
 
 class LinkPurpose(enum.StrEnum):
@@ -41,7 +41,7 @@ class ShareLink(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    session: Mapped[InterviewSession] = relationship()
+    session: Mapped[Interview] = relationship()
 
 
 class ReviewerInvitation(Base):
@@ -66,7 +66,7 @@ class ReviewerInvitation(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    session: Mapped[InterviewSession] = relationship()
+    session: Mapped[Interview] = relationship()
 
 
 class Scorecard(Base):

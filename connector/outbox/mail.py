@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.crypto import Keyring
-from connector.models import Email, InterviewSession
+from connector.models import Email, Interview
 from connector.outbox.links import REVIEWER_INVITATION, with_link
 from connector.review.invitations import token_for_email
 
@@ -33,8 +33,8 @@ def link_token(db: Session, email: Email, keyring: Keyring) -> str | None:
         return token_for_email(db, email, keyring)
     if email.session_id is None:
         return None
-    encrypted = db.scalar(select(InterviewSession.token_encrypted)
-                          .where(InterviewSession.id == email.session_id))
+    encrypted = db.scalar(select(Interview.token_encrypted)
+                          .where(Interview.id == email.session_id))
     return keyring.decrypt(encrypted) if encrypted else None
 
 

@@ -24,7 +24,7 @@ from connector.accounts import (
     share_link_url,
 )
 from connector.crypto import Keyring
-from connector.models import Email, InterviewSession, ReviewerInvitation, SessionState, User, utcnow
+from connector.models import Email, Interview, ReviewerInvitation, InterviewState, User, utcnow
 from connector.names import display_name
 from connector.outbox.links import REVIEWER_INVITATION
 
@@ -34,7 +34,7 @@ _templates = Environment(loader=PackageLoader("connector", "templates/email"),
                          lstrip_blocks=True)
 
 
-def invite(db: Session, keyring: Keyring, interview: InterviewSession, email: str, name: str,
+def invite(db: Session, keyring: Keyring, interview: Interview, email: str, name: str,
            base_url: str, days: int = DEFAULT_DAYS, created_by: User | None = None,
            now: datetime | None = None) -> tuple[ReviewerInvitation, Email]:
     """Invite (or invite again) one address to review the session; the e-mail is queued."""
@@ -74,7 +74,7 @@ def revoke(db: Session, public_id: str, organization_id: int | None = None,
                        organization_id, now)
 
 
-def of_session(db: Session, interview: InterviewSession) -> list[ReviewerInvitation]:
+def of_session(db: Session, interview: Interview) -> list[ReviewerInvitation]:
     return list(db.scalars(select(ReviewerInvitation).where(
         ReviewerInvitation.session_id == interview.id).order_by(ReviewerInvitation.id)))
 
@@ -86,7 +86,7 @@ def describe(invitation: ReviewerInvitation) -> dict:
             "revoked_at": invitation.revoked_at.isoformat() if invitation.revoked_at else None}
 
 
-def invitation_email(interview: InterviewSession, invitation: ReviewerInvitation,
+def invitation_email(interview: Interview, invitation: ReviewerInvitation,
                      link: str) -> Email:
     """The reviewer's e-mail: who asks them to review whom, their link, and until when."""
     installation = interview.installation
@@ -113,7 +113,7 @@ def token_for_email(db: Session, email: Email, keyring: Keyring) -> str | None:
     return keyring.decrypt(encrypted) if encrypted else None
 
 
-def _check(db: Session, interview: InterviewSession, address: str, name: str, days: int,
+def _check(db: Session, interview: Interview, address: str, name: str, days: int,
            created_by: User | None) -> None:
     """Refuse what would not make one identifiable reviewer of this session."""
     problems = []
@@ -130,7 +130,7 @@ def _check(db: Session, interview: InterviewSession, address: str, name: str, da
     organization_id = interview.installation.organization_id
     if created_by is not None and created_by.organization_id != organization_id:
         raise AccessError("a user can only invite reviewers to their own organization's sessions")
-    if interview.state is SessionState.CANCELLED:
+    if interview.state is InterviewState.CANCELLED:
         raise AccessError(f"session {interview.public_id} was cancelled")
     if db.scalar(select(User.id).where(User.organization_id == organization_id,
                                        User.email == address)):

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from connector import accounts, notes
 from connector.interviews import add_once
-from connector.models import AnswerStatus, InterviewSession, LinkPurpose, ShareLink, utcnow
+from connector.models import AnswerStatus, Interview, LinkPurpose, ShareLink, utcnow
 from connector.review import scoring
 
 ATS_LINK_DAYS = 30
 
 
-def review_url(db, services, interview: InterviewSession) -> str:
+def review_url(db, services, interview: Interview) -> str:
     """The view-only link the notes carry: made for them once, reused until it ends.
 
     Anyone who reads the note may watch the answers and the scores through it, so it never
@@ -32,7 +32,7 @@ def review_url(db, services, interview: InterviewSession) -> str:
     return accounts.share_link_url(services.settings.public_base_url, token)
 
 
-def completion_links(db, services, interview: InterviewSession) -> list[tuple[str, str]]:
+def completion_links(db, services, interview: Interview) -> list[tuple[str, str]]:
     """The review page, then each answer on it, for the completed note."""
     url = review_url(db, services, interview)
     links = [("Watch and review all answers", url)]
@@ -43,7 +43,7 @@ def completion_links(db, services, interview: InterviewSession) -> list[tuple[st
     return links
 
 
-def after_scorecard(db, services, interview: InterviewSession) -> list[int]:
+def after_scorecard(db, services, interview: Interview) -> list[int]:
     """Queue the scores note (one per submitted scorecard), and the move on a decision."""
     cards = scoring.submitted(db, interview)
     summary = scoring.aggregate(interview, cards)
@@ -53,7 +53,7 @@ def after_scorecard(db, services, interview: InterviewSession) -> list[int]:
     return [push.id for push in pushes if push]
 
 
-def _decision_move(db, interview: InterviewSession, summary: dict, reviewed: int):
+def _decision_move(db, interview: Interview, summary: dict, reviewed: int):
     """The move to the stage configured for the decision, once enough reviewers agree.
 
     Options: "decision_stages" maps a recommendation to an ATS stage id; "decision_after" is

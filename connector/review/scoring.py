@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adapters.events import RECOMMENDATION_WORDS as WORDS
 from connector.models import (
-    InterviewSession,
+    Interview,
     Rating,
     Recommendation,
     ReviewerInvitation,
@@ -53,14 +53,14 @@ class Reviewer:
         return None
 
 
-def scorecard_of(db: Session, interview: InterviewSession, reviewer: Reviewer) -> Scorecard | None:
+def scorecard_of(db: Session, interview: Interview, reviewer: Reviewer) -> Scorecard | None:
     if reviewer.key is None:
         return None
     return db.scalar(select(Scorecard).where(Scorecard.session_id == interview.id,
                                              Scorecard.reviewer_key == reviewer.key))
 
 
-def save(db: Session, interview: InterviewSession, reviewer: Reviewer, *,
+def save(db: Session, interview: Interview, reviewer: Reviewer, *,
          competencies: dict[int, int], questions: dict[int, int],
          recommendation: str | None, comments: str, submit: bool) -> Scorecard:
     """Save a draft or submit a scorecard; a submitted one is final."""
@@ -86,7 +86,7 @@ def save(db: Session, interview: InterviewSession, reviewer: Reviewer, *,
     return card
 
 
-def visible_cards(db: Session, interview: InterviewSession, reviewer: Reviewer) -> list[Scorecard]:
+def visible_cards(db: Session, interview: Interview, reviewer: Reviewer) -> list[Scorecard]:
     """Other reviewers' submitted scorecards, once this reviewer has submitted theirs."""
     own = scorecard_of(db, interview, reviewer)
     if own is None or own.submitted_at is None:
@@ -94,7 +94,7 @@ def visible_cards(db: Session, interview: InterviewSession, reviewer: Reviewer) 
     return [c for c in submitted(db, interview) if c.reviewer_key != reviewer.key]
 
 
-def submitted(db: Session, interview: InterviewSession) -> list[Scorecard]:
+def submitted(db: Session, interview: Interview) -> list[Scorecard]:
     """Submitted scorecards, the first of each person (by e-mail address); none without one."""
     rows = db.execute(
         select(Scorecard, User.email, ReviewerInvitation.email)
@@ -111,7 +111,7 @@ def submitted(db: Session, interview: InterviewSession) -> list[Scorecard]:
     return cards
 
 
-def aggregate(interview: InterviewSession, cards: list[Scorecard]) -> dict:
+def aggregate(interview: Interview, cards: list[Scorecard]) -> dict:
     """Per competency and per question means, the overall mean, and recommendation counts."""
     def mean_of(target: str, key: int) -> float | None:
         values = [r.value for c in cards for r in c.ratings if r.target == target and r.key == key]
@@ -133,7 +133,7 @@ def aggregate(interview: InterviewSession, cards: list[Scorecard]) -> dict:
     }
 
 
-def _new_card(db: Session, interview: InterviewSession, reviewer: Reviewer) -> Scorecard:
+def _new_card(db: Session, interview: Interview, reviewer: Reviewer) -> Scorecard:
     card = Scorecard(session_id=interview.id, reviewer_key=reviewer.key,
                      reviewer_name=display_name(reviewer.name), user_id=reviewer.user_id,
                      invitation_id=reviewer.invitation_id)
@@ -145,7 +145,7 @@ def _new_card(db: Session, interview: InterviewSession, reviewer: Reviewer) -> S
     return card
 
 
-def _check(interview: InterviewSession, competencies: dict[int, int],
+def _check(interview: Interview, competencies: dict[int, int],
            questions: dict[int, int]) -> None:
     positions = {q["position"] for q in interview.plan if not q["is_practice"]}
     if not set(competencies) <= set(range(len(interview.rubric))):
@@ -156,6 +156,6 @@ def _check(interview: InterviewSession, competencies: dict[int, int],
         raise ScoringError("ratings go from 1 to 5")
 
 
-def _missing(interview: InterviewSession, competencies: dict[int, int]) -> list[str]:
+def _missing(interview: Interview, competencies: dict[int, int]) -> list[str]:
     return [item["name"] for index, item in enumerate(interview.rubric)
             if index not in competencies]

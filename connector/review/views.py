@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from connector import notes, tasks
 from connector.auth.access import Viewer, require_viewer
-from connector.models import Answer, AnswerStatus, InterviewSession, utcnow
+from connector.models import Answer, AnswerStatus, Interview, utcnow
 from connector.review import invitations, results, scoring
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -167,7 +167,7 @@ def _picked(form, prefix: str, count: int) -> dict[int, int]:
     return picked
 
 
-def _answers(interview: InterviewSession, base: str) -> list[dict]:
+def _answers(interview: Interview, base: str) -> list[dict]:
     answers = {a.position: a for a in interview.answers if a.status is AnswerStatus.SUBMITTED}
     items = []
     for number, question in enumerate(q for q in interview.plan if not q["is_practice"]):
@@ -185,7 +185,7 @@ def _ratings_of(card) -> dict[str, int]:
     return {f"{r.target}-{r.key}": r.value for r in card.ratings} if card else {}
 
 
-def _media(db, interview: InterviewSession, position: int):
+def _media(db, interview: Interview, position: int):
     """The recording, with HTTP range requests so players can seek; S3 answers by redirect."""
     answer = db.scalar(select(Answer).where(Answer.session_id == interview.id,
                                             Answer.position == position,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from adapters import ADAPTERS
 from connector.installations import create_installation
-from connector.models import DeliveryStatus, Installation, InterviewSession, WebhookDelivery
+from connector.models import DeliveryStatus, Installation, Interview, WebhookDelivery
 from jobs.deliveries import process_delivery
 from tests.adapters import contract
 from tests.adapters.kit import kit_for
@@ -57,7 +57,7 @@ def test_a_signed_stage_change_invites_and_its_note_reaches_the_ats(key, client,
     with services.db.session() as db:
         delivery = db.scalars(select(WebhookDelivery)).one()
         assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         assert interview.candidate_email == event["candidate"]["email"]
     assert len([n for n in notes if "Ref:" in n]) == 1
 

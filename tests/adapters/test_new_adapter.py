@@ -18,7 +18,7 @@ import responses
 from sqlalchemy import select
 
 import adapters
-from connector.models import DeliveryStatus, Installation, InterviewSession, WebhookDelivery
+from connector.models import DeliveryStatus, Installation, Interview, WebhookDelivery
 from tests.adapters import contract
 from tests.adapters.kit import Kit
 from tests.admin.conftest import admin_client, post_form, user_client  # noqa: F401 (fixtures)
@@ -235,7 +235,7 @@ def test_a_new_folder_is_set_up_in_the_wizard_and_takes_a_webhook_and_a_note(
         with services.db.session() as db:
             delivery = db.scalars(select(WebhookDelivery)).one()
             assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
-            interview = db.scalars(select(InterviewSession)).one()
+            interview = db.scalars(select(Interview)).one()
             assert (interview.candidate_email, interview.candidate_name,
                     interview.job_title) == ("ada@example.com", "Ada Byron", "Analyst")
         assert [n for n in fake.notes_on("77", "c-9") if "Ref:" in n]  # the push reached it

@@ -11,7 +11,7 @@ from connector.admin.ops_health import _duration
 from connector.models import (
     DeliveryStatus,
     Email,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     Push,
     WebhookDelivery,
@@ -108,10 +108,10 @@ def test_deliveries_and_e_mails_count_too(admin_client, services, installation):
                                status=DeliveryStatus.RECEIVED,
                                received_at=utcnow() - 3 * MINUTE))
         public_id = add_session(services, installation, "Pat Doe", "pat@example.com")
-        session_id = db.scalar(select(InterviewSession.id)
-                               .where(InterviewSession.public_id == public_id))
+        session_id = db.scalar(select(Interview.id)
+                               .where(Interview.public_id == public_id))
         for n, attempts in ((1, 3), (2, 2)):
-            db.add(Email(organization_id=db.get(InterviewSession, session_id).installation
+            db.add(Email(organization_id=db.get(Interview, session_id).installation
                          .organization_id, session_id=session_id, kind="invitation",
                          dedupe_key=f"e{n}", to_address="pat@example.com", subject="s",
                          text_body="t", html_body="h", status=OutboxStatus.PENDING,

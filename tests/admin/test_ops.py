@@ -24,13 +24,13 @@ from connector.models import (
     Email,
     Installation,
     InstallationStatus,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     Organization,
     OutboxStatus,
     Push,
     Role,
-    SessionState,
+    InterviewState,
     WebhookDelivery,
     utcnow,
 )
@@ -69,10 +69,10 @@ def add_push(services, installation, n, status=OutboxStatus.PENDING, **fields) -
 
 
 def add_session(services, installation, name, email, title="Engineer",
-                state=SessionState.INVITED, created_at=None) -> str:
+                state=InterviewState.INVITED, created_at=None) -> str:
     with services.db.session() as db:
         template = db.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin))
-        interview = InterviewSession(
+        interview = Interview(
             public_id=crypto.new_public_id("ses"), installation_id=installation["id"],
             template_id=template.id, ats_application_id=crypto.new_token()[:12],
             ats_candidate_id="c1", stage_entry="Assessment:1", candidate_name=name,
@@ -273,8 +273,8 @@ def test_replaying_a_processed_stage_change_invites_no_one_twice(
     with services.db.session() as db:
         delivery = db.scalar(select(WebhookDelivery))
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
-    before = {m: count(services, m) for m in (InterviewSession, Email, Push)}
-    assert before == {InterviewSession: 1, Email: 1, Push: 1}
+    before = {m: count(services, m) for m in (Interview, Email, Push)}
+    assert before == {Interview: 1, Email: 1, Push: 1}
     admin = admin_client("Acme")
 
     response = post_form(admin, f"/admin/deliveries/{delivery.id}/replay",
@@ -285,7 +285,7 @@ def test_replaying_a_processed_stage_change_invites_no_one_twice(
     assert replayed.status is DeliveryStatus.IGNORED and replayed.attempts == 1
     assert replayed.outcome in ("stale_event", "duplicate_session")
     assert replayed.processed_at > delivery.processed_at
-    assert {m: count(services, m) for m in (InterviewSession, Email, Push)} == before
+    assert {m: count(services, m) for m in (Interview, Email, Push)} == before
     assert "was queued again" in html(admin.get(response.headers["Location"]))
 
 
@@ -295,13 +295,13 @@ def test_replaying_a_failed_delivery_runs_the_job_like_a_fresh_one(
     event = reader.read(STAGE_CHANGE, {})[1].to_dict()
     failed = add_delivery(services, installation, "evt-9", status=DeliveryStatus.FAILED,
                           event=event, body=STAGE_CHANGE.decode(), outcome="error", attempts=10)
-    assert count(services, InterviewSession) == 0
+    assert count(services, Interview) == 0
 
     response = post_form(admin_client("Acme"), f"/admin/deliveries/{failed}/replay")
     assert response.status_code == 303
     row = get(services, WebhookDelivery, failed)
     assert (row.status, row.outcome, row.attempts) == (DeliveryStatus.PROCESSED, "invited", 1)
-    assert (count(services, InterviewSession), count(services, Email)) == (1, 1)
+    assert (count(services, Interview), count(services, Email)) == (1, 1)
     assert [n["kind"] for n in greenhouse.calls if n["kind"] != "token"]  # the note went out
 
 
@@ -423,9 +423,9 @@ def test_sessions_filter_by_state_job_and_creation_day_in_the_org_zone(
     # 03:00 UTC on 2 March is 22:00 on 1 March in New York.
     late = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
     add_session(services, installation, "Ann", "ann@example.com", "Designer",
-                SessionState.COMPLETED, created_at=late)
+                InterviewState.COMPLETED, created_at=late)
     add_session(services, installation, "Bo", "bo@example.com", "Engineer",
-                SessionState.INVITED, created_at=late + timedelta(days=1))
+                InterviewState.INVITED, created_at=late + timedelta(days=1))
     client = admin_client("Acme")
 
     def names(query):

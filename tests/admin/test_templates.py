@@ -12,7 +12,7 @@ from connector.candidate.branding import brand_css
 from connector.interviews import plan_of
 from connector.models import (
     Email,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     Organization,
     Role,
@@ -295,8 +295,8 @@ def invite(client, services, installation, template_id, application_id):
     assert signed_post(client, installation, body, event_id=f"evt-{application_id}"
                        ).status_code == 200
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession).where(
-            InterviewSession.ats_application_id == str(application_id))).one()
+        interview = db.scalars(select(Interview).where(
+            Interview.ats_application_id == str(application_id))).one()
         db.expunge(interview)
         return interview
 
@@ -311,7 +311,7 @@ def test_an_edit_leaves_the_plan_and_rubric_of_sessions_already_created(
         "rubric-0-name": "Patience"})
     assert response.status_code == 303
     with services.db.session() as db:
-        kept = db.get(InterviewSession, before.id)
+        kept = db.get(Interview, before.id)
         assert kept.plan == before.plan and kept.template_version == 1
         assert kept.rubric == [{"name": "Empathy", "anchors": ANCHORS}]
     after = invite(client, services, installation, template.id, 1002)
@@ -378,7 +378,7 @@ def test_the_candidate_page_shows_the_templates_logo_colour_and_consent(
         "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
     assert response.status_code == 303
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         assert interview.consent_version == "2024-05"
         assert interview.consent_text == "Acme keeps your answers for 90 days."
 
@@ -398,7 +398,7 @@ def test_consent_is_refused_when_the_text_changed_after_the_page_was_shown(
     assert response.status_code == 409
     assert "New terms." in page and "Policy version 2024-06" in page
     with services.db.session() as db:
-        assert db.scalars(select(InterviewSession)).one().consented_at is None
+        assert db.scalars(select(Interview)).one().consented_at is None
 
 
 def test_without_template_branding_the_organization_logo_and_no_brand_sheet(

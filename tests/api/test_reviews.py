@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession
+from connector.models import Interview
 from connector.review import scoring
 from tests.api.conftest import PASSWORD, TEMPLATE, assert_error, invite_by_hand
 
@@ -13,8 +13,8 @@ from tests.api.conftest import PASSWORD, TEMPLATE, assert_error, invite_by_hand
 def score(services, public_id, name, competency, question, recommendation, submit=True):
     """A reviewer of Acme, signed in as a user of their own, scores the session."""
     with services.db.session() as db:
-        interview = db.scalar(select(InterviewSession)
-                              .where(InterviewSession.public_id == public_id))
+        interview = db.scalar(select(Interview)
+                              .where(Interview.public_id == public_id))
         user = accounts.create_user(db, "Acme", f"{name.lower()}@acme.example", PASSWORD,
                                     "reviewer", name=name)
         scoring.save(db, interview, scoring.Reviewer(name, user_id=user.id),

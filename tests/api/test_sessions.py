@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.models import Answer, Email, InterviewSession, Push, SessionState, utcnow
+from connector.models import Answer, Email, Interview, Push, InterviewState, utcnow
 from tests.api.conftest import assert_error, invite_by_hand
 from tests.conftest import row_counts
 from tests.lifecycle_support import add_answer, change, emails, link_in
@@ -62,7 +62,7 @@ def test_an_unknown_installation_or_template_is_a_404_and_writes_nothing(service
 
 def test_list_filters_and_pages(services, acme, greenhouse):
     ids = [invite_by_hand(acme, application_id=str(2000 + n)).get_json()["id"] for n in range(5)]
-    change(services, ids[0], state=SessionState.COMPLETED, created_at=utcnow() - timedelta(days=3))
+    change(services, ids[0], state=InterviewState.COMPLETED, created_at=utcnow() - timedelta(days=3))
     body = acme.api.get("/sessions?limit=2").get_json()
     assert "data" in body, body
     seen = [s["id"] for s in body["data"]]
@@ -93,7 +93,7 @@ def test_get_shows_answers_status_without_media(services, acme, greenhouse):
 
 def test_extend_moves_the_deadline_and_opens_an_expired_session(services, acme, greenhouse):
     made = invite_by_hand(acme).get_json()
-    change(services, made["id"], state=SessionState.EXPIRED,
+    change(services, made["id"], state=InterviewState.EXPIRED,
            deadline_at=utcnow() - timedelta(hours=1))
     response = acme.api.post(f"/sessions/{made['id']}/extend", json={"hours": 24})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -147,5 +147,5 @@ def test_refused_corrections_write_nothing(services, acme, greenhouse):
     assert acme.api.get(f"/sessions/{made['id']}").get_json()["deadline_at"] == deadline
     with services.db.session() as db:
         assert db.scalar(select(Answer.position)) == 1
-        assert db.scalar(select(InterviewSession.state)) is SessionState.INVITED
+        assert db.scalar(select(Interview.state)) is InterviewState.INVITED
         assert len(db.scalars(select(Email)).all()) == 1

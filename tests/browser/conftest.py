@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from config import Settings
-from connector.models import Email, InterviewSession
+from connector.models import Email, Interview
 from connector.services import install
 from connector.wiring import build_services
 from tests.conftest import fixture_body, free_port, make_installation, need, signed_post
@@ -92,12 +92,12 @@ class Live:
         signed_post(client, installation, fixture_body("greenhouse", "candidate_stage_change"))
         with self.services.db.session() as session:
             email = session.scalars(select(Email)).one()
-            session.scalars(select(InterviewSession)).one().plan = plan
+            session.scalars(select(Interview)).one().plan = plan
         return re.search(r"http://127\.0\.0\.1:\d+/interview/[A-Za-z0-9_-]{43}", email.text_body)[0]
 
-    def interview(self) -> InterviewSession:
+    def interview(self) -> Interview:
         with self.services.db.session() as session:
-            interview = session.scalars(select(InterviewSession)).one()
+            interview = session.scalars(select(Interview)).one()
             interview.answers  # load them while the session is open
             return interview
 

@@ -6,7 +6,7 @@ import hashlib
 
 from playwright.sync_api import Page, expect
 
-from connector.models import AnswerStatus, SessionState
+from connector.models import AnswerStatus, InterviewState
 from tests.browser.conftest import PHONE, PLAN
 
 EBML = b"\x1a\x45\xdf\xa3"
@@ -74,7 +74,7 @@ def test_a_whole_interview_with_one_retake(live, phone):
     expect(phone.get_by_role("heading", name="Thank you, Giuseppe Hurley")).to_be_visible()
 
     interview = live.interview()
-    assert interview.state is SessionState.COMPLETED
+    assert interview.state is InterviewState.COMPLETED
     video, text = sorted(interview.answers, key=lambda a: a.position)
     assert (video.status, video.take, video.retakes_used) == (AnswerStatus.SUBMITTED, 2, 1)
     data = stored(live, video)
@@ -161,11 +161,11 @@ def test_an_expired_link_says_the_interview_has_closed(live, phone):
 
     from sqlalchemy import select
 
-    from connector.models import InterviewSession, utcnow
+    from connector.models import Interview, utcnow
 
     link = live.invite()
     with live.services.db.session() as session:
-        session.scalars(select(InterviewSession)).one().deadline_at = utcnow() - timedelta(hours=1)
+        session.scalars(select(Interview)).one().deadline_at = utcnow() - timedelta(hours=1)
     response = phone.goto(link)
     assert response.status == 410
     expect(phone.get_by_role("heading", name="This interview has closed")).to_be_visible()

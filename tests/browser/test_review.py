@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession, utcnow
+from connector.models import Interview, utcnow
 from connector.review import invitations
 from tests.browser.conftest import PHONE
 from tests.candidate.conftest import Candidate, WEBM, csrf_token
@@ -45,7 +45,7 @@ def completed(live, monkeypatch, tmp_path):
     with live.services.db.session() as db:
         for email, name in (("ana@acme.example", "Ana"), ("bo@acme.example", "Bo")):
             accounts.create_user(db, "Acme", email, PASSWORD, "reviewer", name=name)
-        return db.scalars(select(InterviewSession)).one().public_id
+        return db.scalars(select(Interview)).one().public_id
 
 
 def sign_in(page: Page, url: str, email: str) -> None:
@@ -97,7 +97,7 @@ def test_reviewers_watch_score_and_share(live, browser, completed):
     expect(bo.locator(".summary .overall td")).to_have_text("3.5")
 
     with live.services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         _, token = accounts.create_share_link(db, live.services.keyring, interview,
                                               can_score=False, days=7)
         expired, old = accounts.create_share_link(db, live.services.keyring, interview,

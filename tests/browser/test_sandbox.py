@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from config import Settings
-from connector.models import InterviewSession, SandboxCard, SessionState
+from connector.models import Interview, SandboxCard, InterviewState
 from connector.sandbox import board
 from connector.sandbox.seed import ADMIN_EMAIL, seed
 from connector.services import install
@@ -75,7 +75,7 @@ def shorten_the_interview(sandbox: Sandbox, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while True:
         with sandbox.services.db.session() as db:
-            interview = db.scalars(select(InterviewSession)).one_or_none()
+            interview = db.scalars(select(Interview)).one_or_none()
             if interview is not None:
                 interview.plan = PLAN
                 return
@@ -156,7 +156,7 @@ def test_the_sandbox_flow_from_drag_to_score(sandbox, browser):
     # A "strong yes" moves the card on to Interview, as the installation's options say.
     eventually(page, page.locator('section[data-column="interview"]').locator(f"#card-{ada}"))
     with sandbox.services.db.session() as db:
-        assert db.scalars(select(InterviewSession)).one().state is SessionState.COMPLETED
+        assert db.scalars(select(Interview)).one().state is InterviewState.COMPLETED
         assert db.get(SandboxCard, ada).fields["recommendation"] == "strong_yes"
     context.close()
 

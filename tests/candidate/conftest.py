@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from connector.models import Email, InterviewSession
+from connector.models import Email, Interview
 from tests.conftest import fixture_body, signed_post
 
 WEBM = b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 4  # EBML magic, then filler
@@ -84,7 +84,7 @@ def candidate(client, invited) -> Candidate:
 def edit_plan(services, change) -> None:
     """Change the session's pinned plan, as a template with other questions would have made it."""
     with services.db.session() as session:
-        interview = session.scalars(select(InterviewSession)).one()
+        interview = session.scalars(select(Interview)).one()
         plan = [dict(q) for q in interview.plan]
         change(plan)
         interview.plan = plan

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from connector.models import Answer, AnswerChunk, AnswerStatus, InterviewSession, utcnow
+from connector.models import Answer, AnswerChunk, AnswerStatus, Interview, utcnow
 from tests.candidate.conftest import WEBM, Candidate, edit_plan
 from tests.conftest import row_counts
 
@@ -132,7 +132,7 @@ def test_nothing_can_be_written_to_a_submitted_answer(candidate, services):
 def test_nothing_can_be_written_to_an_expired_session(candidate, services):
     take = candidate.start(1).get_json()["take"]
     with services.db.session() as session:
-        session.scalars(select(InterviewSession)).one().deadline_at = utcnow() - timedelta(1)
+        session.scalars(select(Interview)).one().deadline_at = utcnow() - timedelta(1)
     before = row_counts(services)
     response = candidate.chunk(1, take, 0, WEBM)
     assert response.status_code == 410 and response.get_json()["error"] == "session_closed"
@@ -176,7 +176,7 @@ def test_an_interrupted_take_can_be_recorded_again_without_using_a_retake(candid
 
 def test_an_accommodation_extends_times_and_retakes(candidate, services):
     with services.db.session() as session:
-        interview = session.scalars(select(InterviewSession)).one()
+        interview = session.scalars(select(Interview)).one()
         interview.time_factor, interview.extra_retakes = 1.5, 2
     question = candidate.state()["questions"][0]
     assert (question["prep_seconds"], question["answer_seconds"], question["retakes"]) == (

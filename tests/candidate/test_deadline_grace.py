@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from connector import lifecycle, notes, plan
-from connector.models import Answer, AnswerStatus, Email, InterviewSession, SessionState, utcnow
+from connector.models import Answer, AnswerStatus, Email, Interview, InterviewState, utcnow
 from connector.plan import UPLOAD_GRACE
 from tests.candidate.conftest import WEBM
 
@@ -19,7 +19,7 @@ ANSWER_SECONDS = 120  # the built-in template's questions
 def move_deadline(services, deadline, take_started=None) -> None:
     """Put the deadline (and when question 1's take began) where the test needs them."""
     with services.db.session() as session:
-        session.scalars(select(InterviewSession)).one().deadline_at = deadline
+        session.scalars(select(Interview)).one().deadline_at = deadline
         if take_started is not None:
             answer = session.scalar(select(Answer).where(Answer.position == 1))
             answer.take_started_at = take_started
@@ -70,14 +70,14 @@ def test_the_interview_can_finish_after_the_last_answer_submitted_in_grace(candi
     take = candidate.start(3).get_json()["take"]
     now = utcnow()
     with services.db.session() as session:
-        session.scalars(select(InterviewSession)).one().deadline_at = now - timedelta(seconds=5)
+        session.scalars(select(Interview)).one().deadline_at = now - timedelta(seconds=5)
         answer = session.scalar(select(Answer).where(Answer.position == 3))
         answer.take_started_at = now - timedelta(seconds=20)
     assert candidate.chunk(3, take, 0, WEBM).status_code == 201
     assert candidate.submit(3, take, [WEBM]).status_code == 200
     assert candidate.post("/finish").status_code == 200
     with services.db.session() as session:
-        assert session.scalars(select(InterviewSession)).one().state is SessionState.COMPLETED
+        assert session.scalars(select(Interview)).one().state is InterviewState.COMPLETED
 
 
 def test_expiry_waits_for_an_answer_in_grace_then_closes(candidate, services):
@@ -87,12 +87,12 @@ def test_expiry_waits_for_an_answer_in_grace_then_closes(candidate, services):
     move_deadline(services, now - timedelta(seconds=30), take_started=began)
     with services.db.session() as session:
         assert lifecycle.expire_due(session, now=now) == []
-        assert session.scalars(select(InterviewSession)).one().state is SessionState.STARTED
+        assert session.scalars(select(Interview)).one().state is InterviewState.STARTED
     after = began + timedelta(seconds=ANSWER_SECONDS) + UPLOAD_GRACE
     with services.db.session() as session:
         assert len(lifecycle.expire_due(session, now=after)) == 1
-        interview = session.scalars(select(InterviewSession)).one()
-        assert interview.state is SessionState.EXPIRED
+        interview = session.scalars(select(Interview)).one()
+        assert interview.state is InterviewState.EXPIRED
         assert session.scalar(select(Answer)).status is AnswerStatus.RECORDING
 
 
@@ -100,7 +100,7 @@ def test_the_room_still_opens_in_grace_and_the_landing_says_the_last_time_to_sta
         client, candidate, services):
     landing = client.get(f"/interview/{candidate.token}").get_data(as_text=True)
     with services.db.session() as session:
-        interview = session.scalars(select(InterviewSession)).one()
+        interview = session.scalars(select(Interview)).one()
         minutes = plan.minutes_needed(interview)
         start_by = notes.deadline_in_words(
             interview.deadline_at - timedelta(minutes=minutes), ZoneInfo("UTC"))
@@ -115,7 +115,7 @@ def test_the_room_still_opens_in_grace_and_the_landing_says_the_last_time_to_sta
 
 def test_the_invitation_says_how_long_it_takes_and_the_last_time_to_start(invited, services):
     with services.db.session() as session:
-        interview = session.scalars(select(InterviewSession)).one()
+        interview = session.scalars(select(Interview)).one()
         start_by = notes.deadline_in_words(
             interview.deadline_at - timedelta(minutes=plan.minutes_needed(interview)),
             ZoneInfo("UTC"))

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from config import Settings
 from connector import notes as notes_
-from connector.models import DeliveryStatus, InterviewSession, OutboxStatus, Push, WebhookDelivery
+from connector.models import DeliveryStatus, Interview, OutboxStatus, Push, WebhookDelivery
 from connector.services import install
 from connector.wiring import build_services
 from jobs.queue import RedisQueue
@@ -101,7 +101,7 @@ def test_signed_webhook_to_email_and_note(stack):
     notes = [c for c in recorded(record) if c["kind"] == "create_note"]
     assert len(notes) == 1 and notes[0]["json"]["candidate_id"] == 265772
     with services.db.session() as session:
-        (interview,) = session.scalars(select(InterviewSession)).all()
+        (interview,) = session.scalars(select(Interview)).all()
     assert notes_.reference(interview.public_id, "invited") in notes[0]["json"]["body"]
 
     # The same delivery again, then the same event under a new delivery id.
@@ -113,7 +113,7 @@ def test_signed_webhook_to_email_and_note(stack):
     assert len(smtp.inbox.messages) == 1
     assert len([c for c in recorded(record) if c["kind"] == "create_note"]) == 1
     with services.db.session() as session:
-        assert len(session.scalars(select(InterviewSession)).all()) == 1
+        assert len(session.scalars(select(Interview)).all()) == 1
         outcomes = [d.outcome for d in session.scalars(select(WebhookDelivery)
                                                        .order_by(WebhookDelivery.id))]
     assert outcomes == ["invited", "duplicate_session"]

@@ -28,7 +28,7 @@ from connector.installations import create_installation
 from connector.models import (
     DeliveryStatus,
     Email,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     Push,
     WebhookDelivery,
@@ -89,7 +89,7 @@ class Stack:
     def counts(self, numbers: list[int]) -> dict[int, tuple[int, int, int]]:
         """Per event: (interview sessions, invitation e-mails, ATS notes)."""
         with self.services.db.session() as session:
-            sessions = Counter(session.scalars(select(InterviewSession.ats_application_id)))
+            sessions = Counter(session.scalars(select(Interview.ats_application_id)))
         mails = Counter(to for recipients, _ in list(self.smtp.inbox.messages)
                         for to in recipients)
         with self.ats._lock:

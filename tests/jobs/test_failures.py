@@ -15,7 +15,7 @@ from connector.models import (
     Email,
     Installation,
     InstallationStatus,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     Push,
     WebhookDelivery,
@@ -169,7 +169,7 @@ def test_a_delivery_stored_with_nul_in_the_name_invites_the_cleaned_name(service
     delivery = get(services, WebhookDelivery, delivery_id)
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
     with services.db.session() as session:
-        (interview,) = session.query(InterviewSession).all()
+        (interview,) = session.query(Interview).all()
         assert (interview.candidate_name, interview.job_title) == ("Ada Okafor", "Designer")
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession
+from connector.models import Interview
 from tests.candidate.conftest import (  # noqa: F401  (fixtures shared with these tests)
     WEBM,
     Candidate,
@@ -32,7 +32,7 @@ def completed(client, candidate, services):
     assert candidate.post("/answers/3/text", {"text": "Because it matters."}).status_code == 200
     assert candidate.post("/finish").status_code == 200
     with services.db.session() as db:
-        return db.scalars(select(InterviewSession)).one().public_id
+        return db.scalars(select(Interview)).one().public_id
 
 
 def add_user(services, email, organization="Acme", role="reviewer", name=""):

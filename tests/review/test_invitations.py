@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from connector.models import (
     Base,
     Email,
-    InterviewSession,
+    Interview,
     OutboxStatus,
     ReviewerInvitation,
     Scorecard,
@@ -79,7 +79,7 @@ def test_an_admin_invites_a_reviewer_who_scores_once_as_themselves(admin, app, s
 
 def test_the_token_is_kept_hashed_and_encrypted_and_filled_in_only_to_send(services, completed):
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         invitation, email = invitations.invite(db, services.keyring, interview,
                                                "Dana@Partner.example", "Dana",
                                                "https://connector.test")
@@ -175,7 +175,7 @@ def test_an_invited_name_is_shown_normalised(admin, app, services, completed):
 
 def test_an_invitation_lasts_1_to_90_days(services, completed):
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         for days in (0, 91):
             with pytest.raises(invitations.AccessError, match="1 to 90 days"):
                 invitations.invite(db, services.keyring, interview, "d@x.example", "D",

@@ -58,8 +58,8 @@ def test_a_webm_answer_gets_a_seekable_mp4_copy(client, services, candidate, nee
     add_user(services, "ana@acme.example")
     sign_in(client, "ana@acme.example")
     with services.db.session() as db:
-        from connector.models import InterviewSession
-        public_id = db.scalars(select(InterviewSession)).one().public_id
+        from connector.models import Interview
+        public_id = db.scalars(select(Interview)).one().public_id
     served = client.get(f"/review/sessions/{public_id}/answers/1")
     assert served.mimetype == "video/mp4" and served.data[4:8] == b"ftyp"
 
@@ -74,7 +74,7 @@ def test_without_ffmpeg_reviewers_get_the_original(client, services, candidate, 
     add_user(services, "ana@acme.example")
     sign_in(client, "ana@acme.example")
     with services.db.session() as db:
-        from connector.models import InterviewSession
-        public_id = db.scalars(select(InterviewSession)).one().public_id
+        from connector.models import Interview
+        public_id = db.scalars(select(Interview)).one().public_id
     served = client.get(f"/review/sessions/{public_id}/answers/1")
     assert served.mimetype == "video/webm" and served.data == WEBM + b"x" * 100

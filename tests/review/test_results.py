@@ -16,7 +16,7 @@ from adapters.greenhouse.adapter import score_field_value
 from connector import accounts
 from connector.models import (
     Installation,
-    InterviewSession,
+    Interview,
     LinkPurpose,
     Push,
     Scorecard,
@@ -181,7 +181,7 @@ def test_the_notes_link_is_made_for_the_notes_and_never_scores(app, services, co
     """A hand-made link was put in a note with its right to score."""
     (done,) = [n["body"] for n in greenhouse.notes if "completed the" in n["body"]]
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         _, by_hand = accounts.create_share_link(db, services.keyring, interview, False, 14)
         for link in db.scalars(select(ShareLink).where(ShareLink.purpose == LinkPurpose.NOTE)):
             link.revoked_at = utcnow()  # the next note needs a new link
@@ -203,7 +203,7 @@ def test_a_decision_counts_each_reviewer_once(app, services, completed, greenhou
     greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
     set_options(services, decision_stages={"yes": str(NEXT_STAGE)}, decision_after=2)
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         invitation, _ = invitations.invite(db, services.keyring, interview, "dana@acme.example",
                                            "Dana", "https://connector.test")
         token = services.keyring.decrypt(invitation.token_encrypted)

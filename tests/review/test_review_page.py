@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession, Scorecard, utcnow
+from connector.models import Interview, Scorecard, utcnow
 from tests.conftest import row_counts
 from tests.review.conftest import add_user, csrf_token_of, score_form, sign_in
 
@@ -97,8 +97,8 @@ def test_an_incomplete_scorecard_is_refused_and_nothing_is_submitted(client, ser
 
 def share(services, completed, days=14):
     with services.db.session() as db:
-        interview = db.scalars(select(InterviewSession).where(
-            InterviewSession.public_id == completed)).one()
+        interview = db.scalars(select(Interview).where(
+            Interview.public_id == completed)).one()
         link, token = accounts.create_share_link(db, services.keyring, interview,
                                                  can_score=False, days=days)
         return link.public_id, token

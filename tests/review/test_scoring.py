@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from connector import accounts
-from connector.models import InterviewSession, Recommendation, Scorecard
+from connector.models import Interview, Recommendation, Scorecard
 from connector.review import scoring
 from tests.review.conftest import PASSWORD
 
@@ -29,8 +29,8 @@ def bo(services, invited):
     return reviewer(services, "Bo")
 
 
-def interview_of(db) -> InterviewSession:
-    return db.scalars(select(InterviewSession)).one()
+def interview_of(db) -> Interview:
+    return db.scalars(select(Interview)).one()
 
 
 def score(db, reviewer, competencies, recommendation="yes", submit=True, questions=None):

@@ -14,7 +14,7 @@ from adapters.contract import Connection
 from adapters.events import EventKind
 from adapters.sandbox import MANIFEST
 from connector.models import (
-    Email, InterviewSession, OutboxStatus, Push, SandboxCard, WebhookDelivery,
+    Email, Interview, OutboxStatus, Push, SandboxCard, WebhookDelivery,
 )
 from jobs.sandbox import send_webhook
 from tests.conftest import row_counts
@@ -138,7 +138,7 @@ def test_a_move_reaches_the_connector_and_invites_the_candidate(client, services
     send_webhook(*args)  # a retry of the same message is one delivery
     with services.db.session() as db:
         (delivery,) = db.scalars(select(WebhookDelivery)).all()
-        interview = db.scalars(select(InterviewSession)).one()
+        interview = db.scalars(select(Interview)).one()
         email = db.scalars(select(Email)).one()
         push = db.scalars(select(Push)).one()
         assert delivery.delivery_key == args[2]

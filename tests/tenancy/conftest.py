@@ -13,7 +13,7 @@ from connector.models import (
     ApiToken,
     Email,
     Installation,
-    InterviewSession,
+    Interview,
     InterviewTemplate,
     Push,
     Question,
@@ -69,8 +69,8 @@ def make_tenant(app, services, name: str) -> Tenant:
                 fixture_body("greenhouse", "candidate_stage_change"), event_id=f"evt-{slug}")
     with services.db.session() as db:
         installation = db.get(Installation, tenant.installation_id)
-        interview = db.scalars(select(InterviewSession).where(
-            InterviewSession.installation_id == installation.id)).one()
+        interview = db.scalars(select(Interview).where(
+            Interview.installation_id == installation.id)).one()
         tenant.session_id, tenant.session_public_id = interview.id, interview.public_id
         email = db.scalars(select(Email).where(Email.session_id == interview.id)).one()
         tenant.candidate_token = re.search(r"/interview/([A-Za-z0-9_-]{43})",

@@ -12,7 +12,7 @@ from adapters.sandbox.adapter import SandboxAdapter
 from connector.installations import create_installation
 from connector.models import (
     DeliveryStatus,
-    InterviewSession,
+    Interview,
     WebhookDelivery,
 )
 from tests.conftest import edit_fixture, fixture_body, row_counts, signed_post
@@ -61,7 +61,7 @@ def test_nul_in_a_name_is_removed_and_the_candidate_invited(client, services, in
     (delivery,) = all_rows(services, WebhookDelivery)
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "invited")
     assert "\\u0000" in delivery.body  # the signed bytes are kept as they came
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     assert interview.candidate_name == "Giuseppe Hurley"
 
 
@@ -77,7 +77,7 @@ def test_a_lone_surrogate_in_a_name_becomes_a_replacement_character(client, serv
     body = fixture_body("greenhouse", "candidate_stage_change").replace(
         b'"Hurley"', b'"Hurley\\ud800"')
     assert signed_post(client, installation, body).status_code == 200
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     assert interview.candidate_name == "Giuseppe Hurley\ufffd"
 
 
@@ -113,7 +113,7 @@ def test_greenhouse_ids_as_digit_strings_are_read_as_the_same_integers(client, s
                                                                        installation, greenhouse):
     body = stage_change(lambda a: (a.update(id="265277"), a["candidate"].update(id=" 265772")))
     assert signed_post(client, installation, body).status_code == 200
-    (interview,) = all_rows(services, InterviewSession)
+    (interview,) = all_rows(services, Interview)
     assert (interview.ats_application_id, interview.ats_candidate_id) == ("265277", "265772")
 
 
@@ -133,7 +133,7 @@ def test_an_address_longer_than_an_address_can_be_is_not_used(client, services, 
     assert signed_post(client, installation, body).status_code == 200
     (delivery,) = all_rows(services, WebhookDelivery)
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "no_email")
-    assert all_rows(services, InterviewSession) == []
+    assert all_rows(services, Interview) == []
 
 
 # --- the sandbox, or any ATS that signs with Standard Webhooks -----------------------------
