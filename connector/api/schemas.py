@@ -24,12 +24,17 @@ class Strict(Schema):
         unknown = RAISE
 
 
-# PostgreSQL text holds no NUL, and a query comparing with one fails: refuse it as input.
-_NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL characters")
+def _no_nul(value: str) -> None:
+    """PostgreSQL text holds no NUL, and a query comparing with one fails: refuse it as input.
+
+    A plain function, not a Regexp: the published document keeps its types and lengths only.
+    """
+    if "\x00" in value:
+        raise ValidationError("must not contain NUL characters")
 
 
 def _text(low: int, high: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(low, high), _NO_NUL], **kwargs)
+    return fields.String(validate=[validate.Length(low, high), _no_nul], **kwargs)
 
 
 def _int(low: int, high: int, **kwargs) -> fields.Integer:
