@@ -84,13 +84,26 @@ def install_credentials(ats: str):
     """Step 2: credentials, checked for shape and then by a live call to the ATS."""
     manifest = get_adapter(ats) or abort(404)
     if request.method == "GET":
-        return _credentials_page(manifest, {"name": manifest.name}, [], 200)
+        return credentials_page(manifest, {"name": manifest.name}, [], 200)
+    form, credentials, api_base_url, problems = checked_credentials(manifest, ("name",))
+    if problems:
+        return credentials_page(manifest, form, problems, 400)
+    try:
+        installation_id = _create(manifest, form["name"][:200], credentials, api_base_url)
+    except InstallError as exc:
+        return credentials_page(manifest, form, [str(exc)], 400)
+    return redirect(url_for(".install_step", installation_id=installation_id, step="webhook"))
+
+
+def checked_credentials(manifest: Manifest, extra: tuple[str, ...] = ()):
+    """The posted form, its credentials and base URL, and what is wrong with them: their
+    shape, the base URL's host, then a live call to the ATS when nothing else is."""
     form = {key: request.form.get(key, "").strip() for key in
-            ("name", "api_base_url", *manifest.credential_keys)}
+            (*extra, "api_base_url", *manifest.credential_keys)}
     credentials = {k: form[k] for k in manifest.credential_keys if form[k]}
     api_base_url = form["api_base_url"] or None
     settings = services().settings
-    problems = [] if form["name"] else ["A name is required."]
+    problems = ["A name is required."] if "name" in form and not form["name"] else []
     problems += manifest.check_credentials(credentials)
     problem = api_base_url and base_url_problem(manifest, api_base_url, settings.production,
                                                 settings.ats_allowed_hosts)
@@ -98,21 +111,17 @@ def install_credentials(ats: str):
         problems.append(f"API base URL: {problem}.")
     if not problems:
         problems = live_check(manifest, credentials, api_base_url, settings)
-    if problems:
-        return _credentials_page(manifest, form, problems, 400)
-    try:
-        installation_id = _create(manifest, form["name"][:200], credentials, api_base_url)
-    except InstallError as exc:
-        return _credentials_page(manifest, form, [str(exc)], 400)
-    return redirect(url_for(".install_step", installation_id=installation_id, step="webhook"))
+    return form, credentials, api_base_url, problems
 
 
-def _credentials_page(manifest: Manifest, form: dict, problems: list[str], status: int):
+def credentials_page(manifest: Manifest, form: dict, problems: list[str], status: int,
+                     updating: Installation | None = None):
+    """The credentials form: a new installation's, or new credentials for `updating`."""
     settings = services().settings
     return render_template("admin/install_credentials.html", adapter=manifest, form=form,
                            fields=manifest.credentials, problems=problems,
                            operator_hosts=settings.ats_allowed_hosts,
-                           strict_hosts=settings.production), status
+                           strict_hosts=settings.production, updating=updating), status
 
 
 def live_check(manifest: Manifest, credentials: dict, api_base_url: str | None,
