@@ -11,9 +11,12 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 import responses
 from cryptography.fernet import Fernet
@@ -32,6 +35,7 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 FIXTURES = Path(__file__).parent / "adapters"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BUCKET = "recordings"
 _counter = itertools.count()
 
 
@@ -106,6 +110,37 @@ def database_url(request, tmp_path, sqlite_template):
     _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _pg_url(name)
     _drop_pg(name)
+
+
+S3_SERVER = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the test session closes this pipe
+server.stop()
+"""
+
+
+@pytest.fixture(scope="session")
+def s3_options():
+    """Client options for a moto S3 server with an empty bucket, for the whole session."""
+    server = subprocess.Popen([sys.executable, "-c", S3_SERVER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(server.stdout.readline())
+        options = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1",
+                   "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        boto3.session.Session().client("s3", **options).create_bucket(Bucket=BUCKET)
+        yield options
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -9,52 +9,18 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-import subprocess
-import sys
 import tracemalloc
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
 from connector.storage import FileStorage, TooLarge, storage_for
 from connector.storage.s3 import PART, S3Storage
+from tests.conftest import BUCKET
 
 MiB = 1024 * 1024
-BUCKET = "recordings"
 BAD_KEYS = ["../x", "a//b", "/abs", "a/b/../../c", ""]
-SERVER = """
-import sys
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()  # serve until the test session closes this pipe
-server.stop()
-"""
-
-
-@pytest.fixture(scope="session")
-def s3_options():
-    """Client options for a moto S3 server with an empty bucket, for the whole session."""
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        port = int(server.stdout.readline())
-        options = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1",
-                   "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        boto3.session.Session().client("s3", **options).create_bucket(Bucket=BUCKET)
-        yield options
-    finally:
-        server.stdin.close()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 @pytest.fixture(params=["file", "s3"])
 def store(request, tmp_path):
     """Each backend, empty: a fresh directory, or a fresh prefix in the shared bucket."""
@@ -300,3 +266,15 @@ def test_storage_for_s3():
 def test_storage_for_unknown_scheme():
     with pytest.raises(ValueError):
         storage_for("ftp://host/path")
+
+
+def test_keys_and_delete_prefix(store):
+    for key in ("7/int_a/q1/answer-take-1.webm", "7/int_a/q2/take-1/chunk-00000",
+                "7/int_ab/q1/answer-take-1.webm"):
+        store.write(key, io.BytesIO(b"x"), 10)
+    assert store.keys("7/int_a") == ["7/int_a/q1/answer-take-1.webm",
+                                     "7/int_a/q2/take-1/chunk-00000"]
+    assert store.delete_prefix("7/int_a") == 2
+    assert store.keys("7/int_a") == []
+    assert store.keys("7/int_ab") == ["7/int_ab/q1/answer-take-1.webm"]  # a neighbour stays
+    assert store.delete_prefix("7/int_a") == 0  # again: nothing, and no error

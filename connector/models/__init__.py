@@ -27,6 +27,7 @@ from connector.models.organizations import (
     Organization,
     StageRule,
 )
+from connector.models.privacy import Access, AccessEvent, Actor, ErasureReason, ErasureReceipt
 from connector.models.reviews import (
     LinkPurpose,
     Rating,
@@ -38,6 +39,7 @@ from connector.models.reviews import (
 from connector.models.sandbox import SandboxCard, SandboxNote
 
 __all__ = [
+    "Access", "AccessEvent", "Actor", "ErasureReason", "ErasureReceipt",
     "Answer", "AnswerChunk", "AnswerKind", "AnswerStatus", "ApiToken", "ApplicationStage",
     "Base", "DeliveryStatus", "Email", "Installation", "InstallationStatus", "Interview",
     "InterviewTemplate", "LinkPurpose", "Organization", "OutboxRow", "OutboxStatus", "Push",

@@ -63,6 +63,7 @@ class InterviewTemplate(Base):
     brand_color: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB"
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_version: Mapped[str | None] = mapped_column(String(50))
+    retention_days: Mapped[int | None] = mapped_column(Integer)  # None: the organization's
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
@@ -127,6 +128,12 @@ class Interview(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy: when the interview was last decided, expired or cancelled (its retention period
+    # counts from here); when a candidate's confirmed erasure request falls due; when it was
+    # erased, leaving this row as an anonymous record (template, dates, scores, state).
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    erasure_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     installation: Mapped[Installation] = relationship()

@@ -29,6 +29,13 @@ class Organization(Base):
     renamed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     logo_url: Mapped[str | None] = mapped_column(String(500))
+    # Privacy: days a settled interview's recordings and personal data are kept, who candidates
+    # write to about their data, how long a candidate's confirmed erasure request may wait, and
+    # how long the access log is kept.
+    retention_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
+    privacy_contact: Mapped[str | None] = mapped_column(String(320))
+    erasure_wait_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    access_log_days: Mapped[int] = mapped_column(Integer, default=730, server_default="730")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

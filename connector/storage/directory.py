@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -56,3 +57,20 @@ class FileStorage:
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._path(key).unlink(missing_ok=True)
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under prefix/, a write in progress included (its temporary file)."""
+        top = self._path(prefix)
+        if not top.is_dir():
+            return []
+        return sorted(str(path.relative_to(self.root)) for path in top.rglob("*")
+                      if path.is_file())
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under prefix/, folders and all; returns how many went.
+
+        A write in progress under it loses its temporary file and fails rather than land.
+        """
+        gone = self.keys(prefix)
+        shutil.rmtree(self._path(prefix), ignore_errors=True)
+        return len(gone)

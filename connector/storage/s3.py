@@ -82,6 +82,20 @@ class S3Storage:
         for start in range(0, len(names), DELETE_BATCH):
             self._delete_batch(names[start:start + DELETE_BATCH])
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under prefix/."""
+        start = self._name(prefix) + "/"
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=start)
+        own = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(item["Key"][own:] for page in pages for item in page.get("Contents", ()))
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under prefix/; returns how many went."""
+        keys = self.keys(prefix)
+        self.delete(keys)
+        return len(keys)
+
     def _delete_batch(self, names: list[str]) -> None:
         """One DeleteObjects request; it answers 200 even when some keys failed, so check."""
         objects = [{"Key": name} for name in names]

@@ -1,0 +1,1 @@
+"""Privacy: erasure, retention, the access log and the records of processing."""
