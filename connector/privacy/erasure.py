@@ -12,11 +12,10 @@ stored webhook bodies that mention the person. The interview row stays as an ano
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy import Text, cast, delete, or_, select, true, update
 
 from connector import crypto
 from connector.models import (
@@ -27,7 +26,6 @@ from connector.models import (
 
 ERASED = "erased"
 DROPPED = "dropped: the candidate was erased"
-_PAGE = 500
 
 
 @dataclass
@@ -244,23 +242,23 @@ def _erase_deliveries(session, plan: Plan) -> int:
     return count
 
 
-def _rows_mentioning(session, model, column, plan: Plan, session_column=None) -> Iterable:
-    """The installations' rows whose JSON holds one of the needles as a whole value."""
-    if not plan.needles and not plan.interview_ids:
+def _rows_mentioning(session, model, column, plan: Plan, session_column=None) -> list:
+    """The installations' rows whose JSON holds one of the needles as a whole value.
+
+    The database narrows the rows by substring (on JSON cast to text), then each candidate row
+    is checked value by value, so application 12 does not match application 123.
+    """
+    text = cast(column, Text)
+    near = [text.contains(needle, autoescape=True) for needle in plan.needles]
+    if session_column is not None and plan.interview_ids:
+        near.append(session_column.in_(plan.interview_ids))
+    if not near:
         return []
-    found, last = [], 0
-    while True:
-        page = session.scalars(select(model).where(
-            model.installation_id.in_(plan.installation_ids), model.id > last,
-        ).order_by(model.id).limit(_PAGE)).all()
-        if not page:
-            return found
-        last = page[-1].id
-        for row in page:
-            mine = session_column is not None and getattr(row, session_column.key) in \
-                plan.interview_ids
-            if mine or _mentions(getattr(row, column.key), plan.needles):
-                found.append(row)
+    rows = session.scalars(select(model).where(
+        model.installation_id.in_(plan.installation_ids), or_(*near)).order_by(model.id)).all()
+    return [row for row in rows if (session_column is not None and getattr(
+        row, session_column.key) in plan.interview_ids) or _mentions(
+        getattr(row, column.key), plan.needles)]
 
 
 def _mentions(value, needles: frozenset[str]) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from connector.models import (
-    Actor, Answer, ErasureReason, ErasureReceipt, Interview, InterviewState, Rating, Scorecard,
+    Actor, Answer, ErasureReason, ErasureReceipt, Installation, Interview, InterviewState, Rating,
+    Scorecard,
 )
 from connector.privacy.erasure import Person, Who, erase
 from tests.privacy.conftest import EMAIL, NEEDLES
@@ -71,3 +72,19 @@ def test_another_organizations_erasure_does_not_reach_the_person(services, perso
     assert receipt.interview_count == 0
     assert services.storage.keys(person["prefix"]) != []
     assert rows_holding(services, [EMAIL]) != []
+
+
+def test_a_person_without_an_interview_is_found_by_their_ids(client, services, installation,
+                                                              greenhouse):
+    """No e-mail, so no interview: the note about them and the stored webhook still go."""
+    from tests.conftest import fixture_body, signed_post
+
+    assert signed_post(client, installation, fixture_body(
+        "greenhouse", "candidate_stage_change__no_email")).status_code == 200
+    assert rows_holding(services, ["265277"]) != []
+    with services.db.session() as session:
+        org = session.scalars(select(Installation)).one().organization_id
+    receipt = erase(services.db, services.storage, Person(org, application_ids={"265277"}),
+                    OPERATOR)
+    assert receipt.erased["pushes"] == 1 and receipt.erased["deliveries"] == 1
+    assert rows_holding(services, ["265277", "265772"]) == []
