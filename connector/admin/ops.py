@@ -171,7 +171,7 @@ def run_scoped(action, db: Session, ref, back: str = "admin.home", **back_args):
     """Run a scoped lookup or action: not found is 404, a refused change 409 with its reason."""
     try:
         return action(db, ref, current_organization_id())
-    except retries.NotFound:
+    except retries.NoSuchRow:
         abort(404)
     except retries.Refused as exc:
         page = render_template("admin/ops_refused.html", reason=str(exc),

@@ -70,7 +70,7 @@ def retry_push(push_id):
     with svc.db.session() as db:
         try:
             retries.retry_push(db, push_id, organization_id())
-        except retries.NotFound:
+        except retries.NoSuchRow:
             raise not_found("push") from None
         except retries.Refused as exc:
             raise ApiError(409, str(exc)) from None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from connector.cli.environment import command_services
 from connector.models import Installation, OutboxStatus, Push
-from connector.outbox.retries import NotFound, Refused, retry_push
+from connector.outbox.retries import NoSuchRow, Refused, retry_push
 # At module level on purpose: `connector worker` loads the push job and its rate limiter once,
 # before rq forks a work horse per job, instead of every horse importing them again (~80 ms).
 from jobs.pushes import JOB
@@ -57,7 +57,7 @@ def pushes_retry(push_id: int) -> None:
     try:
         with services.db.session() as session:
             retry_push(session, push_id)
-    except (NotFound, Refused) as exc:
+    except (NoSuchRow, Refused) as exc:
         raise click.ClickException(str(exc)) from exc
     services.queue.enqueue(JOB, push_id)
     with services.db.session() as session:

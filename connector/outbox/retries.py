@@ -27,7 +27,7 @@ PUSH_JOB = tasks.DELIVER_PUSH
 DELIVERY_JOB = tasks.PROCESS_DELIVERY
 
 
-class NotFound(LookupError):
+class NoSuchRow(LookupError):
     """No such row (in this organization)."""
 
 
@@ -36,13 +36,13 @@ class Refused(ValueError):
 
 
 def find_push(session: Session, push_id: int, organization_id: int | None = None) -> Push:
-    """The push, or NotFound; scoped to the organization when one is given."""
+    """The push, or NoSuchRow; scoped to the organization when one is given."""
     return _find(session, Push, push_id, organization_id, "push")
 
 
 def find_delivery(session: Session, delivery_id: int,
                   organization_id: int | None = None) -> WebhookDelivery:
-    """The webhook delivery, or NotFound; scoped to the organization when one is given."""
+    """The webhook delivery, or NoSuchRow; scoped to the organization when one is given."""
     return _find(session, WebhookDelivery, delivery_id, organization_id, "delivery")
 
 
@@ -53,7 +53,7 @@ def _find(session: Session, model, row_id: int, organization_id: int | None, nou
     # Locked, so two retries (or a retry and a worker's claim) cannot both act on one row.
     row = session.scalar(query.with_for_update(of=model))
     if row is None:
-        raise NotFound(f"no {noun} {row_id}")
+        raise NoSuchRow(f"no {noun} {row_id}")
     return row
 
 
@@ -101,6 +101,6 @@ def reactivate(session: Session, public_id: str, organization_id: int) -> Instal
     installation = session.scalar(select(Installation).where(
         Installation.public_id == public_id, Installation.organization_id == organization_id))
     if installation is None:
-        raise NotFound(f"no installation {public_id}")
+        raise NoSuchRow(f"no installation {public_id}")
     installation.status, installation.attention_reason = InstallationStatus.ACTIVE, None
     return installation
