@@ -47,7 +47,7 @@ def reopen(interview: Interview) -> None:
 
 
 def retention_days(template: InterviewTemplate, organization: Organization) -> int:
-    """Days the interview's data is kept after it settles: the template's, else the organization's."""
+    """Days an interview's data is kept once settled: the template's, else the organization's."""
     return template.retention_days or organization.retention_days
 
 
@@ -94,7 +94,7 @@ def purge_due(db, storage, now: datetime | None = None, batch: int = BATCH) -> d
 
 
 def empty_old_deliveries(session, now: datetime, page: int = DELIVERY_PAGE) -> int:
-    """Blank the bodies of webhooks processed more than DELIVERY_BODY_DAYS ago; keep their status."""
+    """Blank the bodies of webhooks processed over DELIVERY_BODY_DAYS ago; keep their status."""
     done = (DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED, DeliveryStatus.FAILED)
     ids = session.scalars(select(WebhookDelivery.id).where(
         WebhookDelivery.status.in_(done), WebhookDelivery.body != "",
