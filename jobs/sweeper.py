@@ -43,7 +43,7 @@ DELIVERY_JOB, PUSH_JOB, EMAIL_JOB = (tasks.PROCESS_DELIVERY,
 
 
 def sweep() -> dict[str, int]:
-    """Enqueue stuck deliveries, pushes and e-mails again; send due reminders; expire sessions."""
+    """Enqueue stuck rows again; send due reminders; expire sessions; now and then, purge."""
     services = current()
     now = utcnow()
     with services.db.session() as session:
