@@ -69,12 +69,12 @@ def purge_due(db, storage, now: datetime | None = None, batch: int = BATCH) -> d
     an erased interview is never due again, so a second run changes nothing.
     """
     now = now or utcnow()
-    ids = (Interview.id, Installation.organization_id)
+    columns = (Interview.id, Installation.organization_id)
     with db.session() as session:
-        requested = session.execute(_live().with_only_columns(*ids).where(
+        requested = session.execute(_live().with_only_columns(*columns).where(
             Interview.erasure_due_at <= now,
         ).order_by(Interview.erasure_due_at, Interview.id).limit(batch)).all()
-        expired = session.execute(_settled().with_only_columns(*ids).where(
+        expired = session.execute(_settled().with_only_columns(*columns).where(
             _due_by(session, now), Interview.id.not_in([row.id for row in requested]),
         ).order_by(Interview.settled_at, Interview.id).limit(batch)).all()
     counts = {"requested": 0, "retention": 0}
