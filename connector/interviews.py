@@ -24,6 +24,8 @@ from connector.models import (
 )
 
 OPEN_STATES = (InterviewState.INVITED, InterviewState.STARTED)
+# Decided, expired or cancelled: an interview's retention period runs from its settled_at.
+SETTLED_STATES = (InterviewState.COMPLETED, InterviewState.EXPIRED, InterviewState.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,21 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
 
 def handle_application_closed(session: Session, installation: Installation,
                               event: Event) -> Handled:
-    """A rejected or hired candidate's open interview is cancelled; no reminders follow."""
+    """A rejected or hired candidate's open interview is cancelled; no reminders follow.
+
+    Cancelled or not, the application's interviews are decided now: their retention period
+    (connector.privacy.retention) starts again from this moment.
+    """
+    now = utcnow()
+    application = (Interview.installation_id == installation.id,
+                   Interview.ats_application_id == event.application_id)
     cancelled = session.execute(
-        update(Interview)
-        .where(Interview.installation_id == installation.id,
-               Interview.ats_application_id == event.application_id,
-               Interview.state.in_(OPEN_STATES))
-        .values(state=InterviewState.CANCELLED)
+        update(Interview).where(*application, Interview.state.in_(OPEN_STATES))
+        .values(state=InterviewState.CANCELLED, settled_at=now)
     ).rowcount
+    session.execute(update(Interview).where(
+        *application, Interview.state.in_(SETTLED_STATES), Interview.erased_at.is_(None),
+    ).values(settled_at=now))
     return Handled("cancelled" if cancelled else "nothing_open", [], [])
 
 

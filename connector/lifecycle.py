@@ -24,6 +24,7 @@ from connector.models import (
     InterviewState,
     utcnow,
 )
+from connector.privacy import retention
 from connector.storage import Storage
 
 log = logging.getLogger("connector.lifecycle")
@@ -101,6 +102,7 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = BATCH
         if plan.closes_at(interview) > now:
             continue  # an answer begun before the deadline is still being finished
         interview.state = InterviewState.EXPIRED
+        retention.settle(interview, now)
         answered, total = answer_counts(session, interview)
         push = add_once(session, notes.expired(interview.installation, interview, answered, total))
         if push is not None:
@@ -130,6 +132,7 @@ def extend(session: Session, interview: Interview, hours: int,
     interview.deadline_at = max(interview.deadline_at, now) + timedelta(hours=hours)
     if interview.state is InterviewState.EXPIRED:
         interview.state = InterviewState.STARTED if interview.consented_at else InterviewState.INVITED
+        retention.reopen(interview)
     reminder = interview.deadline_at - timedelta(hours=interview.reminder_hours)
     if interview.reminder_hours > 0 and reminder > now:
         interview.reminded_at = None  # the new deadline earns its own reminder
@@ -194,6 +197,7 @@ def reset_answer(session: Session, interview: Interview, position: int, storage:
     session.delete(answer)
     if interview.state is InterviewState.COMPLETED:
         interview.state, interview.completed_at = InterviewState.STARTED, None
+        retention.reopen(interview)
     # The rows go first: should deleting them fail, the file is still there for them.
     session.flush()
     session.expire(interview, ["answers"])

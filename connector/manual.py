@@ -22,6 +22,7 @@ from connector.interviews import (
     template_for,
 )
 from connector.lifecycle import LifecycleError
+from connector.privacy import retention
 from connector.models import (
     Installation,
     Interview,
@@ -88,4 +89,5 @@ def cancel(interview: Interview) -> None:
         raise LifecycleError(f"session {interview.public_id} is {interview.state.value}; "
                              "only an invited or started interview can be cancelled")
     interview.state = InterviewState.CANCELLED
+    retention.settle(interview)
     log.info("manual.cancelled session=%s", interview.public_id)

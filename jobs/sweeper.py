@@ -23,6 +23,7 @@ from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookD
 from connector.services import current
 from jobs.claims import LEASE
 from jobs.lifecycle import expire_due_sessions, send_due_reminders
+from jobs.privacy import purge_when_due
 
 log = logging.getLogger("connector.jobs")
 
@@ -42,7 +43,7 @@ DELIVERY_JOB, PUSH_JOB, EMAIL_JOB = (tasks.PROCESS_DELIVERY,
 
 
 def sweep() -> dict[str, int]:
-    """Enqueue stuck deliveries, pushes and e-mails again; send due reminders; expire sessions."""
+    """Enqueue stuck rows again; send due reminders; expire sessions; now and then, purge."""
     services = current()
     now = utcnow()
     with services.db.session() as session:
@@ -61,6 +62,7 @@ def sweep() -> dict[str, int]:
               (("deliveries", DELIVERY_JOB), ("pushes", PUSH_JOB), ("emails", EMAIL_JOB))}
     counts["reminders"] = _lifecycle(send_due_reminders)
     counts["expired"] = _lifecycle(expire_due_sessions)
+    counts["purges"] = _lifecycle(purge_when_due)  # at most one every few minutes
     if any(counts.values()):
         log.info("sweeper.swept %s", " ".join(f"{k}={v}" for k, v in counts.items()))
     return counts

@@ -28,6 +28,7 @@ from tests.conftest import make_installation
 from tests.faults.processes import RedisServer
 
 PUSH = "jobs.pushes.deliver_push"
+PURGE = "jobs.privacy.purge_due_data"
 
 
 @pytest.fixture
@@ -58,7 +59,16 @@ def add_pushes(services, count: int, due_ago: timedelta = timedelta(minutes=5)) 
 
 
 def queued(services) -> list[str]:
-    return services.queue.queue.get_job_ids()
+    """The rows' jobs waiting (the retention purge, queued now and then, is not a row's)."""
+    return [job_id for job_id in services.queue.queue.get_job_ids()
+            if Job.fetch(job_id, connection=services.queue.connection).func_name != PURGE]
+
+
+def test_sweeps_of_every_worker_queue_the_retention_purge_once_in_its_interval(on_redis):
+    assert [sweep()["purges"] for _ in range(3)] == [1, 0, 0]
+    jobs = [Job.fetch(job_id, connection=on_redis.queue.connection).func_name
+            for job_id in on_redis.queue.queue.get_job_ids()]
+    assert jobs == [PURGE]
 
 
 def test_sweeping_again_and_again_queues_each_row_once(on_redis):

@@ -13,6 +13,7 @@ Each area is its own module, registering its views on `bp`; routes.py gathers th
     ops_sessions.py   searching interview sessions
     ops_health.py     installation health
     secrets.py        rotating a webhook secret
+    privacy_settings.py  retention and erasure settings, and what is purged next
 """
 
 from __future__ import annotations

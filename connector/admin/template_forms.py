@@ -20,8 +20,9 @@ PREP_SECONDS = (0, 300)
 ANSWER_SECONDS = (10, 1800)
 RECORDED_MAX_SECONDS = 600  # a recorded answer's upload cap grows with its time limit
 DEADLINE_HOURS = (24, 336)
+RETENTION_DAYS = (30, 730)  # as the organization's own period (admin/privacy_settings.py)
 SCALARS = ("name", "deadline_hours", "reminder_hours", "welcome_text", "welcome_video_url",
-           "logo_url", "brand_color", "consent_text", "consent_version")
+           "logo_url", "brand_color", "consent_text", "consent_version", "retention_days")
 QUESTION_FIELDS = ("prompt", "prep_seconds", "answer_seconds", "retakes", "answer_kind",
                    "max_characters")
 ROW_KEY = re.compile(r"^(questions|rubric)-(\d{1,2})-([a-z_]+(?:-[1-9])?)$")
@@ -109,6 +110,11 @@ class TemplateSchema(Schema):
                                  validate=Length(max=10000, error="At most 10000 characters."))
     consent_version = fields.String(allow_none=True, load_default=None,
                                     validate=Length(max=50, error="At most 50 characters."))
+    retention_days = fields.Integer(
+        allow_none=True, load_default=None, strict=False,
+        validate=Range(*RETENTION_DAYS, error=f"Between {RETENTION_DAYS[0]} and "
+                       f"{RETENTION_DAYS[1]} days, or leave it empty for the organization's."),
+        error_messages={"invalid": "Enter a whole number of days."})
     questions = fields.List(fields.Nested(QuestionSchema), load_default=list)
     rubric = fields.List(fields.Nested(CompetencySchema), load_default=list)
 
@@ -171,7 +177,7 @@ def blank_form() -> dict:
     """A new template's form: one question, one competency, the usual timings."""
     return {"name": "", "deadline_hours": 72, "reminder_hours": 24, "welcome_text": "",
             "welcome_video_url": "", "logo_url": "", "brand_color": "", "consent_text": "",
-            "consent_version": "", "questions": [blank_question()],
+            "consent_version": "", "retention_days": "", "questions": [blank_question()],
             "rubric": [blank_competency()]}
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from connector import notes, plan
 from connector.crypto import hash_token
 from connector.plan import limits
+from connector.privacy import retention
 from connector.interviews import add_once
 from connector.models import (
     Answer,
@@ -229,6 +230,7 @@ def complete(db: Session, interview: Interview, links=lambda: [],
     if missing:
         raise AnswerError(409, "unanswered_questions", missing=missing)
     interview.state, interview.completed_at = InterviewState.COMPLETED, now
+    retention.settle(interview, now)
     push = add_once(db, notes.completed(interview.installation, interview, links()))
     return push.id if push else None
 

@@ -26,6 +26,7 @@ from connector.models import (
     utcnow,
 )
 from connector.names import display_name
+from connector.privacy import retention
 
 SCALE = range(1, 6)
 RECOMMENDATION_WORDS = {Recommendation(key): words for key, words in WORDS.items()}
@@ -83,6 +84,7 @@ def save(db: Session, interview: Interview, reviewer: Reviewer, *,
             raise ScoringError("rate every competency and choose a recommendation to submit"
                                + (f" (missing: {', '.join(missing)})" if missing else ""))
         card.submitted_at = utcnow()
+        retention.settle(interview, card.submitted_at)  # decided: the period starts again
     return card
 
 
