@@ -14,8 +14,11 @@ from adapters.sandbox.adapter import SandboxAdapter
 from connector.api import tokens
 from connector.cli import candidates, main
 from connector.installations import create_installation
-from connector.models import ErasureReceipt, Interview, OutboxStatus, Push
-from jobs import pushes
+from connector.models import (
+    Actor, Email, ErasureReason, ErasureReceipt, Interview, OutboxStatus, Push,
+)
+from connector.privacy.erasure import Person, Who, erase
+from jobs import emails, pushes
 from tests.admin.conftest import admin_client, user_client  # noqa: F401 (fixtures)
 from tests.candidate.conftest import invited  # noqa: F401 (fixture)
 from tests.conftest import edit_fixture, make_installation, row_counts, signed_post
@@ -205,3 +208,37 @@ def test_the_command_line_erases_by_ats_candidate_id(services, installation, int
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["erased"]["interviews"] == 1
     nothing_of(services, GIUSEPPE)
+
+
+def test_an_email_claimed_before_the_erasure_is_not_sent(services, interview_id, monkeypatch):
+    with services.db.session() as session:
+        email = session.scalars(select(Email)).one()  # the invitation, held (no SMTP_URL)
+        email.status, email.attempts = OutboxStatus.PENDING, 0
+        email_id = email.id
+    claim = emails.claim
+
+    def erased_once_claimed(session, *args):
+        claimed = claim(session, *args)
+        session.commit()
+        erase(services.db, services.storage, Person(organization_of(services),
+              interview_ids={interview_row(services)}), Who(ErasureReason.OPERATOR,
+              Actor.OPERATOR, "root"))
+        return claimed
+
+    monkeypatch.setattr(emails, "claim", erased_once_claimed)
+    emails.send_email(email_id)
+    with services.db.session() as session:
+        email = session.get(Email, email_id)
+        assert (email.status, email.last_error) == (OutboxStatus.FAILED,
+                                                    "dropped: the candidate was erased")
+    nothing_of(services, GIUSEPPE)
+
+
+def organization_of(services) -> int:
+    with services.db.session() as session:
+        return session.scalars(select(Interview)).one().installation.organization_id
+
+
+def interview_row(services) -> int:
+    with services.db.session() as session:
+        return session.scalars(select(Interview.id)).one()
