@@ -32,6 +32,8 @@ def erasures():
 def confirm_erasure():
     """What an erasure would take, to confirm; nothing changes yet."""
     named = _named(request.args)
+    if not any(named.values()):  # nothing named yet: the form
+        return redirect(url_for("admin.erasures"), 303)
     with services().db.session() as db:
         try:
             plan = make_plan(db, _person(db, named))
