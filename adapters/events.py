@@ -31,6 +31,8 @@ class EventKind(enum.StrEnum):
 
     STAGE_CHANGED = "stage_changed"
     APPLICATION_CLOSED = "application_closed"
+    # The ATS deleted or anonymised the candidate, or one application: our copy goes too.
+    CANDIDATE_ERASED = "candidate_erased"
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,20 @@ class Event:
     job_title: str | None = None
     application_url: str | None = None
     occurred_at: str | None = None  # ISO 8601, as the ATS sent it
+    # More applications the event concerns: those a candidate's deletion removed with it.
+    application_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         # By hand rather than dataclasses.asdict, whose deep copy is slow on the webhook path.
         candidate = None if self.candidate is None else dict(vars(self.candidate))
-        return {**vars(self), "kind": self.kind.value, "candidate": candidate}
+        return {**vars(self), "kind": self.kind.value, "candidate": candidate,
+                "application_ids": list(self.application_ids)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Event:
         values = dict(data)
         values["kind"] = EventKind(values["kind"])
+        values["application_ids"] = tuple(values.get("application_ids") or ())
         if values.get("candidate") is not None:
             values["candidate"] = Candidate(**values["candidate"])
         return cls(**values)

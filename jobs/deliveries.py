@@ -10,7 +10,10 @@ from sqlalchemy import select
 from adapters.events import Event, EventKind
 from connector import interviews, tasks
 from connector.installations import adapter_for
-from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
+from connector.models import (
+    Actor, DeliveryStatus, ErasureReason, Installation, WebhookDelivery, utcnow,
+)
+from connector.privacy.erasure import Person, Who, erase
 from connector.services import current
 from jobs import failures
 from jobs.claims import backoff_seconds, claim
@@ -37,6 +40,8 @@ def process_delivery(delivery_id: int) -> None:
         return _stop(services, delivery_id, failures.reason(failures.Abandoned(attempts)))
     try:
         event = _read(services, delivery_id)
+        if event is not None and event.kind is EventKind.CANDIDATE_ERASED:
+            return _erase(services, delivery_id, event)
         with services.db.session() as session:
             delivery = session.get(WebhookDelivery, delivery_id)
             installation = session.get(Installation, delivery.installation_id)
@@ -83,6 +88,31 @@ def _handle(session, services, installation: Installation, event: Event) -> inte
     if event.kind is EventKind.APPLICATION_CLOSED:
         return interviews.handle_application_closed(session, installation, event)
     return interviews.Handled(f"unhandled_{event.kind}", [], [])
+
+
+def _erase(services, delivery_id: int, event: Event) -> None:
+    """Erase whom the ATS deleted, within the installation, outside any transaction.
+
+    The erasure empties this delivery's own body (it names the person), so the delivery's last
+    update comes after it and sets only its status and outcome, never the body again.
+    """
+    with services.db.session() as session:
+        installation = session.get(
+            Installation, session.get(WebhookDelivery, delivery_id).installation_id)
+        person = Person(
+            installation.organization_id, installation_id=installation.id,
+            candidate_ids={event.candidate.ats_id} if event.candidate else set(),
+            application_ids={i for i in (event.application_id, *event.application_ids) if i})
+        who = Who(ErasureReason.ATS_EVENT, Actor.ATS, actor_id=installation.public_id)
+        ats = installation.ats
+    receipt = None if person.is_empty() else erase(services.db, services.storage, person, who)
+    with services.db.session() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery.status = DeliveryStatus.PROCESSED if receipt else DeliveryStatus.IGNORED
+        delivery.outcome = f"erased: {receipt.public_id}" if receipt else "nothing_to_erase"
+        delivery.processed_at, delivery.lease_until = utcnow(), None
+    log.info("%s.delivery.processed delivery=%s outcome=erased receipt=%s", ats, delivery_id,
+             receipt.public_id if receipt else None)
 
 
 def _backing_off(session, delivery_id: int) -> bool:

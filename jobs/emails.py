@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from connector import tasks
 from connector.outbox import mail
 from connector.models import Email, OutboxStatus, utcnow
@@ -37,6 +39,8 @@ def _send(services, email_id: int) -> None:
     settings = services.settings
     with services.db.session() as session:
         email = session.get(Email, email_id)
+        if email is None or email.status is not OutboxStatus.SENDING:
+            return  # its candidate was erased since the claim
         token = mail.link_token(session, email, services.keyring)
         if not settings.smtp_url:
             mail.hold(email, token)
@@ -45,12 +49,21 @@ def _send(services, email_id: int) -> None:
             return
         domain = urlsplit(settings.public_base_url).hostname or "localhost"
         message = mail.build_message(email, settings.mail_from, domain, token)
+    if not _still_sending(services, email_id):  # erased while the message was built
+        log.info("mail.dropped email=%s reason=erased", email_id)
+        return
     mail.send(settings.smtp_url, message)
     with services.db.session() as session:
         email = session.get(Email, email_id)
         email.status, email.sent_at, email.lease_until, email.last_error = (
             OutboxStatus.DELIVERED, utcnow(), None, None)
     log.info("mail.sent email=%s", email_id)
+
+
+def _still_sending(services, email_id: int) -> bool:
+    with services.db.session() as session:
+        return session.scalar(select(Email.status).where(Email.id == email_id)) \
+            is OutboxStatus.SENDING
 
 
 def _record_failure(services, email_id: int, error: Exception) -> None:

@@ -40,6 +40,10 @@ def prepare_playback(answer_id: int) -> None:
             services.storage.write(target_key, data, max_bytes=target.stat().st_size + 1)
     with services.db.session() as session:
         answer = session.get(Answer, answer_id)
+        if answer is None:  # erased while it was converted: the copy must not outlive it
+            services.storage.delete([target_key])
+            log.info("media.playback-dropped answer=%s reason=erased", answer_id)
+            return
         answer.playback_key = target_key
         answer.playback_mime = "audio/mp4" if kind is AnswerKind.AUDIO else "video/mp4"
     log.info("media.playback-ready answer=%s", answer_id)

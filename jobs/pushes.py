@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from adapters import get_adapter
 from adapters.contract import Adapter, Tools
 from adapters.events import Outcome
@@ -116,6 +118,8 @@ def deliver_push(push_id: int) -> None:
         return _record_failure(services, push_id, failures.Abandoned(attempts))
     try:
         _deliver(services, push_id, _prepare(services, push_id))
+    except Dropped:  # the erasure already marked the row; nothing about them goes out
+        log.info("push.dropped push=%s reason=erased", push_id)
     except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
         _record_failure(services, push_id, exc)
 
@@ -129,18 +133,35 @@ def _deliver(services, push_id: int, job: _Claimed) -> None:
         _defer(services, push_id, wait)
         log.debug("%s.push.deferred push=%s wait=%.1fs", ats, push_id, wait)
         return
-    external_id = write(adapter, job.outcome, first_attempt=job.first_attempt)
+    external_id = write(adapter, job.outcome, first_attempt=job.first_attempt,
+                        before_call=lambda: still_wanted(services, push_id))
     with services.db.session() as session:
         push = session.get(Push, push_id)
+        if push.status is not OutboxStatus.SENDING:  # erased meanwhile: keep it dropped
+            raise Dropped(push_id)
         push.status, push.external_id = OutboxStatus.DELIVERED, external_id
         push.delivered_at, push.lease_until, push.last_error = utcnow(), None, None
     log.info("%s.push.delivered push=%s kind=%s", ats, push_id, job.outcome.kind)
+
+
+class Dropped(Exception):
+    """The push's candidate was erased while it was being sent."""
+
+
+def still_wanted(services, push_id: int) -> None:
+    """Raise Dropped unless the row is still ours to send: SENDING, with its payload."""
+    with services.db.session() as session:
+        row = session.execute(select(Push.status, Push.payload).where(Push.id == push_id)).one()
+    if row.status is not OutboxStatus.SENDING or not row.payload:
+        raise Dropped(push_id)
 
 
 def _prepare(services, push_id: int) -> _Claimed:
     """The adapter and outcome for the claimed row's attempt."""
     with services.db.session() as session:
         push = session.get(Push, push_id)
+        if push.status is not OutboxStatus.SENDING or not push.payload:
+            raise Dropped(push_id)  # erased since it was claimed
         installation = session.get(Installation, push.installation_id)
         tools = pushing(services).tools(installation.public_id, installation.ats)
         adapter = adapter_for(installation, services.keyring, services.settings, tools)

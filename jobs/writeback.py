@@ -8,39 +8,57 @@ a stale move never undoes a recruiter's own and a retry after a lost answer move
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from adapters.contract import Adapter
 from adapters.errors import Invalid
 from adapters.events import Outcome
 
 
-def write(adapter: Adapter, outcome: Outcome, *, first_attempt: bool) -> str | None:
-    """Write the outcome; the ATS's id for what was written (a note, or the stage moved to)."""
+def _nothing() -> None:
+    return None
+
+
+def write(adapter: Adapter, outcome: Outcome, *, first_attempt: bool,
+          before_call: Callable[[], None] = _nothing) -> str | None:
+    """Write the outcome; the ATS's id for what was written (a note, or the stage moved to).
+
+    `before_call` runs before each call to the ATS and raises to stop there (the candidate was
+    erased meanwhile: nothing more may be written about them).
+    """
     if outcome.kind == "move":
-        return move(adapter, outcome)
+        return move(adapter, outcome, before_call)
     if not adapter.manifest.can("notes"):
         raise Invalid(f"{adapter.name} takes no notes")
     note_id = None
     if not first_attempt and adapter.manifest.can("find_note"):
         # An earlier attempt may have reached the ATS before failing: look before writing.
+        before_call()
         note_id = adapter.find_note(outcome)
     if note_id is None:
+        before_call()
         note_id = adapter.create_note(outcome)
     if outcome.result is not None and adapter.manifest.can("result_slot"):
+        before_call()
         adapter.set_result(outcome)
     return note_id
 
 
-def move(adapter: Adapter, outcome: Outcome) -> str:
+def move(adapter: Adapter, outcome: Outcome,
+         before_call: Callable[[], None] = _nothing) -> str:
     """Move the application unless it is already there; fail loudly when its stage is unknown."""
     if not adapter.manifest.can("move"):
         raise Invalid(f"{adapter.name} cannot move applications")
     if not outcome.move_to_stage:
         raise Invalid("a move needs a stage to move to")  # a bug upstream: no retry
+    before_call()
     position = adapter.current_stage(outcome.application_id)
     if position is None:
         # Never report a move that did not happen: the admin must see this one.
         raise Invalid("the application's current stage could not be read, so it was not moved")
+    before_call()
     target = adapter.stage_for(position, outcome.move_to_stage)
     if position.stage_id != target:
+        before_call()
         adapter.move(outcome.application_id, position.stage_id, target)
     return target

@@ -17,7 +17,10 @@ from adapters.events import (
     RECOMMENDATION_WORDS, Candidate, Event, EventKind, Outcome, Verdict, usable_email,
 )
 from adapters.greenhouse.client import NOTE_VISIBILITY, GreenhouseClient, credential_problems
-from adapters.greenhouse.schemas import ApplicationPayloadSchema, EnvelopeSchema
+from adapters.greenhouse.schemas import (
+    AnonymizedPayloadSchema, ApplicationPayloadSchema, DeleteApplicationPayloadSchema,
+    DeleteCandidatePayloadSchema, EnvelopeSchema,
+)
 from adapters.parsing import load, load_object
 from adapters.signing import hmac_sha256_hex, same
 
@@ -30,6 +33,9 @@ _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PING = "ping"  # sent when a web hook is saved; its shape is not documented
 _ENVELOPE = EnvelopeSchema()  # schemas are stateless once built: build them once
 _APPLICATION = ApplicationPayloadSchema()
+_DELETE_CANDIDATE = DeleteCandidatePayloadSchema()
+_ANONYMIZED = AnonymizedPayloadSchema()
+_DELETE_APPLICATION = DeleteApplicationPayloadSchema()
 
 
 class GreenhouseAdapter(Adapter):
@@ -37,6 +43,11 @@ class GreenhouseAdapter(Adapter):
         "candidate_stage_change": EventKind.STAGE_CHANGED,
         "reject_candidate": EventKind.APPLICATION_CLOSED,
         "hire_candidate": EventKind.APPLICATION_CLOSED,
+        # https://developers.greenhouse.io/webhooks.html#candidate-deleted, #candidate-anonymized
+        # and #application-deleted: the ATS's own erasure, which ours follows.
+        "delete_candidate": EventKind.CANDIDATE_ERASED,
+        "candidate_anonymized": EventKind.CANDIDATE_ERASED,
+        "delete_application": EventKind.CANDIDATE_ERASED,
     }
     kept_headers = (EVENT_ID_HEADER,)
     _client: GreenhouseClient | None = None
@@ -73,6 +84,8 @@ class GreenhouseAdapter(Adapter):
         kind = self.events.get(action)
         if kind is None:
             return action, None
+        if kind is EventKind.CANDIDATE_ERASED:
+            return action, _erasure(action, envelope["payload"])
         payload = load(_APPLICATION, envelope["payload"], "a Greenhouse application payload")
         return action, _event(kind, action, payload["application"])
 
@@ -187,6 +200,24 @@ def _event(kind: EventKind, action: str, application: dict) -> Event:
         application_url=application["url"],
         occurred_at=application["last_activity_at"],
     )
+
+
+def _erasure(action: str, payload: dict) -> Event:
+    """An erasure event, ids only: whom Greenhouse deleted or anonymised."""
+    if action == "candidate_anonymized":  # every application of the candidate
+        found = load(_ANONYMIZED, payload, "a Greenhouse anonymize payload")
+        return Event(kind=EventKind.CANDIDATE_ERASED, action=action, application_id="",
+                     candidate=Candidate(ats_id=found["candidate_id"], first_name="",
+                                         last_name="", email=None))
+    if action == "delete_application":
+        found = load(_DELETE_APPLICATION, payload, "a Greenhouse application payload")
+        return Event(kind=EventKind.CANDIDATE_ERASED, action=action,
+                     application_id=found["application"]["id"], candidate=None)
+    # A merge fires delete_candidate too, its applications moved to the surviving candidate
+    # and left out of deleted_application_ids: only the applications listed are erased.
+    person = load(_DELETE_CANDIDATE, payload, "a Greenhouse candidate payload")["person"]
+    return Event(kind=EventKind.CANDIDATE_ERASED, action=action, application_id="",
+                 candidate=None, application_ids=tuple(person["deleted_application_ids"] or ()))
 
 
 def _email(candidate: dict) -> str | None:

@@ -75,6 +75,31 @@ class ApplicationPayloadSchema(_Lenient):
     application = fields.Nested(ApplicationSchema, required=True)
 
 
+# Deletions and anonymisation (docs: source/includes/webhooks/_candidate_events.md, "Candidate
+# deleted" and "Candidate anonymized"; _application_events.md, "Application deleted"): ids only
+# are read, so no name from a deleted person's payload is ever kept.
+
+class DeletedPersonSchema(_Lenient):
+    id = IdField(required=True)
+    deleted_application_ids = fields.List(IdField(), allow_none=True, load_default=list)
+
+
+class DeleteCandidatePayloadSchema(_Lenient):
+    person = fields.Nested(DeletedPersonSchema, required=True)
+
+
+class AnonymizedPayloadSchema(_Lenient):
+    candidate_id = IdField(required=True)
+
+
+class DeletedApplicationSchema(_Lenient):
+    id = IdField(required=True)
+
+
+class DeleteApplicationPayloadSchema(_Lenient):
+    application = fields.Nested(DeletedApplicationSchema, required=True)
+
+
 class EnvelopeSchema(_Lenient):
     """Every Greenhouse webhook: {"action": ..., "payload": {...}}."""
 

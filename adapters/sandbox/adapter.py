@@ -20,10 +20,10 @@ import time
 from collections.abc import Mapping
 
 from adapters.contract import Adapter, Position
-from adapters.errors import SignatureError
+from adapters.errors import MalformedPayload, SignatureError
 from adapters.events import Candidate, Event, EventKind, Outcome, usable_email
 from adapters.sandbox.client import SandboxClient, credential_problems
-from adapters.sandbox.schemas import DataSchema, EnvelopeSchema
+from adapters.sandbox.schemas import DataSchema, DeletedSchema, EnvelopeSchema
 from adapters.parsing import load, load_object
 from adapters.signing import same
 
@@ -37,6 +37,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; int() raises on thousan
 
 _ENVELOPE = EnvelopeSchema()
 _DATA = DataSchema()
+_DELETED = DeletedSchema()
 
 
 def signature(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
@@ -62,6 +63,10 @@ class SandboxAdapter(Adapter):
     events = {
         "application.stage_changed": EventKind.STAGE_CHANGED,
         "application.closed": EventKind.APPLICATION_CLOSED,
+        # The candidate (every application of theirs) or one application was deleted in the
+        # ATS: the connector erases its copy too.
+        "candidate.deleted": EventKind.CANDIDATE_ERASED,
+        "application.deleted": EventKind.CANDIDATE_ERASED,
     }
     kept_headers = (ID_HEADER,)
     _client: SandboxClient | None = None
@@ -110,6 +115,8 @@ class SandboxAdapter(Adapter):
         kind = self.events.get(envelope["type"])
         if kind is None:
             return envelope["type"], None
+        if kind is EventKind.CANDIDATE_ERASED:
+            return envelope["type"], _erasure(envelope)
         data = load(_DATA, envelope["data"], "an application event")
         return envelope["type"], _event(kind, envelope, data)
 
@@ -171,6 +178,22 @@ def result_fields(result) -> dict:
         "recommendation": result.recommendation,
         "review_url": result.review_url,
     }
+
+
+def _erasure(envelope: dict) -> Event:
+    """candidate.deleted or application.deleted, read as ids only."""
+    data = load(_DELETED, envelope["data"], "a deletion event")
+    whole = envelope["type"] == "candidate.deleted"
+    named = data["candidate"] if whole else data["application"]
+    if named is None:
+        raise MalformedPayload(f"not a deletion event: {envelope['type']} names no "
+                               f"{'candidate' if whole else 'application'}")
+    return Event(
+        kind=EventKind.CANDIDATE_ERASED, action=envelope["type"],
+        application_id="" if whole else named["id"],
+        candidate=Candidate(ats_id=named["id"], first_name="", last_name="", email=None)
+        if whole else None,
+        occurred_at=data["occurred_at"] or envelope["timestamp"])
 
 
 def _event(kind: EventKind, envelope: dict, data: dict) -> Event:

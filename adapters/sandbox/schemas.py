@@ -62,6 +62,18 @@ class DataSchema(_Lenient):
     occurred_at = text(MAX_TIME, load_default=None)
 
 
+class _IdOnly(_Lenient):
+    id = IdField(required=True)
+
+
+class DeletedSchema(_Lenient):
+    """candidate.deleted names the candidate, application.deleted the application: ids only."""
+
+    application = fields.Nested(_IdOnly, allow_none=True, load_default=None)
+    candidate = fields.Nested(_IdOnly, allow_none=True, load_default=None)
+    occurred_at = text(MAX_TIME, load_default=None)
+
+
 class EnvelopeSchema(_Lenient):
     """Every delivery: {"type": "application.stage_changed", "timestamp": ..., "data": {...}}."""
 

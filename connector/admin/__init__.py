@@ -12,6 +12,7 @@ Each area is its own module, registering its views on `bp`; routes.py gathers th
     ops.py            deliveries and pushes, and the pages' shared helpers
     ops_sessions.py   searching interview sessions
     ops_health.py     installation health
+    erasures.py       erasing a candidate on request, and the receipts
     secrets.py        rotating a webhook secret
     privacy_settings.py  retention and erasure settings, and what is purged next
 """

@@ -2,6 +2,7 @@
 
 from connector.api import bp, errors, routing
 from connector.api import (  # noqa: F401  (each registers its views on bp)
+    erasures,
     installations,
     openapi,
     pushes,

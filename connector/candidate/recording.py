@@ -139,8 +139,10 @@ def accept_chunk(db: Session, storage: Storage, interview: Interview, position: 
         with db.begin_nested():
             db.add(AnswerChunk(answer_id=answer.id, take=take, index=index,
                                size=written.size, sha256=written.sha256))
-    except IntegrityError:  # the same index raced in from a retried request
+    except IntegrityError:  # the same index raced in from a retried request, or an erasure
+        _refuse_if_erased(db, storage, interview, [chunk_key(interview, answer, index)])
         return False
+    _refuse_if_erased(db, storage, interview, [chunk_key(interview, answer, index)])
     return True
 
 
@@ -187,6 +189,8 @@ def submit(db: Session, storage: Storage, interview: Interview, position: int, t
         storage.delete([final])
         _drop_take(db, answer, storage, interview)
         raise AnswerError(422, "checksum_mismatch", keep_changes=True)
+    _refuse_if_erased(db, storage, interview,
+                      [final, *(chunk_key(interview, answer, r.index) for r in rows)])
     storage.delete([chunk_key(interview, answer, r.index) for r in rows])
     db.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     answer.status, answer.storage_key, answer.size_bytes = AnswerStatus.SUBMITTED, final, size
@@ -307,6 +311,17 @@ def _writable(db: Session, interview: Interview, position: int, take: int, write
         raise AnswerError(409, "stale_take", current_take=answer.take)
     answer.writer_seen_at = now
     return answer
+
+
+def _refuse_if_erased(db: Session, storage: Storage, interview: Interview,
+                      written: list[str]) -> None:
+    """Delete what this request just stored, and refuse, if the interview was erased since the
+    request found it: an erasure's last sweep of storage may already have passed."""
+    row = db.execute(select(Interview.erased_at, Interview.token_hash)
+                     .where(Interview.id == interview.id)).one_or_none()
+    if row is None or row.erased_at is not None or row.token_hash != interview.token_hash:
+        storage.delete(written)
+        raise AnswerError(410, "session_closed", "this interview is no longer open")
 
 
 def _same_chunk(existing: AnswerChunk, body: BinaryIO) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from connector.cli import access, installations, keys, processes, pushes, sessions, tokens
+from connector.cli import (
+    access, candidates, installations, keys, processes, pushes, sessions, tokens,
+)
 from connector.sandbox.cli import sandbox
 
 
@@ -14,7 +16,7 @@ def main() -> None:
 
 
 for command in (processes.serve, processes.worker, processes.db, installations.install_command,
-                installations.installations, sessions.sessions, pushes.pushes, tokens.tokens,
-                keys.keys, sandbox):
+                installations.installations, sessions.sessions, candidates.candidates,
+                pushes.pushes, tokens.tokens, keys.keys, sandbox):
     main.add_command(command)
 access.register_commands(main, sessions.sessions)

@@ -188,7 +188,8 @@ def acmehire(tmp_path, monkeypatch):
     stated = {"action": "candidate.moved", "event": {
         "kind": "stage_changed", "action": "candidate.moved", "application_id": "77",
         "candidate": None, "stage_id": "s-2", "stage_name": "Async screen", "job_id": None,
-        "job_title": None, "application_url": None, "occurred_at": None}}
+        "job_title": None, "application_url": None, "occurred_at": None,
+        "application_ids": []}}
     (folder / "fixtures" / "candidate_moved.event.json").write_text(json.dumps(stated))
     monkeypatch.syspath_prepend(str(tmp_path))
     from acmehire import MANIFEST
