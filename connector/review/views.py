@@ -112,7 +112,8 @@ def render(db, viewer: Viewer, base: str, error: str | None = None, status: int 
         "completed_words": notes.deadline_in_words(interview.completed_at, notes.zone_of(installation))
         if interview.completed_at else None,
     }
-    _log_page(db, viewer, context["summary"])
+    if request.method == "GET":  # a refused form shown again is no new view, and writes nothing
+        _log_page(db, viewer, context["summary"])
     response = current_app.make_response((render_template("review/session.html", **context),
                                           status))
     response.headers["Cache-Control"] = "no-store"
@@ -211,8 +212,9 @@ def _media(db, viewer: Viewer, position: int):
         abort(404)
     key = answer.playback_key or answer.storage_key
     mime = answer.playback_mime or _mime(answer)
-    log_recording(db, Access.RECORDING_DOWNLOADED if download else Access.RECORDING_VIEWED,
-                  interview, position, viewer, request.headers.get("Range"))
+    if request.method == "GET":  # HEAD sends no bytes
+        log_recording(db, Access.RECORDING_DOWNLOADED if download else Access.RECORDING_VIEWED,
+                      interview, position, viewer, request.headers.get("Range"))
     name = f"answer-{position}.{mime.rsplit('/', 1)[-1]}" if download else None
     storage = services().storage
     if hasattr(storage, "path"):
