@@ -10,6 +10,7 @@ import hashlib
 import io
 import random
 import tracemalloc
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -278,3 +279,12 @@ def test_keys_and_delete_prefix(store):
     assert store.keys("7/int_a") == []
     assert store.keys("7/int_ab") == ["7/int_ab/q1/answer-take-1.webm"]  # a neighbour stays
     assert store.delete_prefix("7/int_a") == 0  # again: nothing, and no error
+
+
+def test_an_s3_download_link_names_the_file_to_save(s3_store):
+    s3_store.write("1/ses_x/q1/answer.webm", io.BytesIO(b"webm bytes"), 100)
+    url = s3_store.download_url("1/ses_x/q1/answer.webm", 60, "video/webm",
+                                attachment="answer-1.webm")
+    with urllib.request.urlopen(url) as response:  # the moto server on loopback
+        assert response.headers["Content-Disposition"] == 'attachment; filename="answer-1.webm"'
+        assert response.read() == b"webm bytes"

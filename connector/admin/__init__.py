@@ -15,6 +15,7 @@ Each area is its own module, registering its views on `bp`; routes.py gathers th
     erasures.py       erasing a candidate on request, and the receipts
     secrets.py        rotating a webhook secret
     privacy_settings.py  retention and erasure settings, and what is purged next
+    access_log.py     the access log: filtered, paged, exported as CSV
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from __future__ import annotations
 from connector.api import schemas
 from connector.api.routing import operation, services
 from connector.api.sessions import find_session
-from connector.models import Scorecard
+from connector.models import Access, Scorecard
+from connector.privacy.web import log_access
 from connector.review import scoring
 
 TAG = "reviews"
@@ -36,6 +37,7 @@ def get_review(public_id):
     with services().db.session() as db:
         interview = find_session(db, public_id)
         cards = scoring.submitted(db, interview)
+        log_access(db, Access.SCORECARD_VIEWED, interview, detail=f"{len(cards)} scorecards")
         return {"session_id": interview.public_id,
                 "scorecards": [describe_card(interview, c) for c in cards],
                 "aggregate": scoring.aggregate(interview, cards)}

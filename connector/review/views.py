@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from connector import notes, tasks
 from connector.auth.access import Viewer, require_viewer
-from connector.models import Answer, AnswerStatus, Interview, utcnow
+from connector.models import Access, Answer, AnswerStatus, Interview, utcnow
+from connector.privacy.web import log_access, log_recording
 from connector.review import invitations, results, scoring
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -69,13 +70,13 @@ def shared_score(token: str):
 @login_required
 def session_media(public_id: str, position: int):
     with _db() as db:
-        return _media(db, require_viewer(db, public_id).interview, position)
+        return _media(db, require_viewer(db, public_id), position)
 
 
 @bp.get("/shared/<token>/answers/<int:position>")
 def shared_media(token: str, position: int):
     with _db() as db:
-        return _media(db, require_viewer(db, share_token=token).interview, position)
+        return _media(db, require_viewer(db, share_token=token), position)
 
 
 def reviewer_of(viewer: Viewer) -> scoring.Reviewer:
@@ -111,6 +112,8 @@ def render(db, viewer: Viewer, base: str, error: str | None = None, status: int 
         "completed_words": notes.deadline_in_words(interview.completed_at, notes.zone_of(installation))
         if interview.completed_at else None,
     }
+    if request.method == "GET":  # a refused form shown again is no new view, and writes nothing
+        _log_page(db, viewer, context["summary"])
     response = current_app.make_response((render_template("review/session.html", **context),
                                           status))
     response.headers["Cache-Control"] = "no-store"
@@ -120,6 +123,17 @@ def render(db, viewer: Viewer, base: str, error: str | None = None, status: int 
         "default-src 'self'; media-src 'self' https:; img-src 'self' data:; "
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'")
     return response
+
+
+def _log_page(db, viewer: Viewer, summary: dict | None) -> None:
+    """The access log's lines for one showing of the page: the link used, the page, the scores."""
+    interview = viewer.interview
+    if viewer.via_share_link:
+        log_access(db, Access.SHARE_LINK_USED, interview, viewer=viewer)
+    log_access(db, Access.REVIEW_VIEWED, interview, viewer=viewer)
+    if summary and summary["reviewers"]:
+        log_access(db, Access.SCORECARD_VIEWED, interview, viewer=viewer,
+                   detail=f"{len(summary['reviewers'])} scorecards")
 
 
 def _score(db, viewer: Viewer, target: str):
@@ -185,8 +199,12 @@ def _ratings_of(card) -> dict[str, int]:
     return {f"{r.target}-{r.key}": r.value for r in card.ratings} if card else {}
 
 
-def _media(db, interview: Interview, position: int):
-    """The recording, with HTTP range requests so players can seek; S3 answers by redirect."""
+def _media(db, viewer: Viewer, position: int):
+    """The recording, with HTTP range requests so players can seek; S3 answers by redirect.
+
+    `?download=1` serves it as a file to save, logged as a download rather than a view.
+    """
+    interview, download = viewer.interview, request.args.get("download") == "1"
     answer = db.scalar(select(Answer).where(Answer.session_id == interview.id,
                                             Answer.position == position,
                                             Answer.status == AnswerStatus.SUBMITTED))
@@ -194,12 +212,16 @@ def _media(db, interview: Interview, position: int):
         abort(404)
     key = answer.playback_key or answer.storage_key
     mime = answer.playback_mime or _mime(answer)
+    if request.method == "GET":  # HEAD sends no bytes
+        log_recording(db, Access.RECORDING_DOWNLOADED if download else Access.RECORDING_VIEWED,
+                      interview, position, viewer, request.headers.get("Range"))
+    name = f"answer-{position}.{mime.rsplit('/', 1)[-1]}" if download else None
     storage = services().storage
     if hasattr(storage, "path"):
         response = send_file(storage.path(key), mimetype=mime, conditional=True,
-                             max_age=0, etag=True)
+                             max_age=0, etag=True, as_attachment=download, download_name=name)
     else:
-        response = redirect(storage.download_url(key, 300, mime))
+        response = redirect(storage.download_url(key, 300, mime, attachment=name))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

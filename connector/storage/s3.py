@@ -58,11 +58,15 @@ class S3Storage:
         """The object's bytes in blocks; FileNotFoundError when there is none."""
         return self._blocks(self._name(key))
 
-    def download_url(self, key: str, seconds: int = 300, mime_type: str | None = None) -> str:
-        """A short-lived presigned GET, so browsers fetch (and seek in) media from S3 itself."""
+    def download_url(self, key: str, seconds: int = 300, mime_type: str | None = None,
+                     attachment: str | None = None) -> str:
+        """A short-lived presigned GET, so browsers fetch (and seek in) media from S3 itself;
+        with `attachment`, a file of that name to save."""
         params = {"Bucket": self.bucket, "Key": self._name(key)}
         if mime_type:
             params["ResponseContentType"] = mime_type
+        if attachment:
+            params["ResponseContentDisposition"] = f'attachment; filename="{attachment}"'
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def exists(self, key: str) -> bool:

@@ -48,8 +48,9 @@ def sign_in(client, email):
 
 
 def csrf_token_of(client, path) -> str:
-    """The page's form token; pages without a form (404, watch-only) borrow another form's."""
-    for page in (path, "/login", "/account"):
+    """A form token of the client's session (one per session, whichever form shows it), read
+    first from pages that show no interview, so that taking it logs no view of one."""
+    for page in ("/account", "/login", path):
         html = client.get(page).get_data(as_text=True)
         found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
         if found:
