@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from connector.api.routes import bp as api
     from connector.auth.routes import bp as auth
     from connector.candidate.api import bp as candidate_api
+    from connector.candidate.rights import bp as candidate_rights
     from connector.candidate.views import bp as candidate
     from connector.health import bp as health
     from connector.metrics import bp as metrics
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(webhooks)  # an ATS signs its deliveries; it has no browser session
     app.register_blueprint(candidate)
     app.register_blueprint(candidate_api)
+    app.register_blueprint(candidate_rights)
     app.register_blueprint(auth)
     app.register_blueprint(review)
     app.register_blueprint(admin)

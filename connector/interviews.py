@@ -137,7 +137,7 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
     token = crypto.new_token()
     interview = Interview(
         public_id=crypto.new_public_id("ses"), installation_id=installation.id,
-        template_id=template.id, ats_application_id=event.application_id,
+        template=template, ats_application_id=event.application_id,
         ats_candidate_id=event.candidate.ats_id, stage_entry=entry,
         candidate_name=fitted(event.candidate.full_name, "candidate_name") or "Candidate",
         candidate_email=event.candidate.email, job_title=fitted(event.job_title, "job_title"),

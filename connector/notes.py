@@ -13,6 +13,7 @@ from adapters import get_adapter
 from adapters.events import Event, Outcome, RECOMMENDATION_WORDS, Verdict
 from connector import plan
 from connector.models import Email, Installation, Interview, Push
+from connector.privacy.notice import notice_of
 
 SUBJECT_CHARACTERS = Email.subject.type.length  # a long company name and job title together
 
@@ -60,6 +61,7 @@ def candidate_context(installation: Installation, interview: Interview,
         "deadline_words": deadline_in_words(interview.deadline_at, zone),
         "deadline_iso": deadline_iso(interview.deadline_at, zone),
         **start_by(interview, zone),
+        "notice": notice_of(interview, installation.organization),
     }
 
 
@@ -178,6 +180,23 @@ def scores(installation: Installation, interview: Interview, summary: dict,
     outcome = Outcome("scores", interview.ats_application_id, interview.ats_candidate_id,
                       _note(*lines, marker), marker, result=_verdict(summary, review_url))
     return _push(installation, interview.id, f"scores:{interview.public_id}:{count}", outcome)
+
+
+def erasure_requested(installation: Installation, interview: Interview) -> Push:
+    """The recruiter's note: the candidate withdrew consent and asked for their data's erasure."""
+    zone = zone_of(installation)
+    marker = reference(interview.public_id, "erasure requested")
+    text = _note(
+        f"{_who(interview)} withdrew their consent to the async video interview"
+        f"{_for_job(interview)} and asked for their data to be erased.",
+        "The connector erases the interview, its recordings and the candidate's personal data "
+        f"on {deadline_in_words(interview.erasure_due_at, zone)}. Nothing needs doing here; "
+        "notes already in this ATS stay until removed in the ATS.",
+        "", marker)
+    outcome = Outcome("erasure_requested", interview.ats_application_id,
+                      interview.ats_candidate_id, text, marker)
+    return _push(installation, interview.id, f"erasure_requested:{interview.public_id}",
+                 outcome)
 
 
 def moved(installation: Installation, interview: Interview, recommendation: str,

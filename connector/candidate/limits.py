@@ -16,3 +16,7 @@ ACCOMMODATION_LIMIT = "3 per hour"
 def link_key() -> str:
     """The throttling key of one personal link (hashed: no link in the counters' store)."""
     return "interview-link:" + hash_token(request.view_args.get("token", ""))
+# A copy is a ZIP of every recording: a few downloads are plenty, more are a load on storage.
+EXPORT_LIMIT = "10 per hour"
+# A request is one note in the ATS, and a repeat changes nothing: a handful is enough.
+ERASURE_LIMIT = "5 per hour"

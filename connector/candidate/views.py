@@ -14,6 +14,7 @@ from connector.candidate import branding
 from connector.candidate.limits import ACCOMMODATION_LIMIT, link_key
 from connector.interviews import add_once
 from connector.models import Interview, Push, InterviewState, utcnow
+from connector.privacy.notice import notice_of
 
 bp = Blueprint("candidate", __name__)
 
@@ -74,6 +75,7 @@ def page_context(interview: Interview) -> dict:
         **notes.start_by(interview, zone),
         "consent_text": consent_text,
         "consent_version": consent_version,
+        "notice": notice_of(interview),
     }
 
 
@@ -82,7 +84,7 @@ def landing(token: str):
     """Welcome the candidate: who is asking, what to expect, until when, and consent."""
     with _services().db.session() as session:
         interview = find_interview(session, token)
-        instead = _page_instead(interview)
+        instead = _page_instead(interview, token)
         if instead is not None:
             return instead
         if interview.state is InterviewState.COMPLETED:
@@ -135,7 +137,7 @@ def room(token: str):
     """The interview itself: device check, practice, then each question."""
     with _services().db.session() as session:
         interview = find_interview(session, token)
-        instead = _page_instead(interview)
+        instead = _page_instead(interview, token)
         if instead is not None:
             return instead
         if interview.consented_at is None or interview.state is InterviewState.COMPLETED:
@@ -151,7 +153,7 @@ def done(token: str):
             return page("candidate/not_found.html", 404)
         if interview.state is not InterviewState.COMPLETED:
             return redirect(url_for("candidate.landing", token=token))
-        return page("candidate/done.html", 200, **page_context(interview))
+        return page("candidate/done.html", 200, token=token, **page_context(interview))
 
 
 @bp.get("/interview/<token>/brand.css")
@@ -198,20 +200,20 @@ def _open_interview(session, token: str) -> Interview:
     return interview
 
 
-def _page_instead(interview: Interview | None):
+def _page_instead(interview: Interview | None, token: str):
     """The page to show when the link is unknown or the interview is closed; else None."""
     if interview is None:
         return page("candidate/not_found.html", 404)
-    return _closed_page(interview)
+    return _closed_page(interview, token)
 
 
-def _closed_page(interview: Interview):
+def _closed_page(interview: Interview, token: str):
     if interview.state is InterviewState.CANCELLED:
-        return page("candidate/closed.html", 410, **page_context(interview))
+        return page("candidate/closed.html", 410, token=token, **page_context(interview))
     if interview.state is InterviewState.EXPIRED or (
             plan.closes_at(interview) <= utcnow()
             and interview.state is not InterviewState.COMPLETED):
-        return page("candidate/expired.html", 410, **page_context(interview))
+        return page("candidate/expired.html", 410, token=token, **page_context(interview))
     return None
 
 
