@@ -13,6 +13,7 @@ Each area is its own module, registering its views on `bp`; routes.py gathers th
     ops_sessions.py   searching interview sessions
     ops_health.py     installation health
     secrets.py        rotating a webhook secret
+    privacy.py        the records of processing and the privacy settings in force
 """
 
 from __future__ import annotations

@@ -4,5 +4,6 @@ from connector.admin import bp
 from connector.admin import credentials, install_steps, installs, people, secrets  # noqa: F401
 from connector.admin import templates  # noqa: F401
 from connector.admin import ops, ops_health, ops_sessions  # noqa: F401
+from connector.admin import privacy  # noqa: F401
 
 __all__ = ["bp"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from connector.cli import access, installations, keys, processes, pushes, sessions, tokens
+from connector.cli import (
+    access, installations, keys, privacy, processes, pushes, sessions, tokens,
+)
 from connector.sandbox.cli import sandbox
 
 
@@ -15,6 +17,6 @@ def main() -> None:
 
 for command in (processes.serve, processes.worker, processes.db, installations.install_command,
                 installations.installations, sessions.sessions, pushes.pushes, tokens.tokens,
-                keys.keys, sandbox):
+                keys.keys, privacy.privacy, sandbox):
     main.add_command(command)
 access.register_commands(main, sessions.sessions)
