@@ -15,15 +15,6 @@ def privacy():
     storage = records.describe_storage(settings.recordings, settings.s3.get("endpoint_url"))
     with services().db.session() as db:
         record, = records.report(db, storage, current_organization_id())
-        return render_page("admin/privacy.html", db, record=record, held=held_words)
+        return render_page("admin/privacy.html", db, record=record,
+                           held=records.held_in_words)
 
-
-def held_words(category: records.Category) -> str:
-    """'3 interviews, 1 anonymous record' (sizes in bytes as MB)."""
-    parts = []
-    for key, count in category.held.items():
-        if key.endswith("_bytes"):
-            parts.append(f"{count / 1_000_000:,.1f} MB")
-        else:
-            parts.append(f"{count:,} {key.replace('_', ' ')}")
-    return ", ".join(parts)

@@ -58,9 +58,7 @@ def _table(categories: list[records.Category]) -> list[str]:
     """One block per category: its name and counts, then where and how long."""
     lines = []
     for category in categories:
-        held = ", ".join(f"{key.replace('_', ' ')} {value}"
-                         for key, value in category.held.items())
-        lines.append(f"    {category.name:<34} {held}")
+        lines.append(f"    {category.name:<34} {records.held_in_words(category)}")
         lines += [f"      where: {place}" for place in category.where]
         lines.append(f"      kept:  {category.kept}")
     return lines

@@ -74,6 +74,45 @@ def report(session, storage_description: str, organization_id: int | None = None
             for organization in session.scalars(query)]
 
 
+# How each count reads: (one, many).
+COUNTED = {
+    "interviews": ("interview", "interviews"),
+    "anonymous_records": ("anonymous record", "anonymous records"),
+    "recordings": ("recording", "recordings"),
+    "written_answers": ("written answer", "written answers"),
+    "consents": ("consent", "consents"),
+    "accommodation_requests": ("accommodation request", "accommodation requests"),
+    "scorecards": ("scorecard", "scorecards"),
+    "comments": ("comment", "comments"),
+    "emails": ("e-mail", "e-mails"),
+    "pushes_not_yet_sent": ("push not yet sent", "pushes not yet sent"),
+    "deliveries_with_body": ("delivery with its body", "deliveries with their body"),
+    "users": ("user", "users"),
+    "reviewer_invitations": ("reviewer invitation", "reviewer invitations"),
+    "access_log_lines": ("line", "lines"),
+    "erasure_receipts": ("receipt", "receipts"),
+}
+
+
+def held_in_words(category: Category) -> str:
+    """'1 interview, 0 anonymous records'; bytes as a size ('9.8 MB')."""
+    parts = []
+    for key, count in category.held.items():
+        if key.endswith("_bytes"):
+            parts.append(_size(count))
+        else:
+            one, many = COUNTED[key]
+            parts.append(f"{count:,} {one if count == 1 else many}")
+    return ", ".join(parts)
+
+
+def _size(count: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= size:
+            return f"{count / size:,.1f} {unit}"
+    return f"{count} bytes"
+
+
 def describe_storage(recordings_url: str, endpoint_url: str | None = None) -> str:
     """Where recordings are kept, in words: a directory's path, or an S3 bucket and prefix."""
     parts = urlsplit(recordings_url)
@@ -184,7 +223,7 @@ def _organization_wide(session, organization: Organization) -> list[Category]:
                  {"access_log_lines": lines}),
         Category("erasure_receipts", "Erasure receipts",
                  "what was erased, when, by whom and why: no personal data of the candidate",
-                 ["database: erasure_receipts"], "kept as proof of the erasure", None,
+                 ["database: erasure_receipts"], "as proof of the erasure", None,
                  {"erasure_receipts": receipts}),
     ]
 

@@ -115,6 +115,12 @@ def test_every_organization_without_one_named(services, person):
     assert [r.organization for r in found] == ["Acme", "Globex"]
 
 
+def test_counts_read_as_words():
+    category = records.Category("k", "K", "", [], "", None, {
+        "interviews": 1, "anonymous_records": 0, "recording_bytes": 2_500_000})
+    assert records.held_in_words(category) == "1 interview, 0 anonymous records, 2.5 MB"
+
+
 def test_storage_is_described_without_credentials():
     assert records.describe_storage("file:///var/rec%20s") == "the directory /var/rec s"
     assert records.describe_storage("s3://media/interviews", "https://key:pw@s3.example:9000") \
@@ -140,7 +146,8 @@ def test_the_command_prints_a_table(settings, services, person):
     assert "retention: 180 days after the interview is decided, expired or cancelled" in out
     assert f"where: recording storage: the directory {settings.data_dir.resolve()}/recordings" \
         in out
-    assert "recordings 2, recording bytes" in out and "erasure receipts 0" in out
+    assert "Recordings (video and audio)       2 recordings, 10.1 kB" in out
+    assert "Erasure receipts                   0 receipts" in out
     assert not [n for n in NEEDLES if n in out]
 
 
@@ -171,7 +178,8 @@ def test_the_page_shows_the_records_and_the_settings(client, services, person):
     assert '<a href="/admin/privacy">Privacy</a>' in page  # in the navigation
     for href in ("/admin/privacy/settings", "/admin/access-log", "/admin/erasures"):
         assert f'href="{href}"' in page
-    assert "Acme Greenhouse" in page and "2 recordings" in page
+    assert "Acme Greenhouse" in page and "2 recordings, 10.1 kB" in page
+    assert "1 interview, 0 anonymous records" in page
     assert "180 days after an interview is decided" in page
     assert "No automated scoring exists" in page and "emotions" in page
     assert not [n for n in NEEDLES if n in page]
@@ -185,4 +193,4 @@ def test_another_organizations_admin_sees_only_their_own(admin_client, services,
     make_installation(services, ["Assessment"], organization="Globex", name="Globex Board")
     page = admin_client("Globex").get("/admin/privacy").get_data(as_text=True)
     assert "Globex Board" in page
-    assert "Acme" not in page and "1 interviews" not in page
+    assert "Acme" not in page and "0 interviews, 0 anonymous records" in page
