@@ -14,6 +14,7 @@ Each area is its own module, registering its views on `bp`; routes.py gathers th
     ops_health.py     installation health
     erasures.py       erasing a candidate on request, and the receipts
     secrets.py        rotating a webhook secret
+    privacy.py        the records of processing and the privacy settings in force
     privacy_settings.py  retention and erasure settings, and what is purged next
     access_log.py     the access log: filtered, paged, exported as CSV
 """

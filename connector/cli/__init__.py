@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from connector.cli import (
-    access, candidates, installations, keys, processes, pushes, sessions, tokens,
+    access, candidates, installations, keys, privacy, processes, pushes, sessions, tokens,
 )
 from connector.sandbox.cli import sandbox
 
@@ -17,6 +17,6 @@ def main() -> None:
 
 for command in (processes.serve, processes.worker, processes.db, installations.install_command,
                 installations.installations, sessions.sessions, candidates.candidates,
-                pushes.pushes, tokens.tokens, keys.keys, sandbox):
+                pushes.pushes, tokens.tokens, keys.keys, privacy.privacy, sandbox):
     main.add_command(command)
 access.register_commands(main, sessions.sessions)
