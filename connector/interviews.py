@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.events import Event, EventKind
 from connector import crypto, notes
+from connector.models.interviews import OPEN_STATES, SETTLED_STATES  # noqa: F401 (shared)
 from connector.models import (
     ApplicationStage,
     Email,
@@ -23,9 +24,6 @@ from connector.models import (
     utcnow,
 )
 
-OPEN_STATES = (InterviewState.INVITED, InterviewState.STARTED)
-# Decided, expired or cancelled: an interview's retention period runs from its settled_at.
-SETTLED_STATES = (InterviewState.COMPLETED, InterviewState.EXPIRED, InterviewState.CANCELLED)
 
 
 @dataclass(frozen=True)

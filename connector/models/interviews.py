@@ -30,6 +30,11 @@ class InterviewState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+OPEN_STATES = (InterviewState.INVITED, InterviewState.STARTED)
+# Decided, expired or cancelled: an interview's retention period runs from its settled_at.
+SETTLED_STATES = (InterviewState.COMPLETED, InterviewState.EXPIRED, InterviewState.CANCELLED)
+
+
 class AnswerKind(enum.StrEnum):
     VIDEO = "video"
     AUDIO = "audio"

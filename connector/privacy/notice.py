@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connector.models import Interview, Organization
+from connector.privacy import retention
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,12 @@ class Notice:
 
 def retention_days(interview: Interview, organization: Organization | None = None) -> int:
     """How many days the data is kept once settled: the template's, else the organization's."""
-    template_days = interview.template.retention_days if interview.template else None
-    return template_days or (organization or _organization(interview)).retention_days
+    return retention.retention_days(interview.template, organization or _organization(interview))
 
 
 def delete_after(interview: Interview) -> datetime | None:
-    """When retention deletes the interview's personal data; None until it is settled."""
-    if interview.settled_at is None:
-        return None
-    return interview.settled_at + timedelta(days=retention_days(interview))
+    """When the interview's personal data goes; None until it is settled or erasure asked."""
+    return retention.due_at(interview)
 
 
 def notice_of(interview: Interview, organization: Organization | None = None) -> Notice:

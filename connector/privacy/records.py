@@ -15,10 +15,10 @@ from connector.models import (
     InterviewTemplate, Organization, OutboxStatus, Push, ReviewerInvitation, Scorecard, User,
     WebhookDelivery,
 )
+from connector.privacy.retention import DELIVERY_BODY_DAYS
 
 # Stored webhook bodies are emptied this many days after they arrive (sooner on erasure): the
 # one place the report takes the bound from.
-WEBHOOK_BODY_DAYS = 30
 NOT_YET_SENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)
 SETTLED = "after the interview is decided, expired or cancelled"
 
@@ -196,8 +196,8 @@ def _installation(installation: Installation, held: dict[str, int], storage: str
         category("webhook_bodies", "Stored webhook bodies",
                  "the ATS's events as received: candidate name, e-mail and ids",
                  ["database: webhook_deliveries"],
-                 f"{WEBHOOK_BODY_DAYS} days after they arrive, then emptied",
-                 WEBHOOK_BODY_DAYS, "deliveries_with_body"),
+                 f"{DELIVERY_BODY_DAYS} days after they arrive, then emptied",
+                 DELIVERY_BODY_DAYS, "deliveries_with_body"),
     ])
 
 

@@ -20,7 +20,7 @@ from connector.models import (
     Actor, DeliveryStatus, ErasureReason, Installation, Interview, InterviewState,
     InterviewTemplate, Organization, WebhookDelivery, utcnow,
 )
-from connector.interviews import SETTLED_STATES
+from connector.models.interviews import SETTLED_STATES
 from connector.privacy import access
 from connector.privacy.erasure import Person, Who, erase
 

@@ -13,7 +13,7 @@ from connector.models import (
     OutboxStatus, Push,
 )
 from connector.organizations import find_or_create
-from connector.privacy import records
+from connector.privacy import records, retention
 from connector.privacy.erasure import Person, Who, erase
 from tests.conftest import make_installation
 from tests.privacy.conftest import EMAIL, NEEDLES
@@ -58,7 +58,7 @@ def test_the_report_counts_what_the_person_left(services, person):
     categories = {c.key: c for c in record.installations[0].categories}
     assert "under 1/" in categories["recordings"].where[0]
     assert (categories["webhook_bodies"].kept_days, categories["recordings"].kept_days) == (
-        records.WEBHOOK_BODY_DAYS, 180)
+        retention.DELIVERY_BODY_DAYS, 180)
 
 
 def test_a_waiting_push_and_an_accommodation_request_are_counted(services, person):
