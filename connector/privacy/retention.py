@@ -46,9 +46,9 @@ def reopen(interview: Interview) -> None:
     interview.settled_at = None
 
 
-def retention_days(template: InterviewTemplate, organization: Organization) -> int:
+def retention_days(template: InterviewTemplate | None, organization: Organization) -> int:
     """Days an interview's data is kept once settled: the template's, else the organization's."""
-    return template.retention_days or organization.retention_days
+    return (template.retention_days if template else None) or organization.retention_days
 
 
 def due_at(interview: Interview) -> datetime | None:
