@@ -5,7 +5,7 @@ Drafts are a reviewer's own until submitted, so they never appear here.
 
 from __future__ import annotations
 
-from connector.api import schemas
+from connector.api import review_schemas
 from connector.api.routing import operation, services
 from connector.api.sessions import find_session
 from connector.models import Access, Scorecard
@@ -31,7 +31,7 @@ def describe_card(interview, card: Scorecard) -> dict:
     }
 
 
-@operation("GET", "/sessions/<public_id>/review", tag=TAG, response=schemas.Review())
+@operation("GET", "/sessions/<public_id>/review", tag=TAG, response=review_schemas.Review())
 def get_review(public_id):
     """A session's submitted scorecards, and the averages computed from their ratings."""
     with services().db.session() as db:
