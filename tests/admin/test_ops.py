@@ -1,4 +1,4 @@
-"""The admin operations pages: deliveries, pushes, sessions, health; replay, retry, reactivate.
+"""The admin operations pages: deliveries, pushes, health; replay, retry, reactivate.
 
 Acme's admin sees Acme's rows; an admin of Globex gets 404 for every Acme id and sees none of
 Acme's rows; a reviewer gets 404; a visitor goes to the sign-in page.
@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
 from datetime import datetime, timedelta, UTC
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from adapters.contract import Connection
-from adapters.events import Outcome
 from adapters.greenhouse import MANIFEST
-from connector import crypto
 from connector.admin.ops import MASK, PAGE_SIZE, mask_personal, masked_json
 from connector.models import (
     DeliveryStatus,
@@ -25,16 +22,16 @@ from connector.models import (
     Installation,
     InstallationStatus,
     Interview,
-    InterviewTemplate,
-    Organization,
     OutboxStatus,
     Push,
     Role,
-    InterviewState,
     WebhookDelivery,
     utcnow,
 )
 from tests.admin.conftest import post_form
+from tests.admin.ops_rows import (
+    add_delivery, add_push, add_session, count, failed_push, get, html,
+)
 from tests.conftest import fixture_body, make_installation, row_counts, signed_post
 
 STAGE_CHANGE = fixture_body("greenhouse", "candidate_stage_change")
@@ -45,58 +42,6 @@ PII = ("Giuseppe", "Hurley", "giuseppe.hurley@example.com", "330-281-8004", "123
 @pytest.fixture
 def globex(services):
     return make_installation(services, ["Assessment"], organization="Globex", name="Globex GH")
-
-
-def add_delivery(services, installation, key, status=DeliveryStatus.PROCESSED, body=None,
-                 event=None, action="candidate_stage_change", received_at=None, **fields):
-    with services.db.session() as db:
-        row = WebhookDelivery(installation_id=installation["id"], delivery_key=key,
-                              action=action, event=event, body=body or "{}", status=status,
-                              received_at=received_at or utcnow(), **fields)
-        db.add(row)
-        db.flush()
-        return row.id
-
-
-def add_push(services, installation, n, status=OutboxStatus.PENDING, **fields) -> int:
-    outcome = Outcome("invited", "69306314", "265772", f"Invited. [test {n}]", f"[test {n}]")
-    with services.db.session() as db:
-        push = Push(installation_id=installation["id"], kind="invited", dedupe_key=f"test:{n}",
-                    payload=asdict(outcome), status=status, **fields)
-        db.add(push)
-        db.flush()
-        return push.id
-
-
-def add_session(services, installation, name, email, title="Engineer",
-                state=InterviewState.INVITED, created_at=None) -> str:
-    with services.db.session() as db:
-        template = db.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin))
-        interview = Interview(
-            public_id=crypto.new_public_id("ses"), installation_id=installation["id"],
-            template_id=template.id, ats_application_id=crypto.new_token()[:12],
-            ats_candidate_id="c1", stage_entry="Assessment:1", candidate_name=name,
-            candidate_email=email, job_title=title, state=state,
-            token_hash=crypto.hash_token(crypto.new_token()), token_encrypted="x",
-            deadline_at=utcnow() + timedelta(days=3), created_at=created_at or utcnow())
-        db.add(interview)
-        db.flush()
-        return interview.public_id
-
-
-def get(services, model, row_id):
-    with services.db.session() as db:
-        return db.get(model, row_id)
-
-
-def html(response) -> str:
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_data(as_text=True)
-
-
-def count(services, model) -> int:
-    with services.db.session() as db:
-        return db.scalar(select(func.count()).select_from(model))
 
 
 # --- who gets in -----------------------------------------------------------------------------
@@ -360,15 +305,6 @@ def test_pushes_that_need_attention_come_first(admin_client, services, installat
     assert re.findall(r'<tr>\s*<td>(\d+)', only_failed) == [str(failed)]
 
 
-def failed_push(services, installation, n=1) -> int:
-    push_id = add_push(services, installation, n, OutboxStatus.FAILED, attempts=3,
-                       last_error="POST /v3/notes: HTTP 404 gone")
-    with services.db.session() as db:
-        inst = db.get(Installation, installation["id"])
-        inst.status, inst.attention_reason = InstallationStatus.NEEDS_ATTENTION, "NotFound: gone"
-    return push_id
-
-
 def test_retry_delivers_the_push_and_clears_the_flag(admin_client, services, installation,
                                                      greenhouse):
     push_id = failed_push(services, installation)
@@ -391,74 +327,6 @@ def test_retry_of_a_push_that_has_not_stopped_is_refused(admin_client, services,
     assert (after.status, after.attempts, after.next_attempt_at) == (
         before.status, before.attempts, before.next_attempt_at)
     assert post_form(admin_client("Acme"), "/admin/pushes/999/retry").status_code == 404
-
-
-# --- sessions --------------------------------------------------------------------------------
-
-def test_sessions_search_is_case_insensitive_on_name_and_e_mail(admin_client, services,
-                                                                installation):
-    first = add_session(services, installation, "Ödön Kovács", "odon@example.com")
-    add_session(services, installation, "Pat Doe", "PAT.DOE@Example.com")
-    add_session(services, installation, "Sam 100% Smith", "sam@example.com")
-    client = admin_client("Acme")
-
-    def names(query):
-        page = html(client.get(f"/admin/sessions?{query}"))
-        return sorted(re.findall(r'/review/sessions/[^"]+">([^<]+)<', page))
-
-    assert names("q=ÖDÖN") == ["Ödön Kovács"]
-    assert names("q=kovÁcs") == ["Ödön Kovács"]
-    assert names("q=pat.doe@EXAMPLE") == ["Pat Doe"]
-    assert names("q=%25") == ["Sam 100% Smith"]  # a literal %, not a wildcard
-    assert names("q=_") == []
-    assert names("") == ["Pat Doe", "Sam 100% Smith", "Ödön Kovács"]
-    assert f'href="/review/sessions/{first}"' in html(client.get("/admin/sessions?q=odon"))
-
-
-def test_sessions_filter_by_state_job_and_creation_day_in_the_org_zone(
-        admin_client, services, installation):
-    with services.db.session() as db:
-        db.scalar(select(Organization).where(Organization.name == "Acme")).timezone = (
-            "America/New_York")
-    # 03:00 UTC on 2 March is 22:00 on 1 March in New York.
-    late = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-    add_session(services, installation, "Ann", "ann@example.com", "Designer",
-                InterviewState.COMPLETED, created_at=late)
-    add_session(services, installation, "Bo", "bo@example.com", "Engineer",
-                InterviewState.INVITED, created_at=late + timedelta(days=1))
-    client = admin_client("Acme")
-
-    def names(query):
-        return re.findall(r'/review/sessions/[^"]+">([^<]+)<',
-                          html(client.get(f"/admin/sessions?{query}")))
-
-    assert names("state=completed") == ["Ann"]
-    assert names("job_title=Engineer") == ["Bo"]
-    assert names("created_from=2026-03-01&created_to=2026-03-01") == ["Ann"]
-    assert names("created_from=2026-03-02") == ["Bo"]
-    assert names("created_to=2026-03-01") == ["Ann"]
-    assert names("created_to=2026-03-02") == ["Bo", "Ann"]  # newest first
-    assert names("state=invited&job_title=Designer") == []
-    page = html(client.get("/admin/sessions"))
-    assert '<option value="Designer">' in page and "America/New_York" in page
-
-
-@pytest.mark.parametrize("query", ["state=lost", "created_from=yesterday",
-                                   "created_from=2026-03-05&created_to=2026-03-01",
-                                   "q=" + "x" * 201])
-def test_bad_session_filters_are_a_400(admin_client, installation, query):
-    assert admin_client("Acme").get(f"/admin/sessions?{query}").status_code == 400
-
-
-def test_sessions_are_paginated(admin_client, services, installation):
-    start = utcnow() - timedelta(days=2)
-    for n in range(PAGE_SIZE + 2):
-        add_session(services, installation, f"Person {n:03d}", f"p{n}@example.com",
-                    created_at=start + timedelta(minutes=n))
-    client = admin_client("Acme")
-    assert "Person 001" not in html(client.get("/admin/sessions"))
-    second = html(client.get("/admin/sessions?page=2"))
-    assert "Person 001" in second and "Person 000" in second and "Person 051" not in second
 
 
 # --- health ----------------------------------------------------------------------------------
