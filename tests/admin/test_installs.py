@@ -7,84 +7,23 @@ stored and processed exactly as a real delivery.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import responses
-from responses.matchers import query_string_matcher
 from sqlalchemy import select
 
-from adapters.contract import Connection
 from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
-from adapters.http import HostNotAllowed, Unauthorized
 from connector.admin import install_steps, installs
 from connector.models import Installation, InterviewTemplate, Role, StageRule, WebhookDelivery
 from tests.admin.conftest import post_form
 from tests.conftest import make_installation, row_counts
 from tests.review.conftest import csrf_token_of
-from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, CREDENTIALS, USER_ID
-
-TOKEN_URL = "https://auth.greenhouse.io/token"
-BASE = "https://harvest.greenhouse.io"
-STAGES = [{"id": 11, "job_id": 1, "name": "Async screen", "sort_order": 1, "active": True},
-          {"id": 21, "job_id": 2, "name": "Async screen", "sort_order": 1, "active": True},
-          {"id": 12, "job_id": 1, "name": "Onsite", "sort_order": 2, "active": True},
-          {"id": 13, "job_id": 1, "name": "Old stage", "sort_order": 3, "active": False}]
-FORM = {"name": "Acme Greenhouse", **CREDENTIALS}
-
-
-class FakeHarvest:
-    """Greenhouse's token, notes-check and stages endpoints; `calls` lists (method, URL)."""
-
-    def __init__(self, mock: responses.RequestsMock, app):
-        self.app, self.calls = app, []
-        self.token_status, self.notes_status, self.stages_status = 200, 200, 200
-        mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
-        mock.add_callback(responses.GET, re.compile(re.escape(BASE) + r"/v3/notes.*"),
-                          callback=self._notes)
-        mock.add_callback(responses.GET,
-                          re.compile(re.escape(BASE) + r"/v3/job_interview_stages.*"),
-                          callback=self._stages)
-        # The test event's self-POST: handed to the app, as the public URL would be.
-        mock.add_callback(responses.POST, re.compile(r"https://connector\.test/webhooks/.*"),
-                          callback=self._webhook)
-
-    def _token(self, request):
-        self.calls.append(("POST", request.url))
-        user, _, password = base64.b64decode(
-            request.headers["Authorization"][6:]).decode().partition(":")
-        form = {k: v[0] for k, v in parse_qs(request.body).items()}
-        if self.token_status != 200 or (user, password) != (CLIENT_ID, CLIENT_SECRET) \
-                or form.get("sub") != USER_ID:
-            return self.token_status if self.token_status != 200 else 401, {}, \
-                json.dumps({"error": "invalid_client"})
-        return 200, {}, json.dumps({"access_token": "t-1", "expires_in": 3600})
-
-    def _notes(self, request):
-        self.calls.append(("GET", request.url))
-        return self.notes_status, {}, json.dumps([] if self.notes_status == 200 else
-                                                 {"message": "Forbidden"})
-
-    def _stages(self, request):
-        self.calls.append(("GET", request.url))
-        return self.stages_status, {}, json.dumps(STAGES if self.stages_status == 200 else
-                                                  {"message": "Forbidden"})
-
-    def _webhook(self, request):
-        path = urlsplit(request.url).path
-        answer = self.app.test_client().post(path, data=request.body,
-                                             headers=dict(request.headers))
-        return answer.status_code, {}, answer.get_data()
-
-    def writes(self) -> list:
-        """Calls that could change Greenhouse: anything but the token and GETs."""
-        return [c for c in self.calls if c[0] != "GET" and c[1] != TOKEN_URL]
+from tests.admin.fake_harvest import FORM, FakeHarvest
+from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, CREDENTIALS
 
 
 @pytest.fixture
@@ -399,44 +338,6 @@ def test_a_reviewer_gets_404(admin, user_client, services, harvest):
 def test_a_visitor_is_sent_to_sign_in(client):
     response = client.get("/admin/installations")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-# The adapter's two new calls, against the faked Harvest
-
-
-def greenhouse(**credentials) -> GreenhouseAdapter:
-    return MANIFEST.build(Connection(webhook_secret="s", credentials={**CREDENTIALS,
-                                                                      **credentials}))
-
-
-def test_list_stages_follows_pages_and_drops_inactive_stages():
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
-        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages",
-                 json=STAGES[:2], match=[query_string_matcher("per_page=100")],
-                 headers={"Link": f'<{BASE}/v3/job_interview_stages?cursor=abc>; rel="next"'})
-        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages",
-                 json=STAGES[2:], match=[query_string_matcher("cursor=abc")])
-        assert greenhouse().list_stages() == [("11", "Async screen"), ("21", "Async screen"),
-                                              ("12", "Onsite")]
-
-
-def test_list_stages_refuses_a_next_page_on_another_host():
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
-        mock.add(responses.GET, f"{BASE}/v3/job_interview_stages", json=[],
-                 headers={"Link": '<https://evil.example/v3/x>; rel="next"'})
-        with pytest.raises(HostNotAllowed):
-            greenhouse().list_stages()
-
-
-def test_check_connection_names_the_missing_permission():
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
-        mock.add(responses.GET, f"{BASE}/v3/notes", status=403, json={"message": "Forbidden"})
-        with pytest.raises(Unauthorized) as refused:
-            greenhouse().check_connection()
-    assert refused.value.status == 403 and "list notes" in str(refused.value)
 
 
 # Helpers
