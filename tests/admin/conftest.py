@@ -47,3 +47,9 @@ def user_client(app, services):
 def admin_client(user_client):
     """`admin_client("Acme")`: a test client signed in as an admin of that organization."""
     return lambda organization: user_client(organization, Role.ADMIN)
+
+
+@pytest.fixture
+def admin(admin_client):
+    """Acme's admin, signed in."""
+    return admin_client("Acme")

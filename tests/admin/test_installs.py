@@ -32,11 +32,6 @@ def harvest(app):
         yield FakeHarvest(mock, app)
 
 
-@pytest.fixture
-def admin(admin_client):
-    return admin_client("Acme")
-
-
 def post(client, path, **data):
     return post_form(client, path, data, token_from="/admin/installations")
 

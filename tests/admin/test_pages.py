@@ -15,7 +15,7 @@ from connector.models import InterviewTemplate
 from connector.sandbox import board
 from connector.sandbox.seed import ADMIN_EMAIL, seed
 from tests.admin.conftest import csrf_token
-from tests.admin.test_templates import save, templates_of
+from tests.admin.template_forms import save, templates_of
 
 ADMIN_CSS = Path(__file__).parents[2] / "connector" / "static" / "admin.css"
 OWN_LOOK = {"hidden", "radio", "checkbox"}  # inputs the browser draws its own way

@@ -13,7 +13,7 @@ from connector.models import (
     Installation, Interview, InterviewState, InterviewTemplate, Organization, Role, utcnow,
 )
 from tests.admin.conftest import post_form
-from tests.admin.test_templates import error_of, save, templates_of
+from tests.admin.template_forms import error_of, save, templates_of
 from tests.conftest import make_installation, row_counts
 
 PATH = "/admin/privacy/settings"

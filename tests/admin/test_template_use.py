@@ -8,13 +8,8 @@ import re
 import pytest
 
 from connector.admin.templates import used_by
-from tests.admin.test_templates import created, invite
+from tests.admin.template_forms import created, invite
 from tests.conftest import make_installation
-
-
-@pytest.fixture
-def admin(admin_client):
-    return admin_client("Acme")
 
 
 def in_use(client) -> dict[str, str]:

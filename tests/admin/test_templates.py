@@ -1,93 +1,17 @@
-"""The template editor: create, edit, copy; validation; versions and pinned plans; tenancy;
-and the candidate pages showing a template's logo, brand colour and consent."""
+"""The template editor: create, edit, copy; validation; versions and pinned plans; tenancy."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from sqlalchemy import select
 
-from connector.candidate.branding import brand_css
 from connector.interviews import plan_of
-from connector.models import (
-    Email,
-    Interview,
-    InterviewTemplate,
-    Organization,
-    Role,
-    StageRule,
+from connector.models import Interview, InterviewTemplate, Organization, Role
+from tests.admin.template_forms import (
+    ANCHORS, LOGO, builtin_id, created, edit, error_of, invite, save, templates_of, valid_form,
 )
 from tests.admin.conftest import post_form
-from tests.conftest import edit_fixture, fixture_body, row_counts, signed_post
-
-LOGO = "https://cdn.acme.example/logo.png"
-ANCHORS = ["Off topic.", "Vague.", "Clear.", "Clear and concrete.", "Compelling."]
-
-
-def valid_form(**changes) -> dict:
-    """A complete, valid editor form: a practice question, two questions, one competency."""
-    data = {
-        "name": "Support screen", "deadline_hours": "96", "reminder_hours": "12",
-        "welcome_text": "Hello from Acme.", "welcome_video_url": "https://cdn.acme.example/hi.mp4",
-        "logo_url": LOGO, "brand_color": "#0B6E4F",
-        "consent_text": "Acme keeps your answers for 90 days.", "consent_version": "2024-05",
-        "rubric-0-name": "Empathy",
-        **{f"rubric-0-anchor-{n}": text for n, text in enumerate(ANCHORS, 1)},
-    }
-    questions = [("Practice: say hello.", "video", "yes", ""),
-                 ("Why support?", "video", "", ""),
-                 ("Reply to an angry customer.", "text", "", "800")]
-    for i, (prompt, kind, practice, chars) in enumerate(questions):
-        data.update({f"questions-{i}-prompt": prompt, f"questions-{i}-answer_kind": kind,
-                     f"questions-{i}-prep_seconds": "20", f"questions-{i}-answer_seconds": "90",
-                     f"questions-{i}-retakes": "2", f"questions-{i}-max_characters": chars,
-                     f"questions-{i}-order": str(i + 1)})
-        if practice:
-            data[f"questions-{i}-is_practice"] = practice
-    for key, value in changes.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
-
-
-def save(client, path="/admin/templates/new", **changes):
-    return post_form(client, path, {"action": "save", **valid_form(**changes)},
-                     token_from="/admin/templates/new")
-
-
-def templates_of(services) -> list[InterviewTemplate]:
-    """The organizations' own templates, oldest first, with their questions."""
-    with services.db.session() as db:
-        rows = db.scalars(select(InterviewTemplate).where(InterviewTemplate.is_builtin.is_(False))
-                          .order_by(InterviewTemplate.id)).all()
-        for row in rows:
-            row.questions  # noqa: B018  (loaded before the session closes)
-        db.expunge_all()
-        return rows
-
-
-def builtin_id(services) -> int:
-    with services.db.session() as db:
-        return db.scalar(select(InterviewTemplate.id).where(InterviewTemplate.is_builtin))
-
-
-def created(client, services, **changes) -> InterviewTemplate:
-    assert save(client, **changes).status_code == 303
-    return templates_of(services)[-1]
-
-
-def edit(client, template_id: int, version: int, **changes):
-    path = f"/admin/templates/{template_id}/edit"
-    return post_form(client, path, {"action": "save", "version": str(version),
-                                    **valid_form(**changes)}, token_from="/admin/templates")
-
-
-@pytest.fixture
-def admin(admin_client):
-    return admin_client("Acme")
+from tests.conftest import row_counts
 
 
 # --- create, edit, copy -----------------------------------------------------------------------
@@ -240,11 +164,6 @@ INVALID = {
 }
 
 
-def error_of(html: str, field_id: str) -> str:
-    found = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', html)
-    return found[1] if found else ""
-
-
 @pytest.mark.parametrize("case", INVALID.values(), ids=INVALID.keys())
 def test_invalid_input_on_create_is_400_shown_by_its_field_and_writes_nothing(admin, services,
                                                                             case):
@@ -284,22 +203,6 @@ def test_a_changed_consent_text_needs_a_new_version(admin, services):
 
 
 # --- versions and pinned plans ----------------------------------------------------------------
-
-def invite(client, services, installation, template_id, application_id):
-    """A webhook moving one application into the trigger stage, with the rule on this template."""
-    with services.db.session() as db:
-        for rule in db.scalars(select(StageRule)):
-            rule.template_id = template_id
-    body = edit_fixture("greenhouse", "candidate_stage_change",
-                        lambda d: d["payload"]["application"].update(id=application_id))
-    assert signed_post(client, installation, body, event_id=f"evt-{application_id}"
-                       ).status_code == 200
-    with services.db.session() as db:
-        interview = db.scalars(select(Interview).where(
-            Interview.ats_application_id == str(application_id))).one()
-        db.expunge(interview)
-        return interview
-
 
 def test_an_edit_leaves_the_plan_and_rubric_of_sessions_already_created(
         admin, client, services, installation, greenhouse):
@@ -356,70 +259,3 @@ def test_a_reviewer_gets_404(admin, user_client, services):
 def test_a_visitor_is_sent_to_sign_in(client):
     response = client.get("/admin/templates")
     assert response.status_code == 302 and "/login" in response.location
-
-
-# --- the candidate's pages --------------------------------------------------------------------
-
-def test_the_candidate_page_shows_the_templates_logo_colour_and_consent(
-        admin, client, services, installation, greenhouse):
-    template = created(admin, services)
-    invite(client, services, installation, template.id, 2001)
-    token = _token_of(services)
-    html = client.get(f"/interview/{token}").get_data(as_text=True)
-    assert f'<img class="logo" src="{LOGO}"' in html
-    assert f'href="/interview/{token}/brand.css"' in html
-    assert "Acme keeps your answers for 90 days." in html and "Policy version 2024-05" in html
-    css = client.get(f"/interview/{token}/brand.css")
-    assert css.status_code == 200 and css.mimetype == "text/css"
-    assert "--brand: #0b6e4f;" in css.get_data(as_text=True)
-
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
-    response = client.post(f"/interview/{token}/consent", data={
-        "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
-    assert response.status_code == 303
-    with services.db.session() as db:
-        interview = db.scalars(select(Interview)).one()
-        assert interview.consent_version == "2024-05"
-        assert interview.consent_text == "Acme keeps your answers for 90 days."
-
-
-def test_consent_is_refused_when_the_text_changed_after_the_page_was_shown(
-        admin, client, services, installation, greenhouse):
-    template = created(admin, services)
-    invite(client, services, installation, template.id, 2002)
-    token = _token_of(services)
-    html = client.get(f"/interview/{token}").get_data(as_text=True)
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
-    assert edit(admin, template.id, 1, consent_text="New terms.",
-                consent_version="2024-06").status_code == 303
-    response = client.post(f"/interview/{token}/consent", data={
-        "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 409
-    assert "New terms." in page and "Policy version 2024-06" in page
-    with services.db.session() as db:
-        assert db.scalars(select(Interview)).one().consented_at is None
-
-
-def test_without_template_branding_the_organization_logo_and_no_brand_sheet(
-        client, services, installation, greenhouse):
-    body = fixture_body("greenhouse", "candidate_stage_change")
-    assert signed_post(client, installation, body).status_code == 200
-    token = _token_of(services)
-    html = client.get(f"/interview/{token}").get_data(as_text=True)
-    assert "brand.css" not in html and 'class="logo"' not in html
-    assert "Policy version builtin-1" in html
-    assert client.get(f"/interview/{token}/brand.css").status_code == 404
-
-
-def test_a_light_brand_colour_keeps_text_readable():
-    light, dark = brand_css("ffe066"), brand_css("0b6e4f")
-    assert "--brand-ink: #1d2330;" in light and "--accent" not in light
-    assert "--brand-ink: #fff;" in dark and "--accent: #0b6e4f;" in dark
-
-
-def _token_of(services) -> str:
-    """The link in the latest invitation e-mail."""
-    with services.db.session() as db:
-        emails = db.scalars(select(Email).order_by(Email.id)).all()
-        return re.search(r"/interview/([A-Za-z0-9_-]{43})", emails[-1].text_body)[1]
