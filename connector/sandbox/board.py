@@ -16,6 +16,7 @@ from connector.models import Installation, Organization, SandboxCard, utcnow
 ORGANIZATION = "Sandbox"
 INSTALLATION = "Sandbox board"
 WEBHOOK_JOB = tasks.SEND_SANDBOX_WEBHOOK
+DELETION_JOB = tasks.SEND_SANDBOX_DELETION
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,19 @@ class Move:
 
     def args(self) -> tuple:
         return self.card_id, self.stage_id, self.message_id, self.occurred_at
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A candidate deleted from the board, as its webhook job needs it: the card is gone."""
+
+    installation_id: int
+    candidate_id: str
+    message_id: str
+    occurred_at: str
+
+    def args(self) -> tuple:
+        return self.installation_id, self.candidate_id, self.message_id, self.occurred_at
 
 
 def installation_of(session: Session) -> Installation | None:
@@ -94,6 +108,25 @@ def move(session: Session, card: SandboxCard, column_id: str) -> Move | None:
                 card.updated_at.isoformat().replace("+00:00", "Z"))
 
 
+def delete(session: Session, card: SandboxCard) -> Deletion:
+    """Delete the candidate's card and its notes, as an ATS deletes a candidate's profile."""
+    deletion = Deletion(card.installation_id, card.candidate_id,
+                        f"msg_{secrets.token_urlsafe(18)}", _now())
+    session.delete(card)
+    session.flush()
+    return deletion
+
+
+def deletion_body(candidate_id: str, occurred_at: str) -> bytes:
+    """candidate.deleted, with the candidate's id only: the ATS keeps nothing else to send."""
+    data = {"candidate": {"id": candidate_id}, "occurred_at": occurred_at}
+    return json.dumps({"type": "candidate.deleted", "timestamp": _now(), "data": data}).encode()
+
+
+def _now() -> str:
+    return utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def card_url(base_url: str, card: SandboxCard) -> str:
     return f"{base_url}/sandbox/cards/{card.id}"
 
@@ -110,8 +143,7 @@ def webhook_body(card: SandboxCard, stage_id: str, occurred_at: str, base_url: s
         "stage": {"id": column.id, "name": column.name},
         "occurred_at": occurred_at,
     }
-    sent_at = utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
-    return json.dumps({"type": kind, "timestamp": sent_at, "data": data}).encode()
+    return json.dumps({"type": kind, "timestamp": _now(), "data": data}).encode()
 
 
 def job_id(title: str) -> str:

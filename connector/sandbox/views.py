@@ -55,6 +55,22 @@ def move_card(card_id: int):
     return redirect(url_for("sandbox.board_page") + f"#card-{card_id}", 303)
 
 
+@bp.post("/cards/<int:card_id>/delete")
+def delete_card(card_id: int):
+    """Delete the candidate from the board and send candidate.deleted, as an ATS would."""
+    with services().db.session() as db:
+        card = _card(db, card_id)
+        if request.form.get("confirm") != "yes":
+            flash("Tick the box to confirm the deletion.")
+            return redirect(url_for("sandbox.card_page", card_id=card_id), 303)
+        name, deletion = f"{card.first_name} {card.last_name}", board.delete(db, card)
+    services().queue.enqueue(board.DELETION_JOB, *deletion.args())
+    log.info("sandbox.card.deleted card=%s", card_id)
+    flash(f"Deleted {name}. The connector was sent candidate.deleted and erases their "
+          "interview.")
+    return redirect(url_for("sandbox.board_page"), 303)
+
+
 def _card(db, card_id: int):
     installation = board.installation_of(db)
     card = board.card_of(db, installation, card_id) if installation else None

@@ -48,11 +48,11 @@ def move(client, card_id: int, column: str, **extra):
 
 @pytest.fixture
 def recorded_jobs(services, monkeypatch):
-    """The sandbox's webhook jobs, recorded instead of run: (path, args); other jobs run."""
+    """The sandbox's webhook jobs (moves and deletions), recorded instead of run: (path, args)."""
     jobs, run = [], services.queue.enqueue
 
     def enqueue(path, *args):
-        if path == "jobs.sandbox.send_webhook":
+        if path.startswith("jobs.sandbox."):
             jobs.append((path, args))
         else:
             run(path, *args)
