@@ -155,7 +155,7 @@ def _work(services: Services, stopping: threading.Event) -> None:
         worker, started = None, time.monotonic()
         try:
             worker = ConnectorWorker(services, stopping)
-            worker.work(with_scheduler=False)
+            worker.work(with_scheduler=False, logging_level=services.settings.log_level)
         except (RedisError, StopRequested) as exc:
             log.warning("worker.interrupted error=%s", type(exc).__name__)
         if stopping.is_set() or (worker is not None and worker._stop_requested):

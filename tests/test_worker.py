@@ -21,8 +21,10 @@ from rq import Queue, Worker
 from sqlalchemy import text
 
 from config import Settings
+from connector.models import OutboxStatus, Push
 from connector.services import install
 from connector.wiring import build_services
+from jobs import claims, leases
 from jobs.sweeper import LOST_JOB_BOUND, SWEEP_INTERVAL_SECONDS, SWEEP_TICK_SECONDS
 from jobs.worker import RESTART_CAP_SECONDS
 from tests.faults.processes import RedisServer, Workers, children, wait_for
@@ -187,3 +189,35 @@ def test_a_second_sigterm_ends_the_worker_at_once(stack, tmp_path):
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=3) != 0
     assert not mark.exists()
+
+
+def claim_and_hang(push_id: int) -> None:
+    """A runaway job: it claims its row, then never ends by itself."""
+    from connector.services import current
+
+    with current().db.session() as session:
+        assert claims.claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING)
+    time.sleep(600)
+
+
+def lease_of(services, push_id: int):
+    with services.db.session() as session:
+        return session.get(Push, push_id).lease_until
+
+
+def test_a_runaway_job_is_ended_at_its_timeout_and_the_worker_goes_on(stack, tmp_path):
+    services, workers = stack
+    (worker,) = workers.start()
+    wait_for(lambda: registered(services), 30, "the worker")
+    (push_id,) = add_pushes(services, 1)
+    queue = Queue("default", connection=services.queue.connection)
+    queue.enqueue(f"{__name__}.claim_and_hang", push_id, job_timeout=2)
+    mark = tmp_path / "next"
+    services.queue.enqueue(f"{__name__}.mark_after", str(mark), 0)
+    wait_for(mark.exists, 30, "the next job")
+    (failed,) = queue.failed_job_registry.get_job_ids()
+    assert "JobTimeoutException" in queue.fetch_job(failed).latest_result().exc_string
+    assert worker.poll() is None
+    lease = lease_of(services, push_id)
+    time.sleep(leases.RENEW_SECONDS + 2)  # nobody renews it: the sweeper takes the row up
+    assert lease_of(services, push_id) == lease
