@@ -40,6 +40,7 @@ log = logging.getLogger("connector.jobs")
 RESTART_MIN_SECONDS, RESTART_CAP_SECONDS = 1.0, 8.0
 HEALTHY_SECONDS = 60  # a worker that ran this long starts its next backoff from the minimum
 SCHEDULER_TICK_SECONDS = 1.0
+SCHEDULER_LOCK_SECONDS = 5  # another worker's scheduler takes over this soon after a death
 SWEEP_LOCK = "connector:sweep"
 # rq's alarm ends a job at its timeout unless the job is stuck in C code; this long after it,
 # the process ends itself, as rq's forking worker kills a horse that overruns.
@@ -193,6 +194,7 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
                 scheduler.acquire_locks()
             if scheduler.acquired_locks:
                 scheduler.heartbeat()
+                _shorten(scheduler)
                 scheduler.enqueue_scheduled_jobs()
         except RedisError:
             log.debug("scheduler.redis-unreachable")
@@ -200,6 +202,15 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
         scheduler.release_locks()
     except RedisError:
         pass  # the lock expires on its own a minute later
+
+
+def _shorten(scheduler) -> None:
+    # rq holds the lock for a minute past each heartbeat: after a worker's death its timed jobs
+    # would wait that long, and the sweeper leaves a row whose timed job still waits alone.
+    with scheduler.connection.pipeline() as pipe:
+        for name in scheduler.acquired_locks:
+            pipe.expire(scheduler.get_locking_key(name), SCHEDULER_LOCK_SECONDS)
+        pipe.execute()
 
 
 def _sweep(queue: RedisQueue, stopping: threading.Event) -> None:
