@@ -1,8 +1,8 @@
-"""`connector worker`: an rq worker that runs each job in its own process, with rq's scheduler
-and the sweeper in threads beside it.
+"""`connector worker`: an rq worker that runs its jobs itself, forking nothing, with rq's
+scheduler and the sweeper in threads beside it.
 
 One process, nothing else: jobs run one after another in its main thread and share its
-database pool, Redis connection, imported adapters and their HTTP sessions; the scheduler
+database pool, Redis connection and imported modules (the adapters, the jobs); the scheduler
 (timed jobs) and the sweeper (jobs Redis lost, rows whose worker died) are threads, so they live
 and die with the worker. A lost Redis does not end the worker: it waits, with backoff up to
 RESTART_CAP_SECONDS, and carries on when Redis is back.
