@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import requests
@@ -47,8 +48,9 @@ def serving(command, env: dict, log_path: Path, base: str, shell: bool = False) 
                     log_path.read_text()[-3000:]
                 time.sleep(0.2)
             yield
-        finally:
-            process.terminate()
+        finally:  # the whole session: a shell that did not exec its command would leave it
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
 
 
