@@ -40,6 +40,10 @@ def allow_private_addresses(allowed: bool) -> None:
     _private_allowed = bool(allowed)
 
 
+def private_addresses_allowed() -> bool:
+    return _private_allowed
+
+
 def address_kind(address: str) -> str | None:
     """What kind of address may not be called ("a link-local address"), or None if it may."""
     ip = _embedded_ipv4(ipaddress.ip_address(address.split("%", 1)[0]))

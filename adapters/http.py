@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ import requests
 from adapters.errors import (  # noqa: F401  (the error family, imported from here by clients)
     ApiError, HostNotAllowed, Invalid, NotFound, RateLimited, Temporary, Unauthorized,
 )
-from adapters.hosts import AddressCheckingAdapter, name_refusal
+from adapters.hosts import AddressCheckingAdapter, name_refusal, private_addresses_allowed
 
 DEFAULT_TIMEOUT = (5, 20)  # connect, read: seconds
+_transports: dict[bool, AddressCheckingAdapter] = {}
 # An X-RateLimit-Reset this large can only be a Unix time: as seconds left it would be 31 years.
 EPOCH_RESET_FROM = 1_000_000_000
 
@@ -114,6 +116,25 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when - (time.time() if now is None else now))
 
 
+def shared_transport() -> AddressCheckingAdapter:
+    """The process's connection pools, one per ATS host, kept from one client to the next.
+
+    Each job builds its own client, but a worker runs thousands of jobs: sharing the transport
+    (urllib3's pools are thread-safe) spares each call a new TCP connection and TLS handshake.
+    Only connections are shared, never a session's cookies or auth. Every connection was
+    checked by resolve_checked when it was opened, and a reused one goes to that same address;
+    a connection opened while private addresses were allowed is not reused once they are not.
+    """
+    allowed = private_addresses_allowed()
+    if allowed not in _transports:
+        _transports[allowed] = AddressCheckingAdapter()
+    return _transports[allowed]
+
+
+# A forked child must not write to its parent's sockets.
+os.register_at_fork(after_in_child=_transports.clear)
+
+
 class ApiClient:
     """A requests session bound to one base URL; raises ApiError subclasses, never requests'."""
 
@@ -123,7 +144,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session or requests.Session()
         for scheme in ("https://", "http://"):  # every connection to an allowed address only
-            self.session.mount(scheme, AddressCheckingAdapter())
+            self.session.mount(scheme, shared_transport())
         self.timeout = timeout
         self.on_rate_limit = on_rate_limit  # told what each response says of the budget
 
