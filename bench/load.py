@@ -30,6 +30,22 @@ class Target(NamedTuple):
     path: str
     body: bytes
     headers: dict
+    pid: int = 0  # the server's main process: its children's CPU time is counted
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds the children of `pid` (gunicorn's workers) have used, from /proc."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = listed.read().split()
+        total = 0
+        for child in children:
+            with open(f"/proc/{child}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return float("nan")
 
 
 def request_heads(target: Target, prefix: str, count: int) -> Heads:
@@ -165,7 +181,9 @@ def measure(target: Target, mode: str, concurrency: int, seconds: float, rate: f
     plan = dict(mode=mode, seconds=seconds, rate=rate, conns=conns, tag=tag,
                 start=time.monotonic() + 1.0)
     with multiprocessing.get_context("fork").Pool(procs) as pool:
+        used = server_cpu(target.pid)
         parts = pool.starmap(client, [(target, plan, i) for i in range(procs)])
+        used = server_cpu(target.pid) - used
     latencies = sorted(x for part in parts for x in part.latencies)
     span = max(p.last for p in parts) - min(p.first for p in parts)
     merged = {"other": Counter(), "errors": Counter(), "samples": {}}
@@ -173,8 +191,10 @@ def measure(target: Target, mode: str, concurrency: int, seconds: float, rate: f
         for key, value in merged.items():
             value.update(getattr(part, key))
     wall = seconds + (WARMUP if mode == "closed" else 0)
+    answered = len(latencies) + sum(merged["other"].values()) + sum(merged["errors"].values())
     return dict(merged, rps=len(latencies) / max(span, 1e-9), p50=pct(latencies, 0.50),
-                p99=pct(latencies, 0.99), cpu=sum(p.cpu for p in parts) / wall)
+                p99=pct(latencies, 0.99), cpu=sum(p.cpu for p in parts) / wall,
+                server_ms=used * 1000 / max(answered, 1) if mode == "open" else float("nan"))
 
 
 def pct(values: list[float], q: float) -> float:

@@ -8,7 +8,8 @@ it is verified, parsed, stored and enqueued. The minimal endpoint (bench/minimal
 verifies the signature, INSERTs the body into the same table and enqueues an rq job: the least
 a durable endpoint can do, and the yardstick. The bare app (bench/bare_app.py) reads the body
 and answers 200. bench/load.py drives each in a closed and an open loop; --rounds repeats the
-three in turn and reports each round's ratio, since other load on the machine skews one round.
+three in turn (the first two swapping places every other round) and reports each round's
+ratio, since other load on the machine skews one round.
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (unless --database sqlite):
 
@@ -185,12 +186,16 @@ def run(args: argparse.Namespace) -> list[dict]:
             if name == "minimal" and redis_url is None:
                 continue  # it needs PostgreSQL and Redis
             port = free_port()
-            apps.enter_context(gunicorn(app, port, args.workers, env))
-            targets.append(Target(name, port, path, body, headers))
+            server = apps.enter_context(gunicorn(app, port, args.workers, env))
+            targets.append(Target(name, port, path, body, headers, server.pid))
         for number in range(args.rounds):
-            rounds.append({target.name: {mode: measure(
+            # Every other round the minimal endpoint goes first: a load that comes and goes
+            # on the machine then weighs on both by turns.
+            order = targets if number % 2 == 0 else [targets[1], targets[0], *targets[2:]]
+            figures = {target.name: {mode: measure(
                 target, mode, args.concurrency, args.seconds, args.rate, str(number))
-                for mode in ("closed", "open")} for target in targets})
+                for mode in ("closed", "open")} for target in order}
+            rounds.append({target.name: figures[target.name] for target in targets})
     return rounds
 
 
@@ -202,7 +207,7 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
           f"{args.seconds:g} s a phase | client processes {client_processes(args.concurrency)}"
           f" | CPUs busy before the run {busy} | load average {load}")
     head = ["round", "target", "phase", "req/s", "p50 ms", "p99 ms", "non-200", "errors",
-            "client CPU"]
+            "client CPU", "server CPU ms/req"]
     table, notes = [], []
     for number, results in enumerate(rounds, 1):
         for name, phases in results.items():
@@ -211,7 +216,8 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
                     else f"open, {args.rate:g} req/s"
                 table.append([str(number), name, label, f"{r['rps']:.0f}", f"{r['p50']:.1f}",
                               f"{r['p99']:.1f}", str(sum(r["other"].values())),
-                              str(sum(r["errors"].values())), f"{r['cpu'] * 100:.0f}%"])
+                              str(sum(r["errors"].values())), f"{r['cpu'] * 100:.0f}%",
+                              f"{r['server_ms']:.2f}" if phase == "open" else ""])
                 problems = [f"{n} x HTTP {s}, e.g. {r['samples'][s]!r}"
                             for s, n in r["other"].items()]
                 problems += [f"{n} x {error}" for error, n in r["errors"].items()]
@@ -220,7 +226,8 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
     for row in [head, ["-" * w for w in widths]] + table:
         print("  ".join(c.ljust(w) if 0 < i < 3 else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))))
-    print("\n".join(notes + ["(client CPU: load generator CPU time as a share of one core)"]))
+    print("\n".join(notes + ["(client CPU: load generator CPU time as a share of one core; "
+                              "server CPU: the gunicorn workers' CPU time per request, open loop)"]))
     verdicts(rounds, args)
 
 
@@ -244,7 +251,9 @@ def verdicts(rounds: list[dict], args: argparse.Namespace) -> None:
     for label, phase, key, form in (
             (f"throughput, {args.concurrency} connections", "closed", "rps", "{:,.0f} req/s"),
             (f"p50 at {args.rate:g} req/s", "open", "p50", "{:.1f} ms"),
-            (f"p99 at {args.rate:g} req/s", "open", "p99", "{:.1f} ms")):
+            (f"p99 at {args.rate:g} req/s", "open", "p99", "{:.1f} ms"),
+            (f"workers' CPU per request at {args.rate:g} req/s", "open", "server_ms",
+             "{:.2f} ms")):
         cells = []
         for name in rounds[0]:
             values = sorted(r[name][phase][key] for r in rounds)
