@@ -47,7 +47,9 @@ def decode(body: bytes) -> object:
         raise _too_deep() from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
-    return cleaned(data)
+    # JSON text holds a NUL only as an escape (a raw one is refused above), and UTF-8 cannot
+    # carry a surrogate: without a \u escape in the bytes, no text needs cleaning.
+    return cleaned(data) if b"\\u" in body else _within_depth(data)
 
 
 def cleaned(data: object) -> object:
@@ -65,6 +67,19 @@ def cleaned(data: object) -> object:
             if isinstance(value, str):
                 node[key] = clean_text(value)
             elif isinstance(value, dict | list):
+                stack.append((value, depth + 1))
+    return data
+
+
+def _within_depth(data: object) -> object:
+    """`data` once its containers are known to nest no deeper than MAX_DEPTH."""
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        for value in node.values() if isinstance(node, dict) else node:
+            if isinstance(value, dict | list):
                 stack.append((value, depth + 1))
     return data
 

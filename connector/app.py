@@ -25,6 +25,7 @@ CONTENT_SECURITY_POLICY = (
 POLICY_FLOOR = {"object-src": "'none'", "base-uri": "'self'", "form-action": "'self'",
                 "frame-ancestors": "'none'"}
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
+WEBHOOK_PREFIX = "/webhooks/"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -55,7 +56,39 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     csrf.init_app(app)
     _register_errors(app)
     __import__("connector.errors").errors.register(app)  # database too slow: 503
+    app.wsgi_app = _WebhooksApart(app.wsgi_app, _webhook_app(services))
     return app
+
+
+def _webhook_app(services: Services) -> Flask:
+    """The app that takes ATS deliveries: the webhook route and its error answers, no more.
+
+    A delivery carries no cookie, session or form, and no page is drawn for it: the sign-in
+    and user lookup, CSRF check, sign-in throttling and session of the main app would protect
+    nothing and cost every delivery a good part of its time.
+    """
+    from webhooks.views import bp as webhooks
+
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.extensions["connector"] = services
+    app.register_blueprint(webhooks)
+    app.after_request(_security_headers)
+    _register_errors(app)
+    __import__("connector.errors").errors.register(app)
+    return app
+
+
+class _WebhooksApart:
+    """WSGI: requests under /webhooks/ go to the webhook app, every other to the main one."""
+
+    def __init__(self, main, webhooks: Flask):
+        self.main, self.webhooks = main, webhooks
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
+            return self.webhooks.wsgi_app(environ, start_response)
+        return self.main(environ, start_response)
 
 
 def _set_up_sign_in(app: Flask, settings: Settings) -> None:
@@ -86,10 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from connector.health import bp as health
     from connector.metrics import bp as metrics
     from connector.review.routes import bp as review
-    from webhooks.views import bp as webhooks
 
-    app.register_blueprint(webhooks)
-    csrf.exempt(webhooks)  # an ATS signs its deliveries; it has no browser session
     app.register_blueprint(candidate)
     app.register_blueprint(candidate_api)
     app.register_blueprint(candidate_rights)

@@ -80,6 +80,7 @@ class RedisQueue:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(self.name, connection=self.connection, default_timeout=JOB_TIMEOUT)
         self._free_script = self.connection.register_script(_FREE)
+        self._free_and_put_script = self.connection.register_script(_FREE_AND_PUT)
         self._after_job: list[tuple[str, tuple, datetime | None]] = []
 
     def enqueue(self, path: str, *args) -> None:
@@ -107,7 +108,11 @@ class RedisQueue:
             self._after_job.append((path, args, at))
             return
         try:
-            if job_id is None or self._free(job_id, recover):
+            if job_id is None:
+                self._put(path, args, at, None)
+            elif at is None:
+                self._free_and_put(path, args, job_id, recover)
+            elif self._free(job_id, recover):
                 self._put(path, args, at, job_id)
         except Exception:  # Redis down: the sweeper picks the row up later
             log.warning("jobs.enqueue-failed job=%s", path, exc_info=True)
@@ -131,17 +136,37 @@ class RedisQueue:
 
     def _free(self, job_id: str, recover: bool) -> bool:
         """True when no job under this id waits or runs, and the id is free to use again."""
-        keys = [f"rq:job:{job_id}"] + [f"rq:{registry}:{self.name}" for registry in
+        return self._free_script(keys=self._registries(job_id),
+                                 args=[job_id, int(recover), time.time()]) == 1
+
+    def _free_and_put(self, path: str, args: tuple, job_id: str, recover: bool) -> None:
+        """Queue a row's job now unless one waits or runs: one round trip to Redis.
+
+        The job is rq's own, made and prepared as rq's enqueue makes it; the script frees its
+        id as _free does, then saves and queues it as rq's unique enqueue does, atomically.
+        """
+        job = self.queue.create_job(path, args=args, result_ttl=RESULT_TTL,
+                                    failure_ttl=FAILURE_TTL, job_id=job_id)
+        self.queue._prepare_for_queue(job)  # origin, enqueued_at, timeout, status "queued"
+        fields = [part for key, value in job.to_dict().items() if value is not None
+                  for part in (key, value if isinstance(value, bytes | str) else str(value))]
+        ttl = job.ttl if job.ttl is not None else -1
+        self._free_and_put_script(
+            keys=[*self._registries(job_id), self.queue.key, self.queue.redis_queues_keys],
+            args=[job_id, int(recover), time.time(), ttl, *fields])
+
+    def _registries(self, job_id: str) -> list[str]:
+        """The job's hash, then the registries that may still name an ended or dead job."""
+        return [f"rq:job:{job_id}"] + [f"rq:{registry}:{self.name}" for registry in
                                        ("wip", "finished", "failed", "canceled")]
-        return self._free_script(keys=keys, args=[job_id, int(recover), time.time()]) == 1
 
 
-# Frees a row's job id unless a job under it still waits or runs: returns 1 when the id may be
-# used. A started job counts as running until its execution's expiry in rq's started registry
-# passes, or, with ARGV[2] = "1", not at all (its row's lease ran out, so its worker is dead).
-# A finished, failed or dead job's hash and registry entries go, so rq's uniqueness check
-# passes and no registry later acts on the new job in the old one's name.
-_FREE = """
+# Frees a row's job id unless a job under it still waits or runs (then returns 0). A started
+# job counts as running until its execution's expiry in rq's started registry passes, or,
+# with ARGV[2] = "1", not at all (its row's lease ran out, so its worker is dead). A finished,
+# failed or dead job's hash and registry entries go, so rq's uniqueness check passes and no
+# registry later acts on the new job in the old one's name.
+_FREE_ID = """
 local status = redis.call("HGET", KEYS[1], "status")
 if status == "queued" or status == "scheduled" or status == "deferred" then return 0 end
 local prefix = ARGV[1] .. ":"
@@ -160,10 +185,20 @@ for i = 1, #executions, 2 do
   end
 end
 redis.call("DEL", KEYS[1])
-for i = 3, #KEYS do redis.call("ZREM", KEYS[i], ARGV[1]) end
+for i = 3, 5 do redis.call("ZREM", KEYS[i], ARGV[1]) end
+"""
+_FREE = _FREE_ID + "return 1\n"
+# ... then saves the job's hash (ARGV[5] on: field, value, ...), with its TTL (ARGV[4], -1 for
+# none), queues it (KEYS[6]) and lists the queue (KEYS[7]): what rq's unique enqueue and its
+# enqueue_job do, so a worker finds the job as if rq had queued it.
+_FREE_AND_PUT = _FREE_ID + """
+if #ARGV > 4 then redis.call("HSET", KEYS[1], unpack(ARGV, 5)) end
+local ttl = tonumber(ARGV[4])
+if ttl and ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl) end
+redis.call("RPUSH", KEYS[6], ARGV[1])
+redis.call("SADD", KEYS[7], KEYS[6])
 return 1
 """
-
 
 
 class InProcessQueue:

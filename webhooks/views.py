@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import bindparam, exists, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import get_adapter
@@ -106,9 +106,23 @@ def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
         "outcome": None if event else "not_actionable",
         "received_at": utcnow(),
     }
-    with services.db.engine.begin() as connection:
-        delivery_id = connection.execute(_INSERT, {**row, "sealed": receiver.sealed}).scalar()
-    return delivery_id, row
+    return _insert(services.db, {**row, "sealed": receiver.sealed}), row
+
+
+def _insert(db, values: dict) -> int | None:
+    """INSERT the row, committed as the statement returns; again if the connection had died.
+
+    Pooled connections in steady use are not pinged (connector.db), so one the server dropped
+    since its last use fails here, and the pool connects afresh. Had the lost INSERT committed,
+    the second finds the row (IntegrityError: a duplicate), and the sweeper queues its job.
+    """
+    for last in (False, True):
+        try:
+            with db.autocommit() as connection:
+                return connection.execute(_INSERT, values).scalar()
+        except DBAPIError as exc:
+            if last or not exc.connection_invalidated:
+                raise
 
 
 def _read_body() -> bytes:

@@ -37,3 +37,18 @@ def test_what_is_not_json_is_refused(body):
     with pytest.raises(MalformedPayload) as refused:
         decode(body)
     assert refused.value.reason == "invalid_json"
+
+
+def test_nesting_past_the_bound_is_refused_with_escaped_text_too():
+    escaped = nested(MAX_DEPTH + 1).replace(b"{}", b'{"a": "\\u00e9"}')
+    with pytest.raises(MalformedPayload) as refused:
+        decode(escaped)
+    assert refused.value.reason == "too_deep"
+
+
+@pytest.mark.parametrize("raw", [b"\x00", b"\x1f"])
+def test_a_raw_control_character_in_text_is_not_json(raw):
+    # Text needs cleaning only where the bytes hold a \u escape; a raw NUL cannot slip past.
+    with pytest.raises(MalformedPayload) as refused:
+        decode(b'{"name": "Ada' + raw + b'"}')
+    assert refused.value.reason == "invalid_json"

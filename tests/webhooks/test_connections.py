@@ -1,0 +1,65 @@
+"""A delivery on PostgreSQL: one INSERT committed on its own, and dropped connections survived."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from connector import db as connector_db
+from connector.models import WebhookDelivery
+from tests.conftest import fixture_body, make_installation, signed_post
+
+BODY = fixture_body("greenhouse", "candidate_stage_change")
+
+
+@pytest.fixture
+def database_url(pg_database_url):
+    return pg_database_url
+
+
+def drop_connections(database_url: str) -> int:
+    """Have the server end every session on the test's database, as a restart would."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                                (name,)).fetchall())
+
+
+def stored(database_url: str, key: str) -> bool:
+    """Whether another connection sees the delivery: it was committed."""
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM webhook_deliveries WHERE delivery_key = %s",
+                            (f"greenhouse:{key}",)).fetchone()[0] == 1
+
+
+def test_a_delivery_is_committed_before_it_is_answered(client, services, database_url):
+    installation = make_installation(services, trigger_stages=["Assessment"])
+    response = signed_post(client, installation, BODY, event_id="evt-committed")
+    assert response.status_code == 200
+    assert stored(database_url, "evt-committed")
+
+
+def test_a_connection_dropped_since_the_last_delivery_costs_no_delivery(client, services,
+                                                                       database_url):
+    installation = make_installation(services, trigger_stages=["Assessment"])
+    assert signed_post(client, installation, BODY, event_id="evt-1").status_code == 200
+    assert drop_connections(database_url) >= 1  # the pooled one, used a moment ago
+    response = signed_post(client, installation, BODY, event_id="evt-2")
+    assert response.status_code == 200, response.get_json()
+    assert stored(database_url, "evt-2")
+
+
+def test_a_connection_idle_past_the_bound_is_pinged_and_replaced(services, database_url,
+                                                               monkeypatch):
+    monkeypatch.setattr(connector_db, "PG_PING_AFTER_IDLE_SECONDS", 0.05)
+    with services.db.session() as session:
+        session.execute(select(WebhookDelivery.id)).all()
+    assert drop_connections(database_url) >= 1
+    time.sleep(0.1)
+    with services.db.session() as session:  # no retry here: the ping found it dead
+        assert session.execute(text("SELECT 1")).scalar() == 1
