@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from adapters.events import Event, EventKind
 from connector import crypto, notes
@@ -69,11 +69,12 @@ def matching_rule(installation: Installation, stage_id: str | None,
 
 def template_for(session: Session, rule: StageRule) -> InterviewTemplate:
     """The rule's template, or the built-in default when it names none, with its questions."""
-    with_questions = selectinload(InterviewTemplate.questions)
+    with_questions = joinedload(InterviewTemplate.questions)  # one query, not two
     if rule.template_id is not None:
         return session.get(InterviewTemplate, rule.template_id, options=[with_questions])
-    return session.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin)
-                          .order_by(InterviewTemplate.id).limit(1).options(with_questions))
+    return session.scalars(select(InterviewTemplate).where(InterviewTemplate.is_builtin)
+                           .order_by(InterviewTemplate.id).limit(1).options(with_questions)
+                           ).unique().first()
 
 
 def stage_entry(session: Session, installation: Installation, event: Event) -> str | None:

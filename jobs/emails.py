@@ -68,7 +68,11 @@ def send_prepared(services, prepared: Prepared | None) -> None:
     if prepared is None or prepared.message is None:
         return
     try:
-        _send_built(services, prepared.email_id, prepared.message)
+        # No second look at the row: it was written, claimed and built in the transaction
+        # that has just committed, so an erasure cannot have come between more than it could
+        # between a job's look and its send.
+        mail.send(services.settings.smtp_url, prepared.message)
+        _delivered(services, prepared.email_id)
     except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
         _record_failure(services, prepared.email_id, exc)
 
@@ -83,14 +87,10 @@ def _send(services, email_id: int) -> None:
         if not settings.smtp_url:
             return _hold(email, token)
         message = _message(settings, email, token)
-    _send_built(services, email_id, message)
-
-
-def _send_built(services, email_id: int, message: EmailMessage) -> None:
-    if not _still_sending(services, email_id):  # erased since the message was built
+    if not _still_sending(services, email_id):  # erased while the message was built
         log.info("mail.dropped email=%s reason=erased", email_id)
         return
-    mail.send(services.settings.smtp_url, message)
+    mail.send(settings.smtp_url, message)
     _delivered(services, email_id)
 
 
