@@ -126,11 +126,14 @@ def install(env: dict, fake: TimedGreenhouse) -> dict:
 
 
 @contextlib.contextmanager
-def workers(count: int, env: dict, logs: Path, redis_url: str):
+def workers(count: int, env: dict, logs: Path, redis_url: str, profile: bool = False):
     """`count` `connector worker` processes, registered before this yields, stopped after."""
     files = [(logs / f"worker-{n}.log").open("ab") for n in range(count)]
-    procs = [subprocess.Popen([sys.executable, "-m", "connector.cli", "worker"], env=env,
-                              cwd=ROOT, stdout=f, stderr=subprocess.STDOUT) for f in files]
+    profiled = lambda n: ["-m", "cProfile", "-o", str(logs / f"worker-{n}.prof")] \
+        if profile else []  # noqa: E731
+    procs = [subprocess.Popen([sys.executable, *profiled(n), "-m", "connector.cli", "worker"],
+                              env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+             for n, f in enumerate(files)]
     try:
         connection = redis.Redis.from_url(redis_url)
         deadline = time.monotonic() + 30
@@ -138,7 +141,7 @@ def workers(count: int, env: dict, logs: Path, redis_url: str):
             if time.monotonic() > deadline:
                 raise SystemExit(f"the workers did not start; see {logs}")
             time.sleep(0.1)
-        yield
+        yield [proc.pid for proc in procs]
     finally:
         for proc in procs:
             proc.terminate()
@@ -165,7 +168,7 @@ def web(port: int, count: int, env: dict, logs: Path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not start; see {logs / 'web.log'}")
             time.sleep(0.1)
-        yield
+        yield [proc.pid]
     finally:
         proc.terminate()
         try:
@@ -243,20 +246,53 @@ def run(args) -> dict:
             installation = install(env, fake)
             signed = moves(args.moves, installation["webhook_secret"])
             path = urlsplit(installation["webhook_url"]).path
-            with workers(args.workers, env, logs, args.redis_url), \
-                    web(port, args.web_workers, dict(env, CONNECTOR_ENV="production"), logs):
-                started = time.monotonic()
+            with workers(args.workers, env, logs, args.redis_url,
+                         args.profile_workers) as worker_pids, \
+                    web(port, args.web_workers, dict(env, CONNECTOR_ENV="production"),
+                        logs) as web_pids:
+                groups = {"workers": worker_pids, "web": web_pids,
+                          "PostgreSQL": urlsplit(url).path.lstrip("/")}
+                before, started = cpu_by_group(groups), time.monotonic()
                 acked = asyncio.run(send_all(port, path, signed, args.concurrency))
                 wait_for(inbox.count, args.moves, 600)
-                wait_for(lambda: len(fake.note_times), args.moves,
-                         3 * args.moves * args.per / args.limit + 120)
+                cpu = {name: used - before.get(name, 0.0)
+                       for name, used in cpu_by_group(groups).items()}
+                cpu["wall"] = time.monotonic() - started
+                if not args.no_notes:
+                    wait_for(lambda: len(fake.note_times), args.moves,
+                             3 * args.moves * args.per / args.limit + 120)
                 time.sleep(2)  # a duplicate would land now
     finally:
         smtp.stop()
         fake.stop()
-    return {"started": started, "acked": acked, "arrivals": inbox.arrivals,
+    return {"started": started, "acked": acked, "arrivals": inbox.arrivals, "cpu": cpu,
             "notes": Counter(note["candidate_id"] for note in fake.notes),
             "note_times": fake.note_times, "throttled": fake.throttled}
+
+
+def cpu_by_group(groups: dict) -> dict[str, float]:
+    """CPU seconds used so far by each group: processes and their children, or the database's
+    server processes (named by the database), and this process (SMTP, fake ATS, client)."""
+    tick, table = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
+                                      (entry / "cmdline").read_bytes().replace(b"\0", b" "))
+    used = {}
+    for name, members in groups.items():
+        if isinstance(members, str):  # PostgreSQL's backends name their database
+            used[name] = sum(cpu for _, cpu, cmd in table.values()
+                             if cmd.startswith(b"postgres: ") and f" {members} ".encode() in cmd)
+            continue
+        family, grown = set(members), True
+        while grown:
+            more = {pid for pid, (parent, _, _) in table.items() if parent in family}
+            grown, family = bool(more - family), family | more
+        used[name] = sum(table[pid][1] for pid in family if pid in table)
+    times = os.times()
+    used["this process"] = times.user + times.system
+    return used
 
 
 def pct(values: list[float], q: float) -> float:
@@ -271,7 +307,7 @@ def report(args, result: dict, load: str) -> None:
     latency = [arrivals[who][0] - acked[who] for who in acked]
     rate = args.moves / (last_mail - first_ack)
     floor = args.moves / (args.limit / args.per)
-    last_note = max(result["note_times"]) - first_ack
+    last_note = max(result["note_times"], default=first_ack) - first_ack
     mails, notes = Counter(map(len, arrivals.values())), Counter(result["notes"].values())
     print(f"{args.moves} moves, {args.workers} workers, {args.web_workers} web workers, "
           f"{args.concurrency} connections; Python {sys.version.split()[0]}, "
@@ -281,11 +317,18 @@ def report(args, result: dict, load: str) -> None:
           f"{rate / TARGET:.2f}")
     print(f"e-mail after ack        p50 {pct(latency, 0.5):.1f} s, p95 {pct(latency, 0.95):.1f} s"
           f" (target <= {TARGET_P95:g} s), max {max(latency):.1f} s")
+    cpu = result["cpu"]
+    wall = cpu.pop("wall")
+    print("CPU until the last e-mail  " + ", ".join(
+        f"{name} {seconds:.1f} s ({seconds / wall:.0%} of a core)" for name, seconds in cpu.items())
+        + f"; {wall:.1f} s wall")
     print(f"e-mails per candidate   {dict(mails)}  ({len(arrivals)} candidates)")
     print(f"notes per candidate     {dict(notes)}  ({len(result['notes'])} candidates)")
     print(f"last note after 1st ack {last_note:8.1f} s    floor {floor:.0f} s "
           f"({args.limit} per {args.per:g} s), ratio {last_note / floor:.2f}; "
           f"429s {result['throttled']}")
+    if args.no_notes:
+        print(f"(--no-notes: {len(result['note_times'])} notes were in when the run stopped)")
     ok = rate >= TARGET and pct(latency, 0.95) <= TARGET_P95 and set(mails) == {1} \
         and set(notes) == {1} and len(arrivals) == len(result["notes"]) == args.moves
     print(f"target met: {'yes' if ok else 'NO'}")
@@ -301,6 +344,10 @@ def main() -> None:
     parser.add_argument("--per", type=float, default=10.0, help="the window, seconds")
     parser.add_argument("--redis-url", default=os.environ.get(
         "BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"), help="emptied before and after")
+    parser.add_argument("--no-notes", action="store_true",
+                        help="stop once the e-mails are in, without waiting for every note")
+    parser.add_argument("--profile-workers", action="store_true",
+                        help="run the workers under cProfile, writing worker-N.prof to --logs")
     parser.add_argument("--logs", help="keep the processes' logs in this directory")
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() \
