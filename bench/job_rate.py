@@ -2,7 +2,8 @@
 
 Each runs as a process of its own against the same Redis database, registered before the
 clock starts; then --jobs no-op jobs (os.getpid) are queued in one pipeline, and the time until
-the last has finished is measured. rq's two workers are the yardsticks: the forking one is what
+the last has finished is measured. Each worker runs --rounds times, in turns, and its median
+is printed, with the ratios of the medians. rq's two workers are the yardsticks: the forking one is what
 `connector worker` was built on, SimpleWorker is what rq does without a fork. The connector's
 worker also keeps each job's rows leased, rq's heartbeat alive, and its sweeper and scheduler
 running beside the jobs.
@@ -10,7 +11,7 @@ running beside the jobs.
 Needs PostgreSQL on 127.0.0.1:5432 (a fresh database is made and dropped) and Redis (database
 --redis-url, default $BENCH_REDIS_URL or redis://127.0.0.1:6379/12, emptied before and after):
 
-  .venv/bin/python bench/job_rate.py [--jobs 2000] [--redis-url redis://127.0.0.1:6379/12]
+  .venv/bin/python bench/job_rate.py [--jobs 2000] [--rounds 3] [--redis-url URL]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import contextlib
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,6 +100,7 @@ def _wait(condition, timeout: float, what: str, every: float = 0.1) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-url", default=os.environ.get(
         "BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"))
     args = parser.parse_args()
@@ -112,10 +115,15 @@ def main() -> None:
             "rq SimpleWorker": _rq("SimpleWorker", args.redis_url),
             "connector worker": [sys.executable, "-c", CONNECTOR_WORKER],
         }
-        rates = {name: rate(command, env, args.redis_url, args.jobs)
-                 for name, command in commands.items()}
+        runs: dict[str, list[float]] = {name: [] for name in commands}
+        for round_ in range(args.rounds):  # each round in another order: drift hits all alike
+            names = list(commands)[round_ % 3:] + list(commands)[:round_ % 3]
+            for name in names:
+                runs[name].append(rate(commands[name], env, args.redis_url, args.jobs))
+    rates = {name: statistics.median(values) for name, values in runs.items()}
     for name, jobs_per_second in rates.items():
-        print(f"{name:26} {jobs_per_second:8.0f} jobs/s")
+        each = ", ".join(f"{value:.0f}" for value in runs[name])
+        print(f"{name:26} {jobs_per_second:6.0f} jobs/s (median of {each})")
     simple = rates["rq SimpleWorker"]
     print(f"connector worker / SimpleWorker  {rates['connector worker'] / simple:.2f}")
     print(f"connector worker / rq Worker     "

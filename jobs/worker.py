@@ -22,7 +22,6 @@ import os
 import signal
 import threading
 import time
-from contextlib import contextmanager
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
@@ -41,6 +40,7 @@ log = logging.getLogger("connector.jobs")
 RESTART_MIN_SECONDS, RESTART_CAP_SECONDS = 1.0, 8.0
 HEALTHY_SECONDS = 60  # a worker that ran this long starts its next backoff from the minimum
 SCHEDULER_TICK_SECONDS = 1.0
+SCHEDULER_LOCK_SECONDS = 5  # another worker's scheduler takes over this soon after a death
 SWEEP_LOCK = "connector:sweep"
 # rq's alarm ends a job at its timeout unless the job is stuck in C code; this long after it,
 # the process ends itself, as rq's forking worker kills a horse that overruns.
@@ -58,48 +58,49 @@ class ConnectorWorker(SimpleWorker):
                          maintenance_interval=30, job_monitoring_interval=10)
         self.max_connection_wait_time = RESTART_CAP_SECONDS
         self.services, self.stopping = services, stopping
-        self._beating, self._ended = threading.Lock(), threading.Event()
+        self._beating, self._retired = threading.Lock(), threading.Event()
+        self._watched = None  # (the running job, when it started), for the monitor
 
     def get_heartbeat_ttl(self, job) -> int:
-        # The forking worker's: short, because _monitor renews it while the job runs, so a
+        # The forking worker's: short, because _monitor renews it while a job runs, so a
         # job whose worker died is seen as abandoned in seconds, not after its whole timeout.
         return Worker.get_heartbeat_ttl(self, job)
 
-    def perform_job(self, job, queue) -> bool:
+    def work(self, *args, **kwargs) -> bool:
+        threading.Thread(target=self._monitor, daemon=True, name="connector-heartbeat").start()
         try:
-            with running(job.id), leases.hold(on_lapse=_end_now), self._monitored(job):
+            return super().work(*args, **kwargs)
+        finally:
+            self._retired.set()
+
+    def perform_job(self, job, queue) -> bool:
+        self._watch(job)
+        try:
+            with running(job.id), leases.hold(on_lapse=_end_now):
                 return super().perform_job(job, queue)
         finally:  # outside running(): the job's own next try is no longer its own row's job
+            self._watch(None)
             self.services.queue.send_after_job()
-
-    @contextmanager
-    def _monitored(self, job):
-        self._ended = threading.Event()
-        threading.Thread(target=self._monitor, args=(job, self._ended), daemon=True,
-                         name="connector-heartbeat").start()
-        try:
-            yield
-        finally:
-            self._end_monitor()
 
     def handle_execution_ended(self, job, queue, heartbeat_ttl):
         # Before rq records the end: a heartbeat after it would bring the ended job's
         # execution back into rq's registries.
-        self._end_monitor()
+        self._watch(None)
         super().handle_execution_ended(job, queue, heartbeat_ttl)
 
-    def _end_monitor(self) -> None:
+    def _watch(self, job) -> None:
+        """Tell the monitor which job runs now, if any."""
         with self._beating:
-            self._ended.set()
+            self._watched = (job, now()) if job is not None else None
             self.current_job_working_time = 0  # the next job's first heartbeat reads it
 
-    def _monitor(self, job, ended: threading.Event) -> None:
+    def _monitor(self) -> None:
         """What rq's forking worker does while its horse works: heartbeats, and the backstop."""
-        started = now()
-        while not ended.wait(self.job_monitoring_interval):
+        while not self._retired.wait(self.job_monitoring_interval):
             with self._beating:
-                if ended.is_set():
-                    return
+                if self._watched is None:
+                    continue
+                job, started = self._watched
                 working = (now() - started).total_seconds()
                 if job.timeout and job.timeout > 0 and working > job.timeout + OVERRUN_SECONDS:
                     log.error("worker.job-overran job=%s seconds=%.0f", job.id, working)
@@ -193,6 +194,7 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
                 scheduler.acquire_locks()
             if scheduler.acquired_locks:
                 scheduler.heartbeat()
+                _shorten(scheduler)
                 scheduler.enqueue_scheduled_jobs()
         except RedisError:
             log.debug("scheduler.redis-unreachable")
@@ -200,6 +202,15 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
         scheduler.release_locks()
     except RedisError:
         pass  # the lock expires on its own a minute later
+
+
+def _shorten(scheduler) -> None:
+    # rq holds the lock for a minute past each heartbeat: after a worker's death its timed jobs
+    # would wait that long, and the sweeper leaves a row whose timed job still waits alone.
+    with scheduler.connection.pipeline() as pipe:
+        for name in scheduler.acquired_locks:
+            pipe.expire(scheduler.get_locking_key(name), SCHEDULER_LOCK_SECONDS)
+        pipe.execute()
 
 
 def _sweep(queue: RedisQueue, stopping: threading.Event) -> None:

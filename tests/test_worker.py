@@ -26,8 +26,8 @@ from connector.services import install
 from connector.wiring import build_services
 from jobs import claims, leases
 from jobs.sweeper import LOST_JOB_BOUND, SWEEP_INTERVAL_SECONDS, SWEEP_TICK_SECONDS
-from jobs.worker import RESTART_CAP_SECONDS
-from tests.faults.processes import RedisServer, Workers, children, wait_for
+from jobs.worker import RESTART_CAP_SECONDS, SCHEDULER_LOCK_SECONDS
+from tests.faults.processes import RedisServer, Workers, children, kill, wait_for
 from tests.test_sweeper import add_pushes
 
 SECRET = Fernet.generate_key().decode()
@@ -221,3 +221,19 @@ def test_a_runaway_job_is_ended_at_its_timeout_and_the_worker_goes_on(stack, tmp
     lease = lease_of(services, push_id)
     time.sleep(leases.RENEW_SECONDS + 2)  # nobody renews it: the sweeper takes the row up
     assert lease_of(services, push_id) == lease
+
+
+def test_timed_jobs_go_on_soon_after_the_worker_that_scheduled_them_dies(stack, tmp_path):
+    services, workers = stack
+    (first,) = workers.start()
+    wait_for(lambda: services.queue.connection.exists("rq:scheduler-lock:default"), 30,
+             "the first worker's scheduler")
+    workers.start()
+    wait_for(lambda: registered(services, 2), 30, "the second worker")
+    kill(first.pid)
+    killed = time.monotonic()
+    mark = tmp_path / "timed"
+    services.queue.enqueue_in(1, "os.mkdir", str(mark))
+    wait_for(mark.exists, SCHEDULER_LOCK_SECONDS + 5, "the timed job")
+    print(f"\na timed job ran {time.monotonic() - killed:.1f} s after the scheduling worker "
+          f"died (rq alone: up to 61 s)")
