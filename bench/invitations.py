@@ -11,7 +11,9 @@ arrives. A client sends --moves distinct signed candidate_stage_change deliverie
 Printed: how long the acknowledgements took; invitations per second (first acknowledgement to
 the last e-mail received) beside the yardstick of 50/s; each e-mail's latency after its move's
 acknowledgement (p50, p95, max); e-mails and notes per candidate (exactly one each); when the
-last note landed beside the floor the ATS's limit allows (moves / (limit/per)).
+last note landed beside the floor the ATS's limit allows (moves / (limit/per)); the CPU each
+group of processes used until the last e-mail. --no-notes stops once the e-mails are in;
+--profile-workers writes each worker's cProfile to --logs.
 
 The web runs with CONNECTOR_ENV=production as the Procfile says; the workers and the CLI run
 with CONNECTOR_ENV=test, since production only calls an ATS over https on its own hosts and the
@@ -20,6 +22,7 @@ default, emptied before and after):
 
   .venv/bin/python bench/invitations.py [--moves 1000] [--workers 2] [--web-workers 3]
       [--concurrency 16] [--limit 50] [--per 10] [--redis-url redis://127.0.0.1:6379/4]
+      [--no-notes] [--profile-workers] [--logs DIR]
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
+from bench.cpu import cpu_by_group  # noqa: E402
 from bench.webhook_ack import Conn, free_port  # noqa: E402
 from config.gunicorn import LOGGER_CLASS  # noqa: E402
 from connector import migrate  # noqa: E402
@@ -268,31 +272,6 @@ def run(args) -> dict:
     return {"started": started, "acked": acked, "arrivals": inbox.arrivals, "cpu": cpu,
             "notes": Counter(note["candidate_id"] for note in fake.notes),
             "note_times": fake.note_times, "throttled": fake.throttled}
-
-
-def cpu_by_group(groups: dict) -> dict[str, float]:
-    """CPU seconds used so far by each group: processes and their children, or the database's
-    server processes (named by the database), and this process (SMTP, fake ATS, client)."""
-    tick, table = os.sysconf("SC_CLK_TCK"), {}
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
-                                      (entry / "cmdline").read_bytes().replace(b"\0", b" "))
-    used = {}
-    for name, members in groups.items():
-        if isinstance(members, str):  # PostgreSQL's backends name their database
-            used[name] = sum(cpu for _, cpu, cmd in table.values()
-                             if cmd.startswith(b"postgres: ") and f" {members} ".encode() in cmd)
-            continue
-        family, grown = set(members), True
-        while grown:
-            more = {pid for pid, (parent, _, _) in table.items() if parent in family}
-            grown, family = bool(more - family), family | more
-        used[name] = sum(table[pid][1] for pid in family if pid in table)
-    times = os.times()
-    used["this process"] = times.user + times.system
-    return used
 
 
 def pct(values: list[float], q: float) -> float:
