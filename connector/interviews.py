@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from adapters.events import Event, EventKind
 from connector import crypto, notes
@@ -46,6 +48,8 @@ class Handled:
     email_ids: list[int]
     push_ids: list[int]
     timers: list[Timers] = field(default_factory=list)
+    # The invitation e-mail just written and its link's token, for the job to send at once.
+    invitation: tuple[Email, str] | None = field(default=None, repr=False)
 
     @property
     def acted(self) -> bool:
@@ -64,11 +68,13 @@ def matching_rule(installation: Installation, stage_id: str | None,
 
 
 def template_for(session: Session, rule: StageRule) -> InterviewTemplate:
-    """The rule's template, or the built-in default when it names none."""
+    """The rule's template, or the built-in default when it names none, with its questions."""
+    with_questions = joinedload(InterviewTemplate.questions)  # one query, not two
     if rule.template_id is not None:
-        return session.get(InterviewTemplate, rule.template_id)
-    return session.scalar(select(InterviewTemplate).where(InterviewTemplate.is_builtin)
-                          .order_by(InterviewTemplate.id).limit(1))
+        return session.get(InterviewTemplate, rule.template_id, options=[with_questions])
+    return session.scalars(select(InterviewTemplate).where(InterviewTemplate.is_builtin)
+                           .order_by(InterviewTemplate.id).limit(1).options(with_questions)
+                           ).unique().first()
 
 
 def stage_entry(session: Session, installation: Installation, event: Event) -> str | None:
@@ -76,15 +82,16 @@ def stage_entry(session: Session, installation: Installation, event: Event) -> s
 
     Greenhouse reports only the current stage (no "from" stage) and may send the same move
     twice under different delivery ids, so we remember the last stage seen per application:
-    the same stage again is the same entry, a different one starts a new entry.
+    the same stage again is the same entry, a different one starts a new entry. The row stays
+    locked until the transaction ends, so moves of one application are handled one at a time.
     """
     occurred = _parse_time(event.occurred_at)
+    if _insert_stage(session, installation.id, event, occurred):
+        return f"{event.stage_id}#1"
     row = session.scalar(select(ApplicationStage).where(
         ApplicationStage.installation_id == installation.id,
         ApplicationStage.ats_application_id == event.application_id).with_for_update())
-    if row is None:
-        row = _insert_stage(session, installation.id, event, occurred)
-    elif row.stage_id != event.stage_id:
+    if row.stage_id != event.stage_id:
         if occurred and row.occurred_at and occurred < row.occurred_at:
             return None  # an older move delivered late: the application has moved on
         row.stage_id = event.stage_id
@@ -95,18 +102,23 @@ def stage_entry(session: Session, installation: Installation, event: Event) -> s
 
 
 def _insert_stage(session: Session, installation_id: int, event: Event,
-                  occurred: datetime | None) -> ApplicationStage:
-    row = ApplicationStage(installation_id=installation_id,
-                           ats_application_id=event.application_id,
-                           stage_id=event.stage_id, entry_number=1, occurred_at=occurred)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # another job recorded this application first
-        return session.scalar(select(ApplicationStage).where(
-            ApplicationStage.installation_id == installation_id,
-            ApplicationStage.ats_application_id == event.application_id).with_for_update())
-    return row
+                  occurred: datetime | None) -> bool:
+    """Record the application's first stage; False when it has a row already.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a second job recording the same application waits
+    for the first one's transaction, then finds its row, with no savepoint to roll back to.
+    """
+    table = ApplicationStage.__table__
+    insert = _dialect_insert(session)(table).values(
+        installation_id=installation_id, ats_application_id=event.application_id,
+        stage_id=event.stage_id, entry_number=1, occurred_at=occurred, updated_at=utcnow())
+    return session.execute(insert.on_conflict_do_nothing().returning(table.c.id)).first() \
+        is not None
+
+
+def _dialect_insert(session: Session):
+    """The INSERT construct of the session's database, which knows ON CONFLICT."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
 def invites(installation: Installation, event: Event) -> bool:
@@ -144,12 +156,27 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
         plan=plan_of(template), template_version=template.version, rubric=template.rubric,
         reminder_hours=template.reminder_hours,
     )
-    if add_once(session, interview) is None:
+    # The stage row is locked (stage_entry): no other job can add this entry's session now.
+    if _has_session(session, installation.id, event.application_id, entry):
         return Handled("duplicate_session", [], [])
+    session.add(interview)
+    session.flush()
     link = interview_link(base_url, token)
-    email = add_once(session, notes.invitation_email(installation, interview, link))
-    push = add_once(session, notes.invited(installation, interview))
-    return Handled("invited", [email.id], [push.id], [Timers.of(interview)])
+    # Their keys name the new session: nothing can hold them yet, so no savepoint is needed.
+    email = notes.invitation_email(installation, interview, link)
+    push = notes.invited(installation, interview)
+    session.add_all([email, push])
+    session.flush()
+    return Handled("invited", [email.id], [push.id], [Timers.of(interview)],
+                   invitation=(email, token))
+
+
+def _has_session(session: Session, installation_id: int, application_id: str,
+                 entry: str) -> bool:
+    return session.scalar(select(Interview.id).where(
+        Interview.installation_id == installation_id,
+        Interview.ats_application_id == application_id,
+        Interview.stage_entry == entry)) is not None
 
 
 def handle_application_closed(session: Session, installation: Installation,

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from adapters.events import Event, EventKind
 from connector import interviews, tasks
@@ -15,7 +16,7 @@ from connector.models import (
 )
 from connector.privacy.erasure import Person, Who, erase
 from connector.services import current
-from jobs import failures
+from jobs import emails, failures
 from jobs.claims import backoff_seconds, claim
 from jobs.lifecycle import enqueue_rows, schedule
 from jobs.pushes import pushing
@@ -31,54 +32,95 @@ def process_delivery(delivery_id: int) -> None:
     """Act on a delivery once: create the session, the e-mail and the note it calls for."""
     services = current()
     with services.db.session() as session:
-        if _backing_off(session, delivery_id) or not claim(
-                session, WebhookDelivery, delivery_id,
-                DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING):
-            return
-        attempts = session.get(WebhookDelivery, delivery_id).attempts
+        attempts = claim(session, WebhookDelivery, delivery_id, DeliveryStatus.RECEIVED,
+                         DeliveryStatus.PROCESSING, durable=False)
+    if attempts is None:
+        return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
         return _stop(services, delivery_id, failures.reason(failures.Abandoned(attempts)))
     try:
-        event = _read(services, delivery_id)
-        if event is not None and event.kind is EventKind.CANDIDATE_ERASED:
-            return _erase(services, delivery_id, event)
-        with services.db.session() as session:
-            delivery = session.get(WebhookDelivery, delivery_id)
-            installation = session.get(Installation, delivery.installation_id)
-            delivery.event = event.to_dict() if event else None
-            result = (_handle(session, services, installation, event) if event
-                      else interviews.Handled("not_actionable", [], []))
-            delivery.status = (DeliveryStatus.PROCESSED if result.acted
-                               else DeliveryStatus.IGNORED)
-            delivery.outcome = result.outcome
-            delivery.processed_at = utcnow()
-            delivery.lease_until = None
-            ats = installation.ats
+        done = _act(services, delivery_id)
     except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
         _record_failure(services, delivery_id, failures.reason(exc))
         return
+    if done is None:
+        return  # an erasure, recorded by _erase
+    ats, result, invitation = done
     log.info("%s.delivery.processed delivery=%s outcome=%s", ats, delivery_id, result.outcome)
-    enqueue_rows(services.queue, result.email_ids, result.push_ids)
+    if invitation is not None:  # the candidate waits for this one: it goes first
+        emails.send_prepared(services, invitation)
+    enqueue_rows(services.queue, [i for i in result.email_ids if not _is(invitation, i)],
+                 result.push_ids)
     schedule(services.queue, result.timers)
 
 
-def _read(services, delivery_id: int) -> Event | None:
-    """The delivery's raw body read again by today's adapter, completed through its API.
+def _act(services, delivery_id: int):
+    """Read the delivery and act on it; (ats, what was done, the invitation to send now).
 
-    Reading the stored bytes (not a stored parse) lets a parser fix reach every replay. An
-    adapter whose ATS sends ids only fills in the rest here, outside any transaction.
+    One transaction when the event is complete as it came. An adapter whose ATS sends ids only
+    completes the event through its API first, outside any transaction; an erasure, too, runs
+    outside one (jobs.deliveries._erase).
     """
     with services.db.session() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        installation = session.get(Installation, delivery.installation_id)
-        body, headers = delivery.body.encode("utf-8"), dict(delivery.headers or {})
+        delivery, installation = _load(session, delivery_id)
         adapter = adapter_for(installation, services.keyring, services.settings,
                               pushing(services).tools(installation.public_id, installation.ats))
-        _action, event = adapter.read(body, headers)
-        # Only an event that will invite someone is worth a call to the ATS.
-        wanted = event is not None and event.candidate is None and \
-            adapter.manifest.can("enrich") and interviews.invites(installation, event)
-    return adapter.enrich(event) if wanted else event
+        event = _read(adapter, delivery)
+        erasure = event is not None and event.kind is EventKind.CANDIDATE_ERASED
+        wanted = _wants_enrichment(adapter, installation, event)
+        if not erasure and not wanted:
+            return _record(session, services, delivery, installation, event)
+    if erasure:
+        return _erase(services, delivery_id, event)
+    event = adapter.enrich(event)
+    with services.db.session() as session:
+        delivery, installation = _load(session, delivery_id)
+        return _record(session, services, delivery, installation, event)
+
+
+def _load(session, delivery_id: int) -> tuple[WebhookDelivery, Installation]:
+    """The delivery and its installation, with the organization, in one query."""
+    return session.execute(
+        select(WebhookDelivery, Installation)
+        .join(Installation, Installation.id == WebhookDelivery.installation_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .options(joinedload(Installation.organization))).one()
+
+
+def _read(adapter, delivery: WebhookDelivery) -> Event | None:
+    """The delivery's raw body read again by today's adapter.
+
+    Reading the stored bytes (not a stored parse) lets a parser fix reach every replay.
+    """
+    _action, event = adapter.read(delivery.body.encode("utf-8"), dict(delivery.headers or {}))
+    return event
+
+
+def _wants_enrichment(adapter, installation: Installation, event: Event | None) -> bool:
+    """Only an event that will invite someone is worth a call to the ATS."""
+    return event is not None and event.candidate is None and \
+        adapter.manifest.can("enrich") and interviews.invites(installation, event)
+
+
+def _record(session, services, delivery: WebhookDelivery, installation: Installation,
+            event: Event | None):
+    """Act on the event in the delivery's own transaction, and mark the delivery done."""
+    delivery.event = event.to_dict() if event else None
+    result = (_handle(session, services, installation, event) if event
+              else interviews.Handled("not_actionable", [], []))
+    invitation = None
+    if result.invitation is not None:
+        invitation = emails.prepare(session, services, *result.invitation)
+    delivery.status = DeliveryStatus.PROCESSED if result.acted else DeliveryStatus.IGNORED
+    delivery.outcome = result.outcome
+    delivery.processed_at = utcnow()
+    delivery.lease_until = None
+    return installation.ats, result, invitation
+
+
+def _is(invitation, email_id: int) -> bool:
+    """Whether the e-mail is the one this job sends itself (held ones need no job either)."""
+    return invitation is not None and invitation.email_id == email_id
 
 
 def _handle(session, services, installation: Installation, event: Event) -> interviews.Handled:
@@ -113,13 +155,6 @@ def _erase(services, delivery_id: int, event: Event) -> None:
         delivery.processed_at, delivery.lease_until = utcnow(), None
     log.info("%s.delivery.processed delivery=%s outcome=erased receipt=%s", ats, delivery_id,
              receipt.public_id if receipt else None)
-
-
-def _backing_off(session, delivery_id: int) -> bool:
-    """True while a failed delivery waits out its backoff: until then its lease is not over."""
-    lease = session.scalar(select(WebhookDelivery.lease_until).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.RECEIVED))
-    return lease is not None and lease > utcnow()
 
 
 def _record_failure(services, delivery_id: int, reason: str) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connector import tasks
 from connector.outbox import mail
@@ -20,19 +22,59 @@ log = logging.getLogger("connector.jobs")
 MAX_ATTEMPTS = 8
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An e-mail made ready in its writer's transaction: claimed and built, or held."""
+
+    email_id: int
+    attempts: int = 0
+    message: EmailMessage | None = None  # None: held for the mailbox page, nothing to send
+
+
 def send_email(email_id: int) -> None:
     """Send an e-mail once; a crash after the send and before the commit may repeat it."""
     services = current()
     with services.db.session() as session:
-        if not claim(session, Email, email_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
-            return
-        attempts = session.get(Email, email_id).attempts
+        attempts = claim(session, Email, email_id, OutboxStatus.PENDING, OutboxStatus.SENDING,
+                         durable=False)
+    if attempts is None:
+        return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
         return _record_failure(services, email_id, failures.Abandoned(attempts))
     try:
         _send(services, email_id)
     except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
         _record_failure(services, email_id, exc)
+
+
+def prepare(session, services, email: Email, token: str | None) -> Prepared | None:
+    """Claim and build a fresh e-mail in the transaction that wrote it, to send after commit.
+
+    The claim is the same lease a job takes (jobs.claims), committed with the row itself: if
+    this process dies before sending, the lease runs out and the sweeper gives the e-mail to
+    its own job. Without SMTP_URL it is held at once. None if the row is not ours to send.
+    """
+    if not services.settings.smtp_url:
+        _hold(email, token)
+        return Prepared(email.id)
+    attempts = claim(session, Email, email.id, OutboxStatus.PENDING, OutboxStatus.SENDING)
+    if attempts is None:
+        return None
+    return Prepared(email.id, attempts, _message(services.settings, email, token))
+
+
+def send_prepared(services, prepared: Prepared | None) -> None:
+    """Send what `prepare` built, once its transaction has committed."""
+    if prepared is None or prepared.message is None:
+        return
+    try:
+        # No second look at the row: it was written, claimed and built in the transaction
+        # that has just committed, so an erasure cannot have come between more than it could
+        # between a job's look and its send.
+        mail.send(services.settings.smtp_url, prepared.message)
+        _delivered(services, prepared.email_id)
+    except Exception as exc:  # whatever it is, it counts, and MAX_ATTEMPTS of them stop it
+        _record_failure(services, prepared.email_id, exc)
 
 
 def _send(services, email_id: int) -> None:
@@ -43,20 +85,32 @@ def _send(services, email_id: int) -> None:
             return  # its candidate was erased since the claim
         token = mail.link_token(session, email, services.keyring)
         if not settings.smtp_url:
-            mail.hold(email, token)
-            email.status, email.lease_until = OutboxStatus.HELD, None
-            log.info("mail.held email=%s kind=%s", email_id, email.kind)
-            return
-        domain = urlsplit(settings.public_base_url).hostname or "localhost"
-        message = mail.build_message(email, settings.mail_from, domain, token)
+            return _hold(email, token)
+        message = _message(settings, email, token)
     if not _still_sending(services, email_id):  # erased while the message was built
         log.info("mail.dropped email=%s reason=erased", email_id)
         return
     mail.send(settings.smtp_url, message)
+    _delivered(services, email_id)
+
+
+def _hold(email: Email, token: str | None) -> None:
+    mail.hold(email, token)
+    email.status, email.lease_until = OutboxStatus.HELD, None
+    log.info("mail.held email=%s kind=%s", email.id, email.kind)
+
+
+def _message(settings, email: Email, token: str | None) -> EmailMessage:
+    domain = urlsplit(settings.public_base_url).hostname or "localhost"
+    return mail.build_message(email, settings.mail_from, domain, token)
+
+
+def _delivered(services, email_id: int) -> None:
+    """Mark the e-mail sent, unless an erasure has taken it meanwhile."""
     with services.db.session() as session:
-        email = session.get(Email, email_id)
-        email.status, email.sent_at, email.lease_until, email.last_error = (
-            OutboxStatus.DELIVERED, utcnow(), None, None)
+        session.execute(update(Email).where(
+            Email.id == email_id, Email.status == OutboxStatus.SENDING).values(
+            status=OutboxStatus.DELIVERED, sent_at=utcnow(), lease_until=None, last_error=None))
     log.info("mail.sent email=%s", email_id)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from collections.abc import Iterable
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from connector import lifecycle, tasks
 from connector.interviews import Timers
@@ -15,6 +18,9 @@ log = logging.getLogger("connector.jobs")
 
 # A timer that fires a moment early finds nothing due; one second late costs nothing.
 SLACK_SECONDS = 1.0
+TIMER_BUCKET_SECONDS = 60  # a reminder due in hours may come a minute late
+_timed: WeakKeyDictionary = WeakKeyDictionary()  # queue -> {(job, bucket end)} timed by it
+_timed_lock = threading.Lock()
 
 
 def send_due_reminders() -> int:
@@ -50,15 +56,27 @@ def enqueue_rows(queue, email_ids: Iterable[int] = (), push_ids: Iterable[int] =
 
 
 def schedule(queue, timers: Iterable[Timers], now: datetime | None = None) -> None:
-    """Ask the scheduler to run the reminder and expiry jobs when each session needs them."""
+    """Ask the scheduler to run the reminder and expiry jobs when each session needs them.
+
+    Timers due in the same TIMER_BUCKET share one job, timed for the bucket's end, so a burst
+    of sessions costs a few timed jobs, not two each. Which buckets a queue has asked for is
+    kept in this process only: another process asks again, and the job, run twice, finds
+    nothing due the second time. Were a timed job lost, every sweep runs both jobs anyway.
+    """
     now = now or utcnow()
     for timer in timers:
         if timer.reminder_at is not None:
-            queue.enqueue_in(_seconds_until(timer.reminder_at, now),
-                             tasks.SEND_DUE_REMINDERS)
-        queue.enqueue_in(_seconds_until(timer.deadline_at, now),
-                         tasks.EXPIRE_DUE_SESSIONS)
+            _time(queue, tasks.SEND_DUE_REMINDERS, timer.reminder_at, now)
+        _time(queue, tasks.EXPIRE_DUE_SESSIONS, timer.deadline_at, now)
 
 
-def _seconds_until(moment: datetime, now: datetime) -> float:
-    return max((moment - now).total_seconds(), 0.0) + SLACK_SECONDS
+def _time(queue, path: str, moment: datetime, now: datetime) -> None:
+    """Time `path` for the end of `moment`'s bucket, unless this queue did so already."""
+    bucket = math.ceil(moment.timestamp() / TIMER_BUCKET_SECONDS) * TIMER_BUCKET_SECONDS
+    with _timed_lock:
+        asked = _timed.setdefault(queue, set())
+        if (path, bucket) in asked:
+            return
+        asked -= {key for key in asked if key[1] < now.timestamp()}  # fired already
+        asked.add((path, bucket))
+    queue.enqueue_in(max(bucket - now.timestamp(), 0.0) + SLACK_SECONDS, path)

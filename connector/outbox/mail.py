@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +19,7 @@ from connector.outbox.links import REVIEWER_INVITATION, with_link
 from connector.review.invitations import token_for_email
 
 SMTP_TIMEOUT = 30
+MESSAGES_PER_CONNECTION = 100  # servers cap a connection's messages; start afresh well before
 
 
 class MailError(Exception):
@@ -60,26 +63,86 @@ def build_message(email: Email, mail_from: str, domain: str,
 
 
 def send(smtp_url: str, message: EmailMessage) -> None:
-    """Deliver one message to the SMTP server named by the URL."""
-    parts = urlsplit(smtp_url)
-    host, port = parts.hostname, parts.port
+    """Deliver one message to the SMTP server named by the URL, over this thread's connection.
+
+    The connection is kept between messages, so a burst costs one connection, not one each.
+    Before it is used again a NOOP checks that the server still holds it; a server that has
+    dropped it gets a new one. After a refusal smtplib has reset the transaction (RSET), so the
+    connection carries the next message; after any other failure it is closed.
+    """
+    client = _connection(smtp_url)
     try:
-        if parts.scheme == "smtps":
-            client = smtplib.SMTP_SSL(host, port or 465, timeout=SMTP_TIMEOUT,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port or (587 if parts.scheme == "smtp+starttls" else 25),
-                                  timeout=SMTP_TIMEOUT)
-        with client:
-            if parts.scheme == "smtp+starttls":
-                client.starttls(context=ssl.create_default_context())
-            if parts.username:
-                client.login(unquote(parts.username), unquote(parts.password or ""))
-            client.send_message(message)
+        client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError("recipient refused", retryable=False) from exc
     except smtplib.SMTPResponseException as exc:
         # 5xx is a permanent refusal (RFC 5321 section 4.2.1); 4xx means try later.
         raise MailError(f"SMTP {exc.smtp_code}", retryable=exc.smtp_code < 500) from exc
     except (smtplib.SMTPException, OSError) as exc:
+        _drop()
         raise MailError(f"SMTP unavailable: {type(exc).__name__}") from exc
+    _kept.sent += 1
+    if _kept.sent >= MESSAGES_PER_CONNECTION:
+        _drop(quit=True)
+
+
+class _Kept(threading.local):
+    client: smtplib.SMTP | None = None
+    key: tuple | None = None  # (process id, SMTP URL): a forked child never uses its parent's
+    sent = 0
+
+
+_kept = _Kept()
+
+
+def _connection(smtp_url: str) -> smtplib.SMTP:
+    """This thread's open connection to the server, checked with a NOOP; else a new one."""
+    key = (os.getpid(), smtp_url)
+    if _kept.client is not None and _kept.key == key:
+        try:
+            if _kept.client.noop()[0] == 250:
+                return _kept.client
+        except (smtplib.SMTPException, OSError):
+            pass
+    _drop(quit=_kept.key == key)
+    try:
+        _kept.client, _kept.key, _kept.sent = _connect(smtp_url), key, 0
+    except (smtplib.SMTPException, OSError) as exc:
+        if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500:
+            raise MailError(f"SMTP {exc.smtp_code}", retryable=False) from exc
+        raise MailError(f"SMTP unavailable: {type(exc).__name__}") from exc
+    return _kept.client
+
+
+def _connect(smtp_url: str) -> smtplib.SMTP:
+    parts = urlsplit(smtp_url)
+    host, port = parts.hostname, parts.port
+    if parts.scheme == "smtps":
+        client = smtplib.SMTP_SSL(host, port or 465, timeout=SMTP_TIMEOUT,
+                                  context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port or (587 if parts.scheme == "smtp+starttls" else 25),
+                              timeout=SMTP_TIMEOUT)
+    try:
+        if parts.scheme == "smtp+starttls":
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _drop(quit: bool = False) -> None:
+    """Forget this thread's connection; say QUIT first when it is still ours and sound."""
+    client, _kept.client, _kept.key = _kept.client, None, None
+    if client is None:
+        return
+    try:
+        if quit:
+            client.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()

@@ -217,8 +217,8 @@ def test_an_email_claimed_before_the_erasure_is_not_sent(services, interview_id,
         email_id = email.id
     claim = emails.claim
 
-    def erased_once_claimed(session, *args):
-        claimed = claim(session, *args)
+    def erased_once_claimed(session, *args, **kwargs):
+        claimed = claim(session, *args, **kwargs)
         session.commit()
         erase(services.db, services.storage, Person(organization_of(services),
               interview_ids={interview_row(services)}), Who(ErasureReason.OPERATOR,
