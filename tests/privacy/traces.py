@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import JSON, String, Text, select
 
@@ -14,8 +15,13 @@ NOT_OURS = {"sandbox_cards", "sandbox_notes"}
 
 
 def rows_holding(services, needles: list[str]) -> list[str]:
-    """table.column:id for each value that contains one of the needles (case-insensitive)."""
-    wanted = [n.lower() for n in needles if n]
+    """table.column:id for each value that holds one of the needles (case-insensitive).
+
+    A needle counts as a whole word only: a short one ("Ada") is found in the name it is, not
+    inside a token hash or a public id that happens to spell it.
+    """
+    wanted = re.compile("|".join(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])"
+                                 for n in needles if n))
     found = []
     with services.db.session() as session:
         for table in models.Base.metadata.sorted_tables:
@@ -28,7 +34,7 @@ def rows_holding(services, needles: list[str]) -> list[str]:
                 key, values = row[0], row[len(table.primary_key.columns):]
                 for column, value in zip(columns, values):
                     text = json.dumps(value) if not isinstance(value, str) else value
-                    if value is not None and any(n in text.lower() for n in wanted):
+                    if value is not None and wanted.search(text.lower()):
                         found.append(f"{table.name}.{column.name}:{key}")
     return found
 
