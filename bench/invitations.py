@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
 from bench.cpu import cpu_by_group  # noqa: E402
-from bench.webhook_ack import Conn, free_port  # noqa: E402
+from bench.load import Conn  # noqa: E402
+from bench.webhook_ack import free_port  # noqa: E402
 from config.gunicorn import LOGGER_CLASS  # noqa: E402
 from connector import migrate  # noqa: E402
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
