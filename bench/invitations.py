@@ -21,7 +21,7 @@ fake listens on http://127.0.0.1. Needs PostgreSQL on 127.0.0.1:5432 and Redis (
 default, emptied before and after):
 
   .venv/bin/python bench/invitations.py [--moves 1000] [--workers 2] [--web-workers 3]
-      [--concurrency 16] [--limit 50] [--per 10] [--redis-url redis://127.0.0.1:6379/4]
+      [--concurrency 16] [--limit 50] [--per 30] [--redis-url redis://127.0.0.1:6379/4]
       [--no-notes] [--profile-workers] [--logs DIR]
 """
 
@@ -321,7 +321,8 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--limit", type=int, default=50, help="ATS requests per window")
-    parser.add_argument("--per", type=float, default=10.0, help="the window, seconds")
+    parser.add_argument("--per", type=float, default=30.0,
+                        help="the window, seconds (Harvest v3 counts 50 per 30 s)")
     parser.add_argument("--redis-url", default=os.environ.get(
         "BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"), help="emptied before and after")
     parser.add_argument("--no-notes", action="store_true",
