@@ -2,8 +2,8 @@
 
 One stack as production runs it (tests/faults/stack.py): gunicorn, `connector worker`
 processes, PostgreSQL behind a proxy that can hang, a redis-server of its own, real SMTP and
-a scripted ATS on loopback. The faults, in turn: SIGKILL of a work horse, of a worker alone
-and of both, each in the middle of a push; the ATS answering 500s (some after writing) then
+a scripted ATS on loopback. The faults, in turn: SIGKILL of a worker, and two SIGTERMs to
+another (the second ends it at once), each in the middle of a push; the ATS answering 500s (some after writing) then
 429s; FLUSHDB with a backlog queued; Redis stopped and started empty; PostgreSQL hung.
 Each line says how long recovery took, the bound it is held to, and whether every event
 still ended with exactly one session, one e-mail and one note.

@@ -1,6 +1,6 @@
 """/metrics in the Prometheus text format, computed from the database at scrape time.
 
-gunicorn runs several worker processes and rq runs every job in a work horse of its own, so
+gunicorn runs several worker processes and jobs run in several `connector worker`s, so
 counters kept in memory would each see a sliver: the rows are the one place that sees it all.
 Figures are counts across every organization and carry no names and no candidate data.
 

@@ -1,26 +1,34 @@
-"""`connector worker`: an rq worker, with rq's scheduler and the sweeper in threads beside it.
+"""`connector worker`: an rq worker that runs each job in its own process, with rq's scheduler
+and the sweeper in threads beside it.
 
-One process and its work horses, nothing else: the scheduler (timed jobs) and the sweeper
-(jobs Redis lost, rows whose worker died) are threads, so they live and die with the worker,
-and each horse is killed by Linux when its parent dies. A lost Redis does not end the worker:
-it waits, with backoff up to RESTART_CAP_SECONDS, and carries on when Redis is back.
+One process, nothing else: jobs run one after another in its main thread and share its
+database pool, Redis connection, imported adapters and their HTTP sessions; the scheduler
+(timed jobs) and the sweeper (jobs Redis lost, rows whose worker died) are threads, so they live
+and die with the worker. A lost Redis does not end the worker: it waits, with backoff up to
+RESTART_CAP_SECONDS, and carries on when Redis is back.
 
-SIGTERM (or Ctrl-C): take no new job, let the running one finish, stop. A second SIGTERM kills
-the running job at once; its row is taken up again by another worker (jobs.sweeper).
+A job that cannot renew the lease on its rows, or that outlives its timeout by OVERRUN_SECONDS
+(stuck where rq's alarm cannot reach it), ends the whole process at once: another worker's
+sweeper takes its rows up when their leases run out, and the supervisor starts a new worker.
+
+SIGTERM (or Ctrl-C): take no new job, let the running one finish, stop. A second SIGTERM ends
+the process at once; the running job's row is taken up again by another worker (jobs.sweeper).
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import SimpleWorker, Worker
 from rq.exceptions import StopRequested
+from rq.utils import now
+from rq.worker import WorkerStatus
 from sqlalchemy.orm import configure_mappers
 
 from connector.services import Services
@@ -34,16 +42,13 @@ RESTART_MIN_SECONDS, RESTART_CAP_SECONDS = 1.0, 8.0
 HEALTHY_SECONDS = 60  # a worker that ran this long starts its next backoff from the minimum
 SCHEDULER_TICK_SECONDS = 1.0
 SWEEP_LOCK = "connector:sweep"
-PR_SET_PDEATHSIG = 1
-# Held by the sweeper and the scheduler while they work, and by the worker while it forks a
-# horse: a fork copies every lock another thread holds at that instant (SQLAlchemy's, the
-# database driver's, the import system's), and the horse would wait on it for ever.
-_quiet = threading.Lock()
-_fork_hooks = False
+# rq's alarm ends a job at its timeout unless the job is stuck in C code; this long after it,
+# the process ends itself, as rq's forking worker kills a horse that overruns.
+OVERRUN_SECONDS = 60
 
 
-class ConnectorWorker(Worker):
-    """rq's forking worker, whose horses keep their rows leased and die with their parent."""
+class ConnectorWorker(SimpleWorker):
+    """rq's worker without a fork: its jobs keep their rows leased and rq's heartbeat alive."""
 
     def __init__(self, services: Services, stopping: threading.Event):
         queue = services.queue
@@ -52,41 +57,82 @@ class ConnectorWorker(Worker):
         super().__init__([queue.queue], connection=queue.connection, worker_ttl=60,
                          maintenance_interval=30, job_monitoring_interval=10)
         self.max_connection_wait_time = RESTART_CAP_SECONDS
-        self.services, self.stopping, self.parent_pid = services, stopping, os.getpid()
+        self.services, self.stopping = services, stopping
+        self._beating, self._ended = threading.Lock(), threading.Event()
 
-    def main_work_horse(self, job, queue):
-        _die_with_parent(self.parent_pid)
-        # The parent's sweeper has connections of its own in the pool: the horse opens its own.
-        self.services.db.engine.dispose(close=False)
-        super().main_work_horse(job, queue)
+    def get_heartbeat_ttl(self, job) -> int:
+        # The forking worker's: short, because _monitor renews it while the job runs, so a
+        # job whose worker died is seen as abandoned in seconds, not after its whole timeout.
+        return Worker.get_heartbeat_ttl(self, job)
 
     def perform_job(self, job, queue) -> bool:
-        with running(job.id), leases.hold(on_lapse=_stop_at_once):
-            done = super().perform_job(job, queue)
-        self.services.queue.send_after_job()
-        return done
+        try:
+            with running(job.id), leases.hold(on_lapse=_end_now), self._monitored(job):
+                return super().perform_job(job, queue)
+        finally:  # outside running(): the job's own next try is no longer its own row's job
+            self.services.queue.send_after_job()
+
+    @contextmanager
+    def _monitored(self, job):
+        self._ended = threading.Event()
+        threading.Thread(target=self._monitor, args=(job, self._ended), daemon=True,
+                         name="connector-heartbeat").start()
+        try:
+            yield
+        finally:
+            self._end_monitor()
+
+    def handle_execution_ended(self, job, queue, heartbeat_ttl):
+        # Before rq records the end: a heartbeat after it would bring the ended job's
+        # execution back into rq's registries.
+        self._end_monitor()
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+    def _end_monitor(self) -> None:
+        with self._beating:
+            self._ended.set()
+            self.current_job_working_time = 0  # the next job's first heartbeat reads it
+
+    def _monitor(self, job, ended: threading.Event) -> None:
+        """What rq's forking worker does while its horse works: heartbeats, and the backstop."""
+        started = now()
+        while not ended.wait(self.job_monitoring_interval):
+            with self._beating:
+                if ended.is_set():
+                    return
+                working = (now() - started).total_seconds()
+                if job.timeout and job.timeout > 0 and working > job.timeout + OVERRUN_SECONDS:
+                    log.error("worker.job-overran job=%s seconds=%.0f", job.id, working)
+                    _end_now()
+                try:
+                    self.set_current_job_working_time(working)
+                    self.maintain_heartbeats(job)
+                except RedisError:
+                    log.debug("worker.heartbeat-failed")
 
     def _install_signal_handlers(self):
         signal.signal(signal.SIGINT, self._stop_signal)
         signal.signal(signal.SIGTERM, self._stop_signal)
 
     def _stop_signal(self, signum, frame):
+        # No Redis or database call here: the job this interrupts may hold their pools' locks.
+        if self.stopping.is_set():
+            log.warning("worker.stopping-at-once")
+            _end_now()
         self.stopping.set()
-        try:
-            self.request_stop(signum, frame)
-        except RedisError:  # rq notes the request in Redis; without it, stop all the same
-            self._stop_requested = True
+        self._stop_requested = True
+        if self.get_state() != WorkerStatus.BUSY:
+            raise StopRequested()  # out of the wait for a job; a running job finishes first
 
 
 def run_worker(services: Services) -> None:
     """Work the default queue until stopped; a lost Redis is waited for, not fatal."""
     if not isinstance(services.queue, RedisQueue):
         raise SystemExit("connector worker needs REDIS_URL; without it jobs run in the web process")
-    for path in ROW_JOBS:  # imported and set up once here, not again by every horse
+    for path in ROW_JOBS:  # imported and set up before the first job, not during it
         resolve(path)
     configure_mappers()
     stopping = threading.Event()
-    _hold_forks_while_busy()
     threads = [threading.Thread(target=target, args=(services.queue, stopping), name=name,
                                 daemon=True)
                for target, name in ((_schedule, "connector-scheduler"),
@@ -109,7 +155,7 @@ def _work(services: Services, stopping: threading.Event) -> None:
         worker, started = None, time.monotonic()
         try:
             worker = ConnectorWorker(services, stopping)
-            worker.work(with_scheduler=False)
+            worker.work(with_scheduler=False, logging_level=services.settings.log_level)
         except (RedisError, StopRequested) as exc:
             log.warning("worker.interrupted error=%s", type(exc).__name__)
         if stopping.is_set() or (worker is not None and worker._stop_requested):
@@ -130,20 +176,10 @@ def _stop_on_signal(stopping: threading.Event) -> None:
 
 
 def _retire(worker: ConnectorWorker) -> None:
-    """Let a worker that quit go: its pubsub thread stops, its running horse is reaped."""
+    """Let a worker that quit on a Redis error go: its pubsub thread stops with it."""
     _stop_on_signal(worker.stopping)
     if worker.pubsub_thread is not None:
         worker.pubsub_thread.stop()
-    horse = worker.horse_pid
-    if horse:  # it finishes its job, keeping its row leased; then nobody must leave a zombie
-        threading.Thread(target=_reap, args=(horse,), daemon=True).start()
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
@@ -153,12 +189,11 @@ def _schedule(queue: RedisQueue, stopping: threading.Event) -> None:
     scheduler = RQScheduler([queue.queue], connection=queue.connection)
     while not stopping.wait(SCHEDULER_TICK_SECONDS):
         try:
-            with _quiet:
-                if not scheduler.acquired_locks:  # another worker's scheduler holds it
-                    scheduler.acquire_locks()
-                if scheduler.acquired_locks:
-                    scheduler.heartbeat()
-                    scheduler.enqueue_scheduled_jobs()
+            if not scheduler.acquired_locks:  # another worker's scheduler holds it
+                scheduler.acquire_locks()
+            if scheduler.acquired_locks:
+                scheduler.heartbeat()
+                scheduler.enqueue_scheduled_jobs()
         except RedisError:
             log.debug("scheduler.redis-unreachable")
     try:
@@ -173,32 +208,13 @@ def _sweep(queue: RedisQueue, stopping: threading.Event) -> None:
         try:
             if queue.connection.set(SWEEP_LOCK, os.getpid(), nx=True,
                                     px=SWEEP_INTERVAL_SECONDS * 1000):
-                with _quiet:
-                    sweep()
+                sweep()
         except RedisError:
             log.debug("sweeper.redis-unreachable")
         except Exception:
             log.exception("sweeper.failed")
 
 
-def _hold_forks_while_busy() -> None:
-    global _fork_hooks
-    if not _fork_hooks:  # once a process: the hooks cannot be taken back
-        os.register_at_fork(before=_quiet.acquire, after_in_parent=_quiet.release,
-                            after_in_child=_quiet.release)
-        _fork_hooks = True
-
-
-def _stop_at_once() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Have Linux kill this process when its parent dies, so that no orphan runs on."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return  # not Linux: a supervisor that kills the process group must see to it
-    if os.getppid() != parent_pid:  # the parent died before the request was made
-        os._exit(1)
+def _end_now() -> None:
+    """End the whole process at once, from any thread: no line of the job runs after this."""
+    os._exit(1)

@@ -126,6 +126,26 @@ def test_a_job_times_its_own_next_try_once_it_has_ended(on_redis):
     assert queued(on_redis) == []
 
 
+def test_a_sweep_beside_a_running_job_queues_other_rows_now_and_its_row_after(on_redis):
+    own, other = add_pushes(on_redis, 2)
+    connection, job_id = on_redis.queue.connection, f"push-{own}"
+    # As `connector worker` runs a job on `own` in its main thread, rq holding it as started.
+    connection.hset(f"rq:job:{job_id}", "status", "started")
+    connection.zadd("rq:wip:default", {f"{job_id}:exec-1": time.time() + 60})
+    with running(job_id):
+        on_redis.queue.enqueue_in(30, PUSH, own)  # the job's own next try
+        sweeper = threading.Thread(target=sweep)  # the sweeper's thread, meanwhile
+        sweeper.start()
+        sweeper.join()
+        assert queued(on_redis) == [f"push-{other}"]  # not held back with the job's own
+    connection.hset(f"rq:job:{job_id}", "status", "finished")  # as rq ends the job
+    connection.zrem("rq:wip:default", f"{job_id}:exec-1")
+    on_redis.queue.send_after_job()
+    scheduled = Queue("default", connection=connection).scheduled_job_registry
+    assert scheduled.get_job_ids() == [job_id]
+    assert queued(on_redis) == [f"push-{other}"]
+
+
 def test_other_jobs_keep_ids_of_their_own(on_redis):
     for _ in range(2):
         on_redis.queue.enqueue("jobs.lifecycle.send_due_reminders")

@@ -1,25 +1,33 @@
-"""`connector worker` as a real process: the sweep beside the queue, Redis lost and back, no orphans.
+"""`connector worker` as a real process: the sweep beside the queue, Redis lost and back, jobs
+in the worker itself, stopping on SIGTERM.
 
 Measured before: sweeps queued behind the work came 53 to 217 s apart; a Redis outage ended
 the worker (a ConnectionError in rq's register_death); a worker killed alone left its
-scheduler running as an orphan that held the scheduler lock.
+scheduler running as an orphan that held the scheduler lock; every job forked a work horse
+that opened database connections of its own (61 no-op jobs/s where rq does 247 without forks).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from rq import Queue, Worker
+from sqlalchemy import text
 
 from config import Settings
+from connector.models import OutboxStatus, Push
 from connector.services import install
 from connector.wiring import build_services
-from jobs.sweeper import LOST_JOB_BOUND
+from jobs import claims, leases
+from jobs.sweeper import LOST_JOB_BOUND, SWEEP_INTERVAL_SECONDS, SWEEP_TICK_SECONDS
 from jobs.worker import RESTART_CAP_SECONDS
-from tests.faults.processes import RedisServer, Workers, alive, children, kill, wait_for
+from tests.faults.processes import RedisServer, Workers, children, wait_for
 from tests.test_sweeper import add_pushes
 
 SECRET = Fernet.generate_key().decode()
@@ -89,31 +97,127 @@ def test_the_worker_rides_out_redis_going_away_and_coming_back(stack, redis_serv
     assert worker.poll() is None
 
 
-def test_nothing_the_worker_started_outlives_it(stack):
+def note_process(path: str, seconds: float = 0.0) -> None:
+    """A job: note its process and its database connection's server process, for `seconds`."""
+    from connector.services import current
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with current().db.session() as session:
+            backend = session.scalar(text("SELECT pg_backend_pid()"))
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    with open(path, "a") as out:
+        out.write(f"{os.getpid()} {backend}\n")
+
+
+def noted(path: Path) -> list[tuple[int, int]]:
+    if not path.exists():
+        return []
+    return [tuple(map(int, line.split())) for line in path.read_text().splitlines()]
+
+
+def heard_since(services, moment: datetime) -> bool:
+    (worker,) = Worker.all(connection=services.queue.connection)
+    return worker.last_heartbeat > moment
+
+
+def test_jobs_run_one_after_another_in_the_worker_itself_on_its_database_pool(stack, tmp_path):
     services, workers = stack
     (worker,) = workers.start()
     wait_for(lambda: registered(services), 30, "the worker")
-    services.queue.enqueue("time.sleep", 60)
-    started = Queue("default", connection=services.queue.connection).started_job_registry
-    wait_for(lambda: started.count, 30, "the job to start")
-    descendants = children(worker.pid)
-    descendants += [pid for child in descendants for pid in children(child)]
-    assert descendants  # the work horse, at least
-    kill(worker.pid)
-    worker.wait()
-    wait_for(lambda: not any(alive(pid) for pid in descendants), 5,
-             "the worker's children to die with it")
+    path = tmp_path / "processes"
+    for _ in range(30):
+        services.queue.enqueue(f"{__name__}.note_process", str(path))
+    wait_for(lambda: len(noted(path)) == 30, 60, "every job")
+    assert {pid for pid, _ in noted(path)} == {worker.pid}
+    # The job's thread and the sweeper's share one pool; a process per job would open 30.
+    assert len({backend for _, backend in noted(path)}) <= 2
+    assert children(worker.pid) == []
 
 
-def test_horses_forked_while_the_sweeper_works_all_finish(stack):
-    # A fork copies the locks the sweeper's thread holds at that instant; a horse forked in
-    # the middle of a sweep once waited on one for ever (2 runs in 4 before the fix).
+def test_a_job_and_a_sweep_running_at_once_both_finish(stack, tmp_path):
     services, workers = stack
     workers.start()
     wait_for(lambda: registered(services), 30, "the worker")
+    path = tmp_path / "long-job"
+    seconds = SWEEP_INTERVAL_SECONDS + SWEEP_TICK_SECONDS + 2  # a sweep falls inside it
+    services.queue.enqueue(f"{__name__}.note_process", str(path), seconds)
+    started = Queue("default", connection=services.queue.connection).started_job_registry
+    wait_for(lambda: started.count, 30, "the job to start")
+    began = datetime.now(timezone.utc)
+    (push_id,) = add_pushes(services, 1)  # due long ago, its job lost
+    wait_for(lambda: jobs_for(services, "jobs.pushes.deliver_push", push_id), seconds,
+             "the sweeper to queue the row's job while the long job runs")
+    wait_for(lambda: heard_since(services, began + timedelta(seconds=5)), 15,
+             "rq to hear from the worker while its job runs")
+    assert not path.exists()
+    wait_for(lambda: noted(path), seconds + 10, "the long job to finish")
+
+
+def mark_after(path: str, seconds: float) -> None:
+    """A job: sleep, then leave a mark."""
+    time.sleep(seconds)
+    Path(path).touch()
+
+
+def test_sigterm_lets_the_running_job_finish_and_takes_no_new_one(stack, tmp_path):
+    services, workers = stack
+    (worker,) = workers.start()
+    wait_for(lambda: registered(services), 30, "the worker")
+    first, second = tmp_path / "first", tmp_path / "second"
+    services.queue.enqueue(f"{__name__}.mark_after", str(first), 3)
+    services.queue.enqueue(f"{__name__}.mark_after", str(second), 0)
+    started = Queue("default", connection=services.queue.connection).started_job_registry
+    wait_for(lambda: started.count, 30, "the job to start")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0
+    assert first.exists() and not second.exists()
+
+
+def test_a_second_sigterm_ends_the_worker_at_once(stack, tmp_path):
+    services, workers = stack
+    (worker,) = workers.start()
+    wait_for(lambda: registered(services), 30, "the worker")
+    mark = tmp_path / "mark"
+    services.queue.enqueue(f"{__name__}.mark_after", str(mark), 30)
+    started = Queue("default", connection=services.queue.connection).started_job_registry
+    wait_for(lambda: started.count, 30, "the job to start")
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=3) != 0
+    assert not mark.exists()
+
+
+def claim_and_hang(push_id: int) -> None:
+    """A runaway job: it claims its row, then never ends by itself."""
+    from connector.services import current
+
+    with current().db.session() as session:
+        assert claims.claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING)
+    time.sleep(600)
+
+
+def lease_of(services, push_id: int):
+    with services.db.session() as session:
+        return session.get(Push, push_id).lease_until
+
+
+def test_a_runaway_job_is_ended_at_its_timeout_and_the_worker_goes_on(stack, tmp_path):
+    services, workers = stack
+    (worker,) = workers.start()
+    wait_for(lambda: registered(services), 30, "the worker")
+    (push_id,) = add_pushes(services, 1)
     queue = Queue("default", connection=services.queue.connection)
-    for n in range(150):  # jobs that start, find no row, and end: forks, many a second
-        services.queue.enqueue("jobs.deliveries.process_delivery", 10_000 + n)
-        time.sleep(0.02)
-    wait_for(lambda: not queue.count and not queue.started_job_registry.count, 60,
-             "every job to finish")
+    queue.enqueue(f"{__name__}.claim_and_hang", push_id, job_timeout=2)
+    mark = tmp_path / "next"
+    services.queue.enqueue(f"{__name__}.mark_after", str(mark), 0)
+    wait_for(mark.exists, 30, "the next job")
+    (failed,) = queue.failed_job_registry.get_job_ids()
+    assert "JobTimeoutException" in queue.fetch_job(failed).latest_result().exc_string
+    assert worker.poll() is None
+    lease = lease_of(services, push_id)
+    time.sleep(leases.RENEW_SECONDS + 2)  # nobody renews it: the sweeper takes the row up
+    assert lease_of(services, push_id) == lease

@@ -7,6 +7,8 @@ so that a test sees it run out; the rules are the same at 30 s.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -91,3 +93,31 @@ def test_a_job_lets_go_of_a_row_it_has_finished(services, short_leases):
             push.status, push.lease_until = OutboxStatus.DELIVERED, None
         time.sleep(2 * LEASE.total_seconds())  # the job carries on with other things
         assert holder.rows == [] and not stopped.is_set()
+
+
+LAPSING_WORKER = f"""
+import time
+from datetime import timedelta
+from connector.models import Push
+from jobs import leases, worker
+leases.LEASE = timedelta(seconds={LEASE.total_seconds()})
+leases.RENEW_SECONDS, leases.MARGIN_SECONDS = 0.3, 0.5
+def cannot_renew(self):
+    raise OSError("no answer from the database")
+leases.Holder.renew = cannot_renew
+with leases.hold(on_lapse=worker._end_now) as holder:  # as the worker holds each job's rows
+    holder.claimed(leases.Claimed(Push, 1, "sending", 1), time.monotonic())
+    print("claimed", flush=True)
+    time.sleep(10)
+    print("ran on", flush=True)
+"""
+
+
+def test_a_worker_whose_job_cannot_renew_ends_whole_before_the_lease_runs_out():
+    process = subprocess.Popen([sys.executable, "-c", LAPSING_WORKER], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout.readline() == "claimed\n"
+    claimed_at = time.monotonic()
+    assert process.wait(timeout=10) != 0
+    assert time.monotonic() - claimed_at < LEASE.total_seconds()
+    assert process.stdout.read() == ""  # not a line of the job ran on

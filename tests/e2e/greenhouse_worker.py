@@ -1,7 +1,7 @@
 """Run `connector worker` with Greenhouse's API faked by responses, recording calls to a file.
 
-The end-to-end test starts this as a separate process: a real rq worker, whose forked work
-horses inherit the fake; GREENHOUSE_RECORD names the JSON-lines file the calls go to.
+The end-to-end test starts this as a separate process: a real rq worker, whose jobs run in
+the process that installed the fake; GREENHOUSE_RECORD names the file the calls go to.
 """
 
 import os

@@ -15,7 +15,7 @@ What it answers, as shared/research/ats-apis-checked.md §1 found Greenhouse doc
 - Job interview stages: GET /v3/job_interview_stages, filtered by job_ids=.
 Every GET list answers an empty list unless `site_admin` is true, as v3 GETs do for any other
 user type. Every call is appended to `calls`, and to a JSON-lines file when one is given, so a
-test can read what another process (an rq work horse) sent.
+test can read what another process (a `connector worker`) sent.
 """
 
 from __future__ import annotations

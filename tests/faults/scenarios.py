@@ -7,6 +7,7 @@ to see how far past a bound a slow machine goes.
 
 from __future__ import annotations
 
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from connector.models import DeliveryStatus, Email, OutboxStatus, Push, WebhookD
 from jobs.claims import BACKOFF_BASE_SECONDS
 from jobs.sweeper import DEAD_WORKER_BOUND, LOST_JOB_BOUND
 from tests.faults.ats import RETRY_AFTER
-from tests.faults.processes import alive, children, kill, wait_for
+from tests.faults.processes import kill, wait_for
 from tests.faults.stack import CANDIDATE
 
 RUN_SECONDS = 5  # a free worker taking a job up, and the job itself
@@ -71,33 +72,42 @@ def _hold(stack, events: list[int]) -> None:
     wait_for(lambda: stack.ats.held == held + len(events), 60, "workers inside their pushes")
 
 
+def _current_job(stack, pid: int) -> str | None:
+    """The id of the job the worker with this pid is running, if any."""
+    (worker,) = [w for w in Worker.all(connection=stack.redis.client()) if w.pid == pid]
+    return worker.get_current_job_id()
+
+
 def _event_of_worker(stack, pid: int) -> int:
     """The event whose push the worker with this pid is working on."""
-    (worker,) = [w for w in Worker.all(connection=stack.redis.client()) if w.pid == pid]
-    push_id = int(worker.get_current_job_id().split("-")[1])
+    push_id = int(_current_job(stack, pid).split("-")[1])
     with stack.services.db.session() as session:
         payload = session.scalar(select(Push.payload).where(Push.id == push_id))
     return int(payload["candidate_id"]) - CANDIDATE
 
 
 def kill_workers(stack, patience: float = 1.0) -> list[Recovery]:
-    """SIGKILL one worker's horse, another's parent, a third's both, each inside a push."""
-    events = stack.new_events(3)
+    """SIGKILL one worker and two SIGTERMs to another, each inside a push; a third carries on."""
+    events = stack.new_events(2)
     _hold(stack, events)
-    targets = dict(zip(("horse", "parent", "both"), stack.workers.running()))
-    horses = {kind: children(w.pid)[0] for kind, w in targets.items()}
+    pushing = [w for w in stack.workers.running()
+               if (_current_job(stack, w.pid) or "").startswith("push-")]
+    (survivor,) = [w for w in stack.workers.running() if w not in pushing]
+    targets = dict(zip(("SIGKILL of a worker", "two SIGTERMs to a worker"), pushing))
     victims = {kind: _event_of_worker(stack, w.pid) for kind, w in targets.items()}
     killed = time.monotonic()
-    kill(horses["horse"]), kill(targets["parent"].pid)
-    kill(targets["both"].pid), kill(horses["both"])
+    kill(targets["SIGKILL of a worker"].pid)
+    stopped = targets["two SIGTERMs to a worker"]
+    stopped.send_signal(signal.SIGTERM)  # the first lets the job finish: it is held meanwhile
+    time.sleep(0.5)
+    stopped.send_signal(signal.SIGTERM)
+    wait_for(lambda: stopped.poll() is not None, 5, "the twice-stopped worker to end")
     stack.ats.release()
-    wait_for(lambda: not alive(horses["parent"]), 5, "the parentless horse to die")
     bound = DEAD_WORKER_BOUND.total_seconds() + RUN_SECONDS
     took = _each_until({kind: (lambda n=n: stack.done([n])) for kind, n in victims.items()},
                        bound * patience, killed)
-    recoveries = [Recovery(f"SIGKILL {kind}", took[kind], bound, [n])
-                  for kind, n in victims.items()]
-    recoveries[0].details["survived"] = targets["horse"].poll() is None
+    recoveries = [Recovery(kind, took[kind], bound, [n]) for kind, n in victims.items()]
+    recoveries[0].details["survived"] = survivor.poll() is None
     stack.workers.start(2)  # as a supervisor would: the pool is whole again
     return recoveries
 
