@@ -6,7 +6,7 @@ consent and record one answer of --megabytes MB in --chunk-kib chunks through th
 (start the take, PUT every chunk, stop, submit with the SHA-256: the server joins the chunks and
 checks it), all at once from as many threads. Prints the aggregate MB/s and each chunk's latency,
 the web processes' resident memory sampled all along (idle, after 10 answers, after all), and
-the same bytes copied file to file on the same disk in the same run.
+the same bytes copied file to file on the same disk (and synced) in the same run.
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis (--redis-url or BENCH_REDIS_URL; that database is
 emptied before and after). Recordings go to a temporary directory (--dir) that is deleted after.
@@ -210,22 +210,24 @@ def upload_all(base: str, tabs: list[tuple[str, int]], answer: memoryview, sha25
                 marks[f"after {done[0]} answers"] = (memory.sample(), memory.peak,
                                                       memory.worker_peak())
 
-    started, cpu = time.perf_counter(), memory.cpu_seconds()
+    started, cpu, client = time.perf_counter(), memory.cpu_seconds(), time.process_time()
     with ThreadPoolExecutor(len(candidates)) as pool:
         list(pool.map(one, candidates))
     seconds, cpu = time.perf_counter() - started, memory.cpu_seconds() - cpu
+    client = time.process_time() - client
     latencies = sorted(t for tab in candidates for t in tab.latencies)
-    return {"seconds": seconds, "cpu": cpu, "marks": marks, "chunks": len(latencies),
-            "p50": latencies[len(latencies) // 2], "p95": latencies[int(len(latencies) * 0.95)],
+    return {"seconds": seconds, "cpu": cpu, "client": client, "marks": marks,
+            "chunks": len(latencies), "p50": latencies[len(latencies) // 2], "p95": latencies[int(len(latencies) * 0.95)],
             "max": latencies[-1]}
 
 
 def plain_copy(source: Path, count: int, into: Path) -> float:
-    """Seconds to copy `source` `count` times into `into`, as the uploads wrote it: no fsync."""
+    """Seconds to copy `source` `count` times into `into` and have it all on the disk."""
     into.mkdir()
     started = time.perf_counter()
     for n in range(count):
         shutil.copyfile(source, into / f"copy-{n}")
+    os.sync()
     return time.perf_counter() - started
 
 
@@ -277,10 +279,12 @@ def report(args, result: dict, loads: tuple[str, str]) -> None:
     upload_rate, copy_rate = mb / result["seconds"], mb / result["copy"]
     print(f"| uploads (start, chunks, stop, submit), all at once | {result['seconds']:.1f} | "
           f"{upload_rate:.0f} |")
-    print(f"| plain copy of the same bytes, same disk | {result['copy']:.1f} | {copy_rate:.0f} |")
+    print(f"| plain copy of the same bytes, same disk, then sync | {result['copy']:.1f} | "
+          f"{copy_rate:.0f} |")
     print(f"uploads / plain copy: {upload_rate / copy_rate:.2f}")
-    print(f"web processes' CPU: {result['cpu']:.1f} s, {result['cpu'] * 1000 / result['chunks']:.1f}"
-          f" ms a chunk")
+    for who, cpu in (("web processes", result["cpu"]), ("uploading threads", result["client"])):
+        print(f"{who}' CPU: {cpu:.1f} s, {cpu * 1000 / result['chunks']:.1f} ms a chunk, "
+              f"{cpu / result['seconds']:.2f} of a core")
     print(f"chunk latency: p50 {result['p50'] * 1000:.0f} ms, p95 {result['p95'] * 1000:.0f} ms, "
           f"max {result['max'] * 1000:.0f} ms")
     print("| web processes' memory | total RSS | peak total RSS | largest worker peak |\n"
