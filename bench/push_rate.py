@@ -8,8 +8,8 @@ database, an installation pointed at the fake, and --results pending notes; --wo
 `connector worker` processes deliver them through the shared limiter on Redis. Reported per
 limit: the time from the first enqueue to the last delivery, the floor the limit allows
 (N / (limit/per) seconds; the first `limit` may go at once, so the last could go at
-(N - limit) / (limit/per)), their ratio, the share of requests answered 429, and how many tokens
-were fetched.
+(N - limit) / (limit/per)), their ratio, the share of requests answered 429, how many tokens
+were fetched and how many jobs the workers ran (a job that finds no free slot runs again later).
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis (--redis-url or BENCH_REDIS_URL; that database is
 emptied before and after):
@@ -124,13 +124,21 @@ def run(args, limit: int) -> dict:
                     raise SystemExit(f"only {delivered(services)} of {args.results} delivered")
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
+            runs = job_runs(args.redis_url)
         services.close()
     fake.stop()
     markers = Counter(note["body"] for note in fake.notes)
     return {"elapsed": elapsed, "floor": args.results / rate,
             "burst_floor": max(0, args.results - limit) / rate, "throttled": fake.throttled,
             "requests": fake.requests, "notes": len(fake.notes),
-            "duplicates": sum(n - 1 for n in markers.values()), "tokens": fake.tokens_issued}
+            "duplicates": sum(n - 1 for n in markers.values()), "tokens": fake.tokens_issued,
+            "runs": runs}
+
+
+def job_runs(redis_url: str) -> int:
+    """Jobs the workers have run so far: each push's deliveries and its deferrals alike."""
+    workers = Worker.all(connection=redis.Redis.from_url(redis_url))
+    return sum(w.successful_job_count + w.failed_job_count for w in workers)
 
 
 def load() -> str:
@@ -149,6 +157,8 @@ def report(limit: int, per: float, result: dict, loads: tuple[str, str]) -> None
           f"({share:.2%})")
     print(f"notes / duplicates  {result['notes']:8d} / {result['duplicates']}")
     print(f"tokens fetched      {result['tokens']:8d}")
+    print(f"jobs run            {result['runs']:8d}    ({result['runs'] / result['notes']:.2f} "
+          "a note: deliveries and deferrals)")
 
 
 def main() -> None:
