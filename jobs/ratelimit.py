@@ -161,27 +161,31 @@ class RateLimiter:
         return max(0.0, float(until) - self.clock()) if until else 0.0
 
     def _acquire(self, key: str, budget: Budget, cost: int, patience: float) -> float:
+        item = self._item(key, budget)
         while True:
             held = self.held_for(key)
+            if held > patience:  # a hold's end is a window's start: waiters queue for it too
+                return self._turn(key, item, cost, self.clock() + held, self.clock)
             if held > 0:
-                if held > patience:
-                    return held
                 patience -= self._pause(held)
                 continue
-            item = self._item(key, budget)
             cost = min(cost, item.amount)
             if self.window.hit(item, key, cost=cost):
                 return 0.0
             free_at = self.window.get_window_stats(item, key).reset_time  # wall clock, as `limits`
             if free_at - time.time() > patience:
-                break
+                return self._turn(key, item, cost, free_at, time.time)
             patience -= self._pause(free_at - time.time())
-        # Wait for the oldest slot to free, behind those already waiting: each waiter takes a
-        # turn `per/limit` seconds after the last, so a backlog wakes at the pace the window
-        # frees slots instead of all at once, to find one slot and go back to sleep.
-        turn = self.store.take_turn(f"{PREFIX}:{key}:turn", free_at,
+
+    def _turn(self, key: str, item, cost: int, earliest: float, clock: Clock) -> float:
+        """Seconds until this waiter's turn: at `earliest`, behind those already waiting.
+
+        Each waiter takes a turn `per/limit` seconds after the last, so a backlog wakes at the
+        pace the window frees slots instead of all at once, to find one slot and go back to sleep.
+        """
+        turn = self.store.take_turn(f"{PREFIX}:{key}:turn", earliest,
                                     cost * item.get_expiry() / item.amount)
-        return max(turn - time.time(), MIN_WAIT_SECONDS)
+        return max(turn - clock(), MIN_WAIT_SECONDS)
 
     def _pause(self, seconds: float) -> float:
         """Sleep at least a moment (a slot due now may still be counted): the seconds slept."""
