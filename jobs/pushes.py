@@ -31,6 +31,9 @@ log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 10
 MIN_RETRY_AFTER_SECONDS = 1.0  # a "Retry-After: 0" must not turn into a tight loop
+# A job re-timed for later runs on a whole second, once the scheduler's next one-second tick
+# moves it, behind a new turn: a slot due sooner than this is waited for in the job instead.
+PATIENCE_SECONDS = 1.0
 JOB = tasks.DELIVER_PUSH
 
 
@@ -128,7 +131,8 @@ def _deliver(services, push_id: int, job: _Claimed) -> None:
     shared, adapter, ats = pushing(services), job.adapter, job.adapter.key
     key, budget = job.installation, job.adapter.manifest.rate_limit
     # A retry first looks for the note an earlier attempt may have written: two calls.
-    wait = shared.limiter.acquire(key, budget, cost=1 if job.first_attempt else 2)
+    wait = shared.limiter.acquire(key, budget, cost=1 if job.first_attempt else 2,
+                                  patience=PATIENCE_SECONDS)
     if wait > 0:
         _defer(services, push_id, wait)
         log.debug("%s.push.deferred push=%s wait=%.1fs", ats, push_id, wait)

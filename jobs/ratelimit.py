@@ -28,6 +28,7 @@ log = logging.getLogger("connector.jobs")
 PREFIX = "connector:ats"
 REPORTED_LIMIT_SECONDS = 3600  # an X-RateLimit-Limit is believed this long after last seen
 MIN_WAIT_SECONDS = 0.05  # never answer "wait 0" while refusing: that would spin
+PAUSE_SECONDS = 0.01  # the least a patient caller sleeps before looking again
 
 Budget = tuple[int, int]  # requests, seconds
 Clock = Callable[[], float]
@@ -111,18 +112,21 @@ class RateLimiter:
     """Slots per installation key; `acquire` before a call, `observe` each answer's headers.
 
     The window itself runs on the wall clock inside `limits`; `clock` times the holds and the
-    memory store, so those can be tested without sleeping.
+    memory store, and `sleep` a patient caller's short waits, so those can be tested without
+    sleeping.
     """
 
-    def __init__(self, storage, store: MemoryStore | RedisStore, clock: Clock = time.time):
+    def __init__(self, storage, store: MemoryStore | RedisStore, clock: Clock = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
         self.window = MovingWindowRateLimiter(storage)
         self.store = store
-        self.clock = clock
+        self.clock, self.sleep = clock, sleep
 
     @classmethod
-    def in_memory(cls, clock: Clock = time.time) -> RateLimiter:
+    def in_memory(cls, clock: Clock = time.time,
+                  sleep: Callable[[float], None] = time.sleep) -> RateLimiter:
         """A limiter for one process (no Redis): jobs run on its own threads."""
-        return cls(MemoryStorage(), MemoryStore(clock), clock)
+        return cls(MemoryStorage(), MemoryStore(clock), clock, sleep)
 
     @classmethod
     def on_redis(cls, url: str, connection) -> RateLimiter:
@@ -131,10 +135,14 @@ class RateLimiter:
                                wrap_exceptions=True)
         return cls(storage, RedisStore(connection))
 
-    def acquire(self, key: str, budget: Budget, cost: int = 1) -> float:
-        """Take `cost` slots and return 0, or take none and return the seconds until they free."""
+    def acquire(self, key: str, budget: Budget, cost: int = 1, patience: float = 0.0) -> float:
+        """Take `cost` slots and return 0, or take none and return the seconds until they free.
+
+        A slot (or the end of a hold) due within `patience` seconds is waited for here, so the
+        caller need not go back to the end of the line for what is nearly its turn.
+        """
         try:
-            return self._acquire(key, budget, cost)
+            return self._acquire(key, budget, cost, patience)
         except (StorageError, RedisError):
             # Fail open: the ATS's own 429 still protects it, and stalling every push is worse.
             log.warning("ratelimit.unavailable installation=%s", key)
@@ -152,21 +160,38 @@ class RateLimiter:
         until = self.store.get(f"{PREFIX}:{key}:hold")
         return max(0.0, float(until) - self.clock()) if until else 0.0
 
-    def _acquire(self, key: str, budget: Budget, cost: int) -> float:
-        held = self.held_for(key)
-        if held > 0:
-            return held
+    def _acquire(self, key: str, budget: Budget, cost: int, patience: float) -> float:
         item = self._item(key, budget)
-        cost = min(cost, item.amount)
-        if self.window.hit(item, key, cost=cost):
-            return 0.0
-        # Wait for the oldest slot to free, behind those already waiting: each waiter takes a
-        # turn `per/limit` seconds after the last, so a backlog wakes at the pace the window
-        # frees slots instead of all at once, to find one slot and go back to sleep.
-        free_at = self.window.get_window_stats(item, key).reset_time  # wall clock, as `limits`
-        turn = self.store.take_turn(f"{PREFIX}:{key}:turn", free_at,
+        while True:
+            held = self.held_for(key)
+            if held > patience:  # a hold's end is a window's start: waiters queue for it too
+                return self._turn(key, item, cost, self.clock() + held, self.clock)
+            if held > 0:
+                patience -= self._pause(held)
+                continue
+            cost = min(cost, item.amount)
+            if self.window.hit(item, key, cost=cost):
+                return 0.0
+            free_at = self.window.get_window_stats(item, key).reset_time  # wall clock, as `limits`
+            if free_at - time.time() > patience:
+                return self._turn(key, item, cost, free_at, time.time)
+            patience -= self._pause(free_at - time.time())
+
+    def _turn(self, key: str, item, cost: int, earliest: float, clock: Clock) -> float:
+        """Seconds until this waiter's turn: at `earliest`, behind those already waiting.
+
+        Each waiter takes a turn `per/limit` seconds after the last, so a backlog wakes at the
+        pace the window frees slots instead of all at once, to find one slot and go back to sleep.
+        """
+        turn = self.store.take_turn(f"{PREFIX}:{key}:turn", earliest,
                                     cost * item.get_expiry() / item.amount)
-        return max(turn - time.time(), MIN_WAIT_SECONDS)
+        return max(turn - clock(), MIN_WAIT_SECONDS)
+
+    def _pause(self, seconds: float) -> float:
+        """Sleep at least a moment (a slot due now may still be counted): the seconds slept."""
+        seconds = max(seconds, PAUSE_SECONDS)
+        self.sleep(seconds)
+        return seconds
 
     def _observe(self, key: str, budget: Budget, info: RateLimitInfo) -> None:
         if info.limit is not None:

@@ -20,8 +20,8 @@ from adapters.greenhouse.client import GreenhouseClient
 from adapters.http import RateLimitInfo
 from connector.cli import main
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
-from jobs.pushes import SealedTokens, deliver_push, pushing
-from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
+from jobs.pushes import PATIENCE_SECONDS, SealedTokens, deliver_push, pushing
+from jobs.ratelimit import MemoryStore, RedisStore
 from tests.conftest import make_installation, row_counts
 from tests.fakes.greenhouse import BASE_URL, CREDENTIALS
 
@@ -173,6 +173,16 @@ def test_no_free_slot_means_no_call_and_no_attempt(services, installation, green
     assert calls(greenhouse) == []
 
 
+def test_a_hold_shorter_than_the_patience_is_waited_out_not_deferred(services, installation,
+                                                                     greenhouse):
+    info = RateLimitInfo(status=429, retry_after=PATIENCE_SECONDS / 4)
+    pushing(services).limiter.observe(installation["public_id"], BUDGET, info)
+    push_id = add_push(services, installation)
+    deliver_push(push_id)
+    assert row(services, push_id).status is OutboxStatus.DELIVERED
+    assert calls(greenhouse) == [TOKEN, CREATE]
+
+
 def test_the_budget_is_per_installation(services, installation, greenhouse):
     other = make_installation(services, ["Assessment"], name="Second")
     pushing(services).limiter.acquire(other["public_id"], BUDGET, cost=BUDGET[0])
@@ -206,49 +216,6 @@ def test_a_lower_limit_from_greenhouse_is_honoured(services, installation, green
     assert [row(services, i).status for i in ids] == [
         OutboxStatus.DELIVERED, OutboxStatus.DELIVERED, OutboxStatus.PENDING]
     assert calls(greenhouse) == [TOKEN, CREATE, CREATE]
-
-
-def test_a_higher_limit_from_greenhouse_keeps_the_calls_already_counted():
-    limiter = RateLimiter.in_memory()
-    assert limiter.acquire("inst_a", (50, 10), cost=50) == 0
-    limiter.observe("inst_a", (50, 10), RateLimitInfo(status=201, limit=60, remaining=10))
-    assert limiter.acquire("inst_a", (50, 10), cost=10) == 0
-    assert 9 < limiter.acquire("inst_a", (50, 10)) <= 10
-
-
-def test_a_full_window_gives_waiters_turns_as_slots_free():
-    limiter = RateLimiter.in_memory()
-    assert [limiter.acquire("inst_a", (3, 10)) for _ in range(3)] == [0, 0, 0]
-    # The first waiter when the oldest slot frees, the next ones 10/3 s apart behind it.
-    first, second = limiter.acquire("inst_a", (3, 10)), limiter.acquire("inst_a", (3, 10))
-    assert 9 < first <= 10 and second - first == pytest.approx(10 / 3, abs=0.01)
-    assert limiter.acquire("inst_b", (3, 10)) == 0
-
-
-def test_a_hold_lasts_retry_after_on_the_injected_clock():
-    now = [1000.0]
-    limiter = RateLimiter.in_memory(clock=lambda: now[0])
-    limiter.observe("inst_a", (50, 10), RateLimitInfo(status=429, retry_after=5))
-    assert limiter.acquire("inst_a", (50, 10)) == 5
-    now[0] += 4.5
-    assert limiter.acquire("inst_a", (50, 10)) == 0.5
-    now[0] += 0.5
-    assert limiter.acquire("inst_a", (50, 10)) == 0
-    limiter.observe("inst_a", (50, 10), RateLimitInfo(status=429))  # no Retry-After: a window
-    assert limiter.held_for("inst_a") == 10
-
-
-def test_workers_share_one_budget_on_redis(redis_url):
-    connection = Redis.from_url(redis_url)
-    one, two = (RateLimiter.on_redis(redis_url, connection) for _ in range(2))
-    assert one.acquire("inst_a", (3, 10), cost=2) == 0
-    assert two.acquire("inst_a", (3, 10)) == 0
-    assert 9 < one.acquire("inst_a", (3, 10)) <= 10
-    assert 12 < two.acquire("inst_a", (3, 10)) <= 13.4  # the next turn, not the same one
-    two.observe("inst_b", (50, 10), RateLimitInfo(status=200, limit=50, remaining=0))
-    assert 9 < one.acquire("inst_b", (50, 10)) <= 10
-    two.observe("inst_c", (50, 10), RateLimitInfo(status=429, retry_after=20))
-    assert 19 < one.acquire("inst_c", (50, 10)) <= 20
 
 
 # --- the token cache -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ class RateLimitedGreenhouse(LoopbackGreenhouse):
         self.limit, self.per = limit, per
         self.notes: list[dict] = []
         self.throttled = 0  # 429s answered
+        self.requests = 0  # notes requests, admitted or not
         # Windows are [started + k*per, started + (k+1)*per) from the first counted request, so
         # a test's first calls share one window however long the set-up took.
         self._started: float | None = None
@@ -61,6 +62,7 @@ class RateLimitedGreenhouse(LoopbackGreenhouse):
                 self._started = now
             window = int((now - self._started) // self.per)
             reset = self._started + (window + 1) * self.per - now
+            self.requests += 1
             if window != self._window:
                 self._window, self._count = window, 0
             if self._count >= self.limit:
