@@ -31,7 +31,8 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.invitations import Inbox, database, free_port, moves  # noqa: E402
+from bench.invitations import Inbox, free_port, moves  # noqa: E402
+from bench.push_rate import database  # noqa: E402
 from config import Settings  # noqa: E402
 from connector import tasks  # noqa: E402
 from connector.app import create_app  # noqa: E402

@@ -42,7 +42,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import redis
-import sqlalchemy
 from cryptography.fernet import Fernet
 from rq import Worker
 
@@ -52,12 +51,11 @@ sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
 from bench.cpu import cpu_by_group  # noqa: E402
 from bench.load import Conn  # noqa: E402
+from bench.push_rate import database  # noqa: E402
 from bench.webhook_ack import free_port  # noqa: E402
 from config.gunicorn import LOGGER_CLASS  # noqa: E402
-from connector import migrate  # noqa: E402
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432"
 FIXTURE = ROOT / "tests/adapters/greenhouse/fixtures/candidate_stage_change.json"
 TARGET = 50.0  # invitations per second
 TARGET_P95 = 10.0  # seconds from acknowledgement to e-mail
@@ -92,29 +90,6 @@ class Inbox:
 
     def count(self) -> int:
         return sum(len(times) for times in self.arrivals.values())
-
-
-@contextlib.contextmanager
-def database(redis_url: str):
-    """A fresh, migrated PostgreSQL database and an empty Redis database; both gone after."""
-    name = f"connector_bench_invitations_{os.getpid()}"
-    admin = sqlalchemy.create_engine(f"{PG.replace('postgresql', 'postgresql+psycopg')}/postgres",
-                                     isolation_level="AUTOCOMMIT")
-    queue = redis.Redis.from_url(redis_url)
-    queue.flushdb()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"{PG}/{name}"
-    try:
-        engine = sqlalchemy.create_engine(url.replace("postgresql", "postgresql+psycopg"))
-        migrate.upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        queue.flushdb()
 
 
 def install(env: dict, fake: TimedGreenhouse) -> dict:
