@@ -41,9 +41,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import redis
 from cryptography.fernet import Fernet
-from rq import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fakes live with the tests
@@ -51,8 +49,8 @@ sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
 from bench.cpu import cpu_by_group  # noqa: E402
 from bench.load import Conn  # noqa: E402
-from bench.push_rate import database  # noqa: E402
-from bench.webhook_ack import free_port  # noqa: E402
+from bench.push_rate import database, workers  # noqa: E402
+from bench.webhook_ack import free_port, stop  # noqa: E402
 from config.gunicorn import LOGGER_CLASS  # noqa: E402
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
 
@@ -106,32 +104,6 @@ def install(env: dict, fake: TimedGreenhouse) -> dict:
 
 
 @contextlib.contextmanager
-def workers(count: int, env: dict, logs: Path, redis_url: str, profile: bool = False):
-    """`count` `connector worker` processes, registered before this yields, stopped after."""
-    files = [(logs / f"worker-{n}.log").open("ab") for n in range(count)]
-    profiled = lambda n: ["-m", "cProfile", "-o", str(logs / f"worker-{n}.prof")] \
-        if profile else []  # noqa: E731
-    procs = [subprocess.Popen([sys.executable, *profiled(n), "-m", "connector.cli", "worker"],
-                              env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-             for n, f in enumerate(files)]
-    try:
-        connection = redis.Redis.from_url(redis_url)
-        deadline = time.monotonic() + 30
-        while len(Worker.all(connection=connection)) < count:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the workers did not start; see {logs}")
-            time.sleep(0.1)
-        yield [proc.pid for proc in procs]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
-        for f in files:
-            f.close()
-
-
-@contextlib.contextmanager
 def web(port: int, count: int, env: dict, logs: Path):
     """gunicorn as the Procfile runs it, on loopback, until the block ends."""
     with (logs / "web.log").open("ab") as out:
@@ -150,12 +122,7 @@ def web(port: int, count: int, env: dict, logs: Path):
             time.sleep(0.1)
         yield [proc.pid]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def moves(count: int, secret: str) -> list[tuple[str, bytes, dict]]:
@@ -226,8 +193,7 @@ def run(args) -> dict:
             installation = install(env, fake)
             signed = moves(args.moves, installation["webhook_secret"])
             path = urlsplit(installation["webhook_url"]).path
-            with workers(args.workers, env, logs, args.redis_url,
-                         args.profile_workers) as worker_pids, \
+            with workers(args.workers, env, logs, args.profile_workers) as worker_pids, \
                     web(port, args.web_workers, dict(env, CONNECTOR_ENV="production"),
                         logs) as web_pids:
                 groups = {"workers": worker_pids, "web": web_pids,

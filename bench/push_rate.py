@@ -52,7 +52,6 @@ from tests.fakes.greenhouse_server import (  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-WORKER = "from connector.cli import main; main(['worker'])"
 
 
 @contextlib.contextmanager
@@ -79,19 +78,23 @@ def database(redis_url: str):
 
 
 @contextlib.contextmanager
-def workers(count: int, env: dict, logs: Path):
-    """`count` rq worker processes, registered before this yields, stopped after."""
-    files = [(logs / f"worker-{n}.log").open("w") for n in range(count)]
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=ROOT, stdout=f,
-                              stderr=subprocess.STDOUT) for f in files]
+def workers(count: int, env: dict, logs: Path, profile: bool = False):
+    """`count` `connector worker` processes, registered before this yields their pids, stopped
+    after; with `profile`, each writes its cProfile to logs/worker-N.prof."""
+    files = [(logs / f"worker-{n}.log").open("ab") for n in range(count)]
+    profiled = lambda n: ["-m", "cProfile", "-o", str(logs / f"worker-{n}.prof")] \
+        if profile else []  # noqa: E731
+    procs = [subprocess.Popen([sys.executable, *profiled(n), "-m", "connector.cli", "worker"],
+                              env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+             for n, f in enumerate(files)]
     try:
         connection = redis.Redis.from_url(env["REDIS_URL"])
         deadline = time.monotonic() + 30
         while len(Worker.all(connection=connection)) < count:
             if time.monotonic() > deadline:
-                raise SystemExit("the workers did not start; see " + str(logs))
+                raise SystemExit(f"the workers did not start; see {logs}")
             time.sleep(0.1)
-        yield
+        yield [proc.pid for proc in procs]
     finally:
         for proc in procs:
             proc.terminate()

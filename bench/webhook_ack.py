@@ -122,13 +122,18 @@ def gunicorn(app: str, port: int, workers: int, env: dict):
             time.sleep(0.1)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a server process: politely, then for good if it does not go within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _answers(url: str) -> bool:
