@@ -14,10 +14,7 @@ from tests.conftest import fixture_body, signed_post
 
 def test_the_candidate_page_shows_the_templates_logo_colour_and_consent(
         admin, client, services, installation, greenhouse):
-    template = created(admin, services)
-    invite(client, services, installation, template.id, 2001)
-    token = _token_of(services)
-    html = client.get(f"/interview/{token}").get_data(as_text=True)
+    _template, token, html = _welcome(admin, client, services, installation, 2001)
     assert f'<img class="logo" src="{LOGO}"' in html
     assert f'href="/interview/{token}/brand.css"' in html
     assert "Acme keeps your answers for 90 days." in html and "Policy version 2024-05" in html
@@ -25,10 +22,7 @@ def test_the_candidate_page_shows_the_templates_logo_colour_and_consent(
     assert css.status_code == 200 and css.mimetype == "text/css"
     assert "--brand: #0b6e4f;" in css.get_data(as_text=True)
 
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
-    response = client.post(f"/interview/{token}/consent", data={
-        "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
-    assert response.status_code == 303
+    assert _agree(client, token, html).status_code == 303
     with services.db.session() as db:
         interview = db.scalars(select(Interview)).one()
         assert interview.consent_version == "2024-05"
@@ -37,15 +31,10 @@ def test_the_candidate_page_shows_the_templates_logo_colour_and_consent(
 
 def test_consent_is_refused_when_the_text_changed_after_the_page_was_shown(
         admin, client, services, installation, greenhouse):
-    template = created(admin, services)
-    invite(client, services, installation, template.id, 2002)
-    token = _token_of(services)
-    html = client.get(f"/interview/{token}").get_data(as_text=True)
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
+    template, token, html = _welcome(admin, client, services, installation, 2002)
     assert edit(admin, template.id, 1, consent_text="New terms.",
                 consent_version="2024-06").status_code == 303
-    response = client.post(f"/interview/{token}/consent", data={
-        "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
+    response = _agree(client, token, html)  # to the version the page showed
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "New terms." in page and "Policy version 2024-06" in page
@@ -75,3 +64,18 @@ def _token_of(services) -> str:
     with services.db.session() as db:
         emails = db.scalars(select(Email).order_by(Email.id)).all()
         return re.search(r"/interview/([A-Za-z0-9_-]{43})", emails[-1].text_body)[1]
+
+
+def _welcome(admin, client, services, installation, application_id: int):
+    """A template of Acme's, an invitation from it, and its welcome page: (template, token, html)."""
+    template = created(admin, services)
+    invite(client, services, installation, template.id, application_id)
+    token = _token_of(services)
+    return template, token, client.get(f"/interview/{token}").get_data(as_text=True)
+
+
+def _agree(client, token: str, html: str):
+    """Consent to the version 2024-05, with the form token of the page shown."""
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html)[1]
+    return client.post(f"/interview/{token}/consent", data={
+        "agree": "yes", "consent_version": "2024-05", "csrf_token": csrf})
