@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -58,15 +59,19 @@ PG_POOL_TIMEOUT_SECONDS = 5  # every pooled connection busy
 PG_PING_AFTER_IDLE_SECONDS = 1.0
 
 
+def _connect_args() -> dict:
+    """What every PostgreSQL connection is opened with: bounded connecting and statements."""
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+            "options": (f"-c statement_timeout={PG_STATEMENT_TIMEOUT_SECONDS * 1000} "
+                        f"-c lock_timeout={PG_LOCK_TIMEOUT_SECONDS * 1000}")}
+
+
 def _postgresql_engine(url: str) -> Engine:
-    options = (f"-c statement_timeout={PG_STATEMENT_TIMEOUT_SECONDS * 1000} "
-               f"-c lock_timeout={PG_LOCK_TIMEOUT_SECONDS * 1000}")
     # hide_parameters: a database error's message would otherwise quote the row's values
     # (candidate names and e-mail addresses) into whatever logs it.
     engine = create_engine(url, pool_size=5, max_overflow=10,
                            pool_timeout=PG_POOL_TIMEOUT_SECONDS, hide_parameters=True,
-                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
-                                         "options": options})
+                           connect_args=_connect_args())
     event.listen(engine, "do_connect", _connect_bounded)
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", lambda dbapi_connection, record, _proxy: _ping_if_idle(
@@ -166,7 +171,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._kept = threading.local()  # each thread's connection for insert_now
+        self._compiled: dict = {}  # statement: (its SQL for psycopg, its bind processors)
 
     @property
     def is_sqlite(self) -> bool:
@@ -185,19 +191,58 @@ class Database:
         finally:
             session.close()
 
-    @contextmanager
-    def autocommit(self) -> Iterator[Connection]:
-        """A connection whose every statement commits on its own, durably, as it returns.
+    def insert_now(self, statement, values: dict):
+        """Run one INSERT ... RETURNING, committed as it returns; its first column, or None.
 
-        On PostgreSQL a single INSERT is then one round trip, not four (BEGIN, INSERT, COMMIT
-        and the pool's ping). SQLite keeps its transaction, which takes the write lock first.
+        On PostgreSQL it goes straight to psycopg, on a connection this thread keeps outside
+        the pool, in one round trip: the pool's checkout and check-in and SQLAlchemy's
+        execution were the larger part of a webhook's cost (bench/webhook_ack.py). Values are
+        bound by the statement's own column types, and errors come out as SQLAlchemy's
+        (IntegrityError, OperationalError), parameters hidden. A connection the server dropped
+        since its last use is replaced and the INSERT tried once more: had the lost one
+        committed, the second meets its row (IntegrityError). SQLite keeps its transaction,
+        which takes the write lock first.
         """
         if self.is_sqlite:
             with self.engine.begin() as connection:
-                yield connection
-        else:
-            with self._autocommit.connect() as connection:
-                yield connection
+                return connection.execute(statement, values).scalar()
+        sql, processors = self._compiled.get(statement) or self._compile(statement)
+        params = {key: processors[key](value) if key in processors else value
+                  for key, value in values.items()}
+        for last in (False, True):
+            connection = self._kept_connection()
+            try:
+                row = connection.execute(sql, params).fetchone()
+                return None if row is None else row[0]
+            except psycopg.Error as exc:
+                lost = self.engine.dialect.is_disconnect(exc, connection, None)
+                if lost or connection.closed:
+                    self._kept.connection = None
+                if last or not lost:
+                    raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True,
+                                              connection_invalidated=lost) from exc
+
+    def _compile(self, statement) -> tuple[str, dict]:
+        dialect = self.engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        processors = {bind.key: processor for bind in compiled.binds.values() if (
+            processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        self._compiled[statement] = str(compiled), processors
+        return self._compiled[statement]
+
+    def _kept_connection(self) -> psycopg.Connection:
+        """This thread's connection for insert_now, autocommitting; anew after a fork."""
+        held = getattr(self._kept, "connection", None)
+        if held is None or self._kept.pid != os.getpid():  # a parent's is not ours to use
+            url = self.engine.url.set(drivername="postgresql")
+            held = _BoundedConnection.connect(url.render_as_string(hide_password=False),
+                                              autocommit=True, **_connect_args())
+            self._kept.connection, self._kept.pid = held, os.getpid()
+        return held
 
     def dispose(self) -> None:
+        held = getattr(self._kept, "connection", None)
+        if held is not None and self._kept.pid == os.getpid():
+            held.close()
+        self._kept.connection = None
         self.engine.dispose()

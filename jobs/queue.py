@@ -81,6 +81,11 @@ class RedisQueue:
         self.queue = Queue(self.name, connection=self.connection, default_timeout=JOB_TIMEOUT)
         self._free_script = self.connection.register_script(_FREE)
         self._free_and_put_script = self.connection.register_script(_FREE_AND_PUT)
+        # The registries that may still name a row's ended or dead job, then the queue and
+        # the list of queues: every key the scripts take but the job's own hash.
+        self._registry_keys = [f"rq:{registry}:{self.name}" for registry in
+                               ("wip", "finished", "failed", "canceled")]
+        self._put_keys = [*self._registry_keys, self.queue.key, self.queue.redis_queues_keys]
         self._after_job: list[tuple[str, tuple, datetime | None]] = []
 
     def enqueue(self, path: str, *args) -> None:
@@ -148,17 +153,17 @@ class RedisQueue:
         job = self.queue.create_job(path, args=args, result_ttl=RESULT_TTL,
                                     failure_ttl=FAILURE_TTL, job_id=job_id)
         self.queue._prepare_for_queue(job)  # origin, enqueued_at, timeout, status "queued"
-        fields = [part for key, value in job.to_dict().items() if value is not None
+        # rq reads a field that is absent as one that is empty (Job.restore): empty ones stay
+        # out, a third of the script's arguments.
+        fields = [part for key, value in job.to_dict().items() if value is not None and value != ""
                   for part in (key, value if isinstance(value, bytes | str) else str(value))]
         ttl = job.ttl if job.ttl is not None else -1
-        self._free_and_put_script(
-            keys=[*self._registries(job_id), self.queue.key, self.queue.redis_queues_keys],
-            args=[job_id, int(recover), time.time(), ttl, *fields])
+        self._free_and_put_script(keys=[f"rq:job:{job_id}", *self._put_keys],
+                                  args=[job_id, int(recover), time.time(), ttl, *fields])
 
     def _registries(self, job_id: str) -> list[str]:
         """The job's hash, then the registries that may still name an ended or dead job."""
-        return [f"rq:job:{job_id}"] + [f"rq:{registry}:{self.name}" for registry in
-                                       ("wip", "finished", "failed", "canceled")]
+        return [f"rq:job:{job_id}", *self._registry_keys]
 
 
 # Frees a row's job id unless a job under it still waits or runs (then returns 0). A started

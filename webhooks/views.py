@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import bindparam, exists, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import get_adapter
@@ -18,7 +18,7 @@ from webhooks.receivers import ReceiverCache
 
 MAX_BODY_BYTES = 1024 * 1024
 _COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "headers", "status",
-            "outcome", "received_at")
+            "outcome", "attempts", "received_at")
 # Built once, so SQLAlchemy's statement cache serves it every time. The row is kept only while
 # the installation still has the secret that verified it (`sealed`): a secret rotated in another
 # process stops working at once, at the cost of one primary-key lookup in the same statement.
@@ -104,25 +104,12 @@ def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
                     if name in request.headers} or None,
         "status": DeliveryStatus.RECEIVED if event else DeliveryStatus.IGNORED,
         "outcome": None if event else "not_actionable",
+        "attempts": 0,
         "received_at": utcnow(),
     }
-    return _insert(services.db, {**row, "sealed": receiver.sealed}), row
-
-
-def _insert(db, values: dict) -> int | None:
-    """INSERT the row, committed as the statement returns; again if the connection had died.
-
-    Pooled connections in steady use are not pinged (connector.db), so one the server dropped
-    since its last use fails here, and the pool connects afresh. Had the lost INSERT committed,
-    the second finds the row (IntegrityError: a duplicate), and the sweeper queues its job.
-    """
-    for last in (False, True):
-        try:
-            with db.autocommit() as connection:
-                return connection.execute(_INSERT, values).scalar()
-        except DBAPIError as exc:
-            if last or not exc.connection_invalidated:
-                raise
+    # Committed before the answer; a duplicate (IntegrityError) already has its job queued,
+    # or the sweeper queues it.
+    return services.db.insert_now(_INSERT, {**row, "sealed": receiver.sealed}), row
 
 
 def _read_body() -> bytes:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import psycopg
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from connector import db as connector_db
-from connector.models import WebhookDelivery
+from connector.models import Installation, WebhookDelivery, utcnow
+from webhooks import views
 from tests.conftest import fixture_body, make_installation, signed_post
 
 BODY = fixture_body("greenhouse", "candidate_stage_change")
@@ -63,3 +66,44 @@ def test_a_connection_idle_past_the_bound_is_pinged_and_replaced(services, datab
     time.sleep(0.1)
     with services.db.session() as session:  # no retry here: the ping found it dead
         assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_duplicate_comes_out_as_sqlalchemys_integrity_error_without_the_rows_values(
+        client, services, database_url):
+    installation = make_installation(services, trigger_stages=["Assessment"])
+    assert signed_post(client, installation, BODY, event_id="evt-twice").status_code == 200
+    again = signed_post(client, installation, BODY, event_id="evt-twice")
+    assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
+
+    with services.db.session() as session:
+        sealed = session.scalar(select(Installation.webhook_secret_encrypted)
+                                .where(Installation.id == installation["id"]))
+    values = {"installation_id": installation["id"], "delivery_key": "greenhouse:evt-twice",
+              "action": "candidate_stage_change", "event": None, "body": "Ada Lovelace",
+              "headers": None, "status": "received", "outcome": None, "attempts": 0,
+              "received_at": utcnow(), "sealed": sealed}
+    with pytest.raises(IntegrityError) as refused:
+        services.db.insert_now(views._INSERT, values)
+    assert "Ada Lovelace" not in str(refused.value)
+    assert services.db.insert_now(views._INSERT, {**values, "delivery_key": "k-3"}) > 0
+
+
+def test_a_forked_process_writes_on_a_connection_of_its_own(client, services, database_url):
+    installation = make_installation(services, trigger_stages=["Assessment"])
+    assert signed_post(client, installation, BODY, event_id="evt-parent-1").status_code == 200
+    parent_backend = services.db._kept_connection().info.backend_pid
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # a socket shared with the parent would garble both sides' replies
+        ok = signed_post(client, installation, BODY, event_id="evt-child").status_code == 200
+        os.write(writer, str(services.db._kept_connection().info.backend_pid if ok else 0)
+                 .encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    child_backend = int(os.read(reader, 32) or 0)
+    os.close(reader)
+    assert child_backend not in (0, parent_backend)
+    assert signed_post(client, installation, BODY, event_id="evt-parent-2").status_code == 200
+    assert services.db._kept_connection().info.backend_pid == parent_backend
+    assert all(stored(database_url, key) for key in ("evt-parent-1", "evt-child", "evt-parent-2"))
