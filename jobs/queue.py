@@ -13,6 +13,7 @@ must be: that timed job is sent when the running one has ended.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import math
 import threading
@@ -153,13 +154,18 @@ class RedisQueue:
         job = self.queue.create_job(path, args=args, result_ttl=RESULT_TTL,
                                     failure_ttl=FAILURE_TTL, job_id=job_id)
         self.queue._prepare_for_queue(job)  # origin, enqueued_at, timeout, status "queued"
-        # rq reads a field that is absent as one that is empty (Job.restore): empty ones stay
-        # out, a third of the script's arguments.
-        fields = [part for key, value in job.to_dict().items() if value is not None and value != ""
-                  for part in (key, value if isinstance(value, bytes | str) else str(value))]
+        # Text fields travel as one JSON argument, bytes (the pickled call) as field-value
+        # pairs: packing forty arguments was a third of the enqueue. rq reads a field that is
+        # absent as one that is empty (Job.restore), so empty ones stay out.
+        text, binary = {}, []
+        for key, value in job.to_dict().items():
+            if isinstance(value, bytes):
+                binary += (key, value)
+            elif value is not None and value != "":
+                text[key] = value if isinstance(value, str) else str(value)
         ttl = job.ttl if job.ttl is not None else -1
-        self._free_and_put_script(keys=[f"rq:job:{job_id}", *self._put_keys],
-                                  args=[job_id, int(recover), time.time(), ttl, *fields])
+        self._free_and_put_script(keys=[f"rq:job:{job_id}", *self._put_keys], args=[
+            job_id, int(recover), time.time(), ttl, json.dumps(text), *binary])
 
     def _registries(self, job_id: str) -> list[str]:
         """The job's hash, then the registries that may still name an ended or dead job."""
@@ -193,11 +199,18 @@ redis.call("DEL", KEYS[1])
 for i = 3, 5 do redis.call("ZREM", KEYS[i], ARGV[1]) end
 """
 _FREE = _FREE_ID + "return 1\n"
-# ... then saves the job's hash (ARGV[5] on: field, value, ...), with its TTL (ARGV[4], -1 for
-# none), queues it (KEYS[6]) and lists the queue (KEYS[7]): what rq's unique enqueue and its
-# enqueue_job do, so a worker finds the job as if rq had queued it.
+# ... then saves the job's hash (ARGV[5]: its text fields as a JSON object; ARGV[6] on: field,
+# value, ... for bytes), with its TTL (ARGV[4], -1 for none), queues it (KEYS[6]) and lists the
+# queue (KEYS[7]): what rq's unique enqueue and its enqueue_job do, so a worker finds the job
+# as if rq had queued it.
 _FREE_AND_PUT = _FREE_ID + """
-if #ARGV > 4 then redis.call("HSET", KEYS[1], unpack(ARGV, 5)) end
+local fields = {}
+for name, value in pairs(cjson.decode(ARGV[5])) do
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call("HSET", KEYS[1], unpack(fields))
 local ttl = tonumber(ARGV[4])
 if ttl and ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl) end
 redis.call("RPUSH", KEYS[6], ARGV[1])

@@ -19,7 +19,7 @@ from adapters.events import (
 from adapters.greenhouse.client import NOTE_VISIBILITY, GreenhouseClient, credential_problems
 from adapters.greenhouse.schemas import (
     AnonymizedPayloadSchema, ApplicationPayloadSchema, DeleteApplicationPayloadSchema,
-    DeleteCandidatePayloadSchema, EnvelopeSchema,
+    DeleteCandidatePayloadSchema, EnvelopeSchema, read_application,
 )
 from adapters.parsing import load, load_object
 from adapters.signing import hmac_sha256_hex, same
@@ -86,7 +86,8 @@ class GreenhouseAdapter(Adapter):
             return action, None
         if kind is EventKind.CANDIDATE_ERASED:
             return action, _erasure(action, envelope["payload"])
-        payload = load(_APPLICATION, envelope["payload"], "a Greenhouse application payload")
+        payload = read_application(envelope["payload"]) or load(
+            _APPLICATION, envelope["payload"], "a Greenhouse application payload")
         return action, _event(kind, action, payload["application"])
 
     @classmethod

@@ -75,6 +75,85 @@ class ApplicationPayloadSchema(_Lenient):
     application = fields.Nested(ApplicationSchema, required=True)
 
 
+class _Off(Exception):
+    """The payload leaves the documented shape: ApplicationPayloadSchema decides."""
+
+
+def read_application(payload: dict) -> dict | None:
+    """What ApplicationPayloadSchema loads from a payload of the documented shape, read directly;
+    None for any other payload, which the schema then accepts or refuses with its reasons.
+
+    Every candidate_stage_change, hire and rejection is read here, and the schema's per-field
+    machinery was the largest part of reading one (bench/webhook_ack.py). Anything unusual
+    (an id sent as digits, a boolean as a word, a missing candidate) goes to the schema, so
+    both agree on every payload this accepts (tests/fuzz/test_greenhouse_reader.py).
+    """
+    try:
+        application = _object(payload.get("application"))
+        candidate = _object(application.get("candidate"))
+        stage = application.get("current_stage")
+        return {"application": {
+            "id": _id(application), "url": _text(application, "url", MAX_URL, None),
+            "last_activity_at": _text(application, "last_activity_at", MAX_TIME, None),
+            "current_stage": None if stage is None else _named(_object(stage)),
+            "candidate": {
+                "id": _id(candidate), "url": _text(candidate, "url", MAX_URL, None),
+                "first_name": _text(candidate, "first_name", MAX_NAME, ""),
+                "last_name": _text(candidate, "last_name", MAX_NAME, ""),
+                "can_email": _flag(candidate.get("can_email")),
+                "email_addresses": _list(candidate, "email_addresses", _address)},
+            "jobs": _list(application, "jobs", _named)}}
+    except _Off:
+        return None
+
+
+def _object(value) -> dict:
+    if type(value) is not dict:
+        raise _Off
+    return value
+
+
+def _id(data: dict) -> str:
+    value = data.get("id")
+    if type(value) is not int or not 0 <= value <= MAX_ID_VALUE:
+        raise _Off
+    return str(value)
+
+
+def _text(data: dict, key: str, maximum: int, absent: str | None) -> str | None:
+    value = data.get(key, absent)
+    if value is not None and (type(value) is not str or len(value) > maximum):
+        raise _Off
+    return value
+
+
+def _flag(value) -> bool | None:
+    if value is not None and type(value) is not bool:
+        raise _Off
+    return value
+
+
+def _list(data: dict, key: str, read) -> list | None:
+    values = data.get(key, [])
+    if values is None:
+        return None
+    if type(values) is not list:
+        raise _Off
+    return [read(_object(value)) for value in values]
+
+
+def _named(data: dict) -> dict:
+    """A stage or a job: its id and name."""
+    return {"id": _id(data), "name": _text(data, "name", MAX_TITLE, "")}
+
+
+def _address(data: dict) -> dict:
+    value, kind = data.get("value"), data.get("type")
+    if type(value) is not str or (kind is not None and type(kind) is not str):
+        raise _Off
+    return {"value": value, "type": kind}
+
+
 # Deletions and anonymisation (docs: source/includes/webhooks/_candidate_events.md, "Candidate
 # deleted" and "Candidate anonymized"; _application_events.md, "Application deleted"): ids only
 # are read, so no name from a deleted person's payload is ever kept.
