@@ -19,9 +19,9 @@ from adapters.events import (
 from adapters.greenhouse.client import NOTE_VISIBILITY, GreenhouseClient, credential_problems
 from adapters.greenhouse.schemas import (
     AnonymizedPayloadSchema, ApplicationPayloadSchema, DeleteApplicationPayloadSchema,
-    DeleteCandidatePayloadSchema, EnvelopeSchema, read_application,
+    DeleteCandidatePayloadSchema, EnvelopeSchema, read_application, read_envelope,
 )
-from adapters.parsing import load, load_object
+from adapters.parsing import decode, load, load_object
 from adapters.signing import hmac_sha256_hex, same
 
 # "Signature: sha256 37d27..." - the algorithm, one space, the hex HMAC of the whole raw body.
@@ -79,7 +79,8 @@ class GreenhouseAdapter(Adapter):
 
     def read(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, Event | None]:
         """The action, and an Event for the actions we act on (ping and the rest give None)."""
-        envelope = load_object(body, _ENVELOPE, "a Greenhouse webhook")
+        envelope = read_envelope(decode(body)) or load_object(
+            body, _ENVELOPE, "a Greenhouse webhook")
         action = envelope["action"]
         kind = self.events.get(action)
         if kind is None:

@@ -75,6 +75,14 @@ class ApplicationPayloadSchema(_Lenient):
     application = fields.Nested(ApplicationSchema, required=True)
 
 
+def read_envelope(data: object) -> dict | None:
+    """What EnvelopeSchema loads from an envelope of the documented shape; None otherwise."""
+    if type(data) is dict and type(data.get("action")) is str \
+            and type(data.get("payload")) is dict:
+        return {"action": data["action"], "payload": data["payload"]}
+    return None
+
+
 class _Off(Exception):
     """The payload leaves the documented shape: ApplicationPayloadSchema decides."""
 

@@ -1,6 +1,6 @@
-"""Greenhouse's direct reader of application payloads agrees with ApplicationPayloadSchema on
-every payload it accepts: documented events, with what it reads changed as a broken sender
-might send it."""
+"""Greenhouse's direct readers agree with EnvelopeSchema and ApplicationPayloadSchema on every
+envelope and payload they accept: documented events, with what they read changed as a broken
+sender might send it."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from hypothesis import given, settings, strategies as st
 from marshmallow import ValidationError
 
 from adapters.events import MAX_NAME, MAX_TIME, MAX_TITLE, MAX_URL
-from adapters.greenhouse.schemas import ApplicationPayloadSchema, read_application
+from adapters.greenhouse.schemas import (
+    ApplicationPayloadSchema, EnvelopeSchema, read_application, read_envelope,
+)
 from tests.fuzz.mutations import TEXT, VALUES, apply, mutated
 from tests.fuzz.test_signed_webhooks import documents
 
-SCHEMA = ApplicationPayloadSchema()
-PAYLOADS = [data["payload"] for data in documents("greenhouse")
+SCHEMA, ENVELOPE = ApplicationPayloadSchema(), EnvelopeSchema()
+DOCUMENTS = documents("greenhouse")
+PAYLOADS = [data["payload"] for data in DOCUMENTS
             if isinstance(data.get("payload", {}).get("application"), dict)
             and "candidate" in data["payload"]["application"]]
 APP, CANDIDATE = ("application",), ("application", "candidate")
@@ -64,9 +67,12 @@ def test_a_changed_field_is_read_as_the_schema_reads_it_or_left_to_it(payload, c
     agree(payload)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_a_mutated_document_is_read_as_the_schema_reads_it_or_left_to_it(data):
-    document = data.draw(mutated([{"payload": payload} for payload in PAYLOADS]))
+def test_a_mutated_document_is_read_as_the_schemas_read_it_or_left_to_them(data):
+    document = data.draw(mutated(DOCUMENTS))
+    envelope = read_envelope(document)
+    if envelope is not None:
+        assert ENVELOPE.load(document) == envelope
     if isinstance(document, dict) and isinstance(document.get("payload"), dict):
         agree(document["payload"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from redis import Redis
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -23,6 +25,25 @@ def test_a_rows_job_is_one_rq_takes_as_its_own(redis_url):
     taken, queue = Queue.dequeue_any([Queue(connection=connection)], None,
                                      connection=connection)
     assert (taken.id, queue.name) == ("delivery-42", "default")
+
+
+def test_each_call_stores_the_hash_rqs_own_enqueue_stores_with_its_own_data(redis_url):
+    queue, connection = RedisQueue(redis_url), Redis.from_url(redis_url)
+    queue.enqueue(tasks.PROCESS_DELIVERY, 42)
+    queue.enqueue(tasks.PROCESS_DELIVERY, 43)  # from the fields the first call kept
+    Queue(connection=connection, default_timeout=JOB_TIMEOUT).enqueue(
+        tasks.PROCESS_DELIVERY, 43, job_id="by-rq", result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL)
+    ours = connection.hgetall("rq:job:delivery-43")
+    theirs = {key: value for key, value in connection.hgetall("rq:job:by-rq").items()
+              if value != b""}  # rq reads an absent field as an empty one
+    times = {b"created_at", b"enqueued_at"}
+    assert ours.keys() == theirs.keys()
+    assert {k: v for k, v in ours.items() if k not in times | {b"data"}} == \
+        {k: v for k, v in theirs.items() if k not in times | {b"data"}}
+    assert zlib.decompress(ours[b"data"]) == zlib.decompress(theirs[b"data"])
+    assert [Job.fetch(f"delivery-{n}", connection=connection).args for n in (42, 43)] == \
+        [(42,), (43,)]
 
 
 def test_a_waiting_job_keeps_its_row_and_an_ended_one_frees_it(redis_url):
