@@ -210,13 +210,17 @@ class Database:
         params = {key: processors[key](value) if key in processors else value
                   for key, value in values.items()}
         for last in (False, True):
-            connection = self._kept_connection()
+            connection = None
             try:
+                connection = self._kept_connection()
                 row = connection.execute(sql, params).fetchone()
                 return None if row is None else row[0]
             except psycopg.Error as exc:
-                lost = self.engine.dialect.is_disconnect(exc, connection, None)
-                if lost or connection.closed:
+                # A connection that cannot be made is not tried again: that would double the
+                # wait on a database that is down.
+                lost = connection is not None and (
+                    connection.closed or self.engine.dialect.is_disconnect(exc, connection, None))
+                if lost:
                     self._kept.connection = None
                 if last or not lost:
                     raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True,

@@ -8,12 +8,13 @@ import time
 import psycopg
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from connector import db as connector_db
+from connector.db import Database
 from connector.models import Installation, WebhookDelivery, utcnow
 from webhooks import views
-from tests.conftest import fixture_body, make_installation, signed_post
+from tests.conftest import PG_ADMIN_URL, fixture_body, free_port, make_installation, signed_post
 
 BODY = fixture_body("greenhouse", "candidate_stage_change")
 
@@ -107,3 +108,9 @@ def test_a_forked_process_writes_on_a_connection_of_its_own(client, services, da
     assert signed_post(client, installation, BODY, event_id="evt-parent-2").status_code == 200
     assert services.db._kept_connection().info.backend_pid == parent_backend
     assert all(stored(database_url, key) for key in ("evt-parent-1", "evt-child", "evt-parent-2"))
+
+
+def test_a_database_that_cannot_be_reached_comes_out_as_sqlalchemys_operational_error():
+    gone = Database(PG_ADMIN_URL.rsplit(":", 1)[0] + f":{free_port()}/gone")
+    with pytest.raises(OperationalError):  # which the app answers 503 (connector.errors)
+        gone.insert_now(views._INSERT, {"installation_id": 1})
