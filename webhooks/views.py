@@ -19,7 +19,7 @@ from webhooks.receivers import ReceiverCache
 MAX_BODY_BYTES = 1024 * 1024
 _COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "headers", "status",
             "outcome", "attempts", "received_at")
-# Built once, so SQLAlchemy's statement cache serves it every time. The row is kept only while
+# Built once, so the database compiles it once (Database.insert_now). The row is kept only while
 # the installation still has the secret that verified it (`sealed`): a secret rotated in another
 # process stops working at once, at the cost of one primary-key lookup in the same statement.
 _INSERT = insert(WebhookDelivery).from_select(_COLUMNS, select(
