@@ -1,4 +1,5 @@
-"""The landing page and the invitation say who holds the data, why, how long, and whom to ask."""
+"""The landing page, the invitation and the reminder say who holds the data, why, how long,
+and whom to ask."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from connector import notes
 from connector.models import Email, Interview, Organization
 from tests.conftest import fixture_body, signed_post
 
@@ -71,6 +73,20 @@ def test_the_invitation_names_controller_purpose_retention_and_contact(
     for body in (email.text_body, plain(email.html_body)):
         assert "Acme is responsible for it (the controller)" in body
         assert "to assess your application for Designer" in body
+        assert "120 days after the interview is decided, expired or cancelled" in body
+        assert "Questions about your data: dpo@acme.test" in body
+        assert NO_AUTOMATED_SCORING in body
+
+
+def test_the_reminder_repeats_the_notice(client, services, installation, greenhouse):
+    set_privacy(services, contact="dpo@acme.test", organization_days=120)
+    signed_post(client, installation, fixture_body("greenhouse", "candidate_stage_change"))
+    with services.db.session() as session:
+        interview = session.scalars(select(Interview)).one()
+        email = notes.reminder_email(interview.installation, interview, "https://x.test/i/t")
+    for body in (email.text_body, plain(email.html_body)):
+        assert "A reminder: your video interview with Acme" in body
+        assert "Acme is responsible for it (the controller)" in body
         assert "120 days after the interview is decided, expired or cancelled" in body
         assert "Questions about your data: dpo@acme.test" in body
         assert NO_AUTOMATED_SCORING in body
