@@ -194,10 +194,14 @@ def test_the_board_and_the_mailbox_fit_a_phone(sandbox, browser):
     page.get_by_label("Move Ada Okafor to").select_option(label="Async screen")
     page.locator(f"#card-{ada}").get_by_role("button", name="Move").click()
     expect(page.get_by_role("status")).to_have_text("Moved Ada to Async screen.")
-    # Columns stack: the second one starts below the first, not beside it off screen.
-    applied, screen = (page.locator(f'section[data-column="{c}"]').bounding_box()
-                       for c in ("applied", "async_screen"))
-    assert screen["y"] >= applied["y"] + applied["height"]
+    # Columns stack: the second one starts below the first, not beside it off screen. Both are
+    # measured in one go, in page coordinates: the page may still be scrolling to the card.
+    applied, screen = page.evaluate("""() => ["applied", "async_screen"].map(column => {
+        const box = document.querySelector(`section[data-column="${column}"]`)
+            .getBoundingClientRect();
+        return {top: box.top + window.scrollY, bottom: box.bottom + window.scrollY};
+    })""")
+    assert screen["top"] >= applied["bottom"]
     assert sideways(page) == {"page": PHONE["width"], "inner": 0}
 
     page.goto(f"{sandbox.base_url}/sandbox/mailbox")
