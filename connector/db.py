@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,8 +54,8 @@ PG_WAIT_SECONDS = PG_STATEMENT_TIMEOUT_SECONDS + 2  # a server that answers noth
 PG_POOL_TIMEOUT_SECONDS = 5  # every pooled connection busy
 # A pooled connection idle this long is pinged before use: a server restart, a proxy or a
 # firewall may have dropped it meanwhile. One in steady use is not: the ping was a round trip
-# per checkout, a fifth of a webhook's. A connection that died since its last use fails its
-# statement, which invalidates the pool; the webhook view tries its INSERT once more.
+# per checkout. A connection that died since its last use fails its statement, which
+# invalidates the pool, and the next checkout connects afresh.
 PG_PING_AFTER_IDLE_SECONDS = 1.0
 
 

@@ -10,6 +10,8 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from adapters.contract import Adapter, Connection
+from adapters.sandbox import MANIFEST
 from connector.models import SandboxCard
 from connector.sandbox import board
 from connector.sandbox.seed import seed
@@ -80,3 +82,17 @@ def routed(client, services):
         for method in ("GET", "POST", "PUT"):
             mock.add_callback(method, re.compile(re.escape(base) + r"/.*"), callback=forward)
         yield mock
+
+
+def verified_post(seeded, send, args) -> tuple[bytes, dict, Adapter]:
+    """What the job `send(*args)` posts to the seeded installation's webhook URL: body and
+    headers, their signature verified by the sandbox adapter, which is returned to read them."""
+    url = f"https://connector.test/webhooks/sandbox/{seeded['public_id']}"
+    with responses.RequestsMock() as mock:
+        mock.post(url, json={"status": "accepted"})
+        send(*args)
+        (call,) = mock.calls
+    body, headers = call.request.body, call.request.headers
+    adapter = MANIFEST.build(Connection(webhook_secret=seeded["secret"], credentials={}))
+    adapter.verify(body, headers)
+    return body, headers, adapter

@@ -10,15 +10,13 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from adapters.contract import Connection
 from adapters.events import EventKind
-from adapters.sandbox import MANIFEST
 from connector.models import (
     Email, Interview, OutboxStatus, Push, SandboxCard, WebhookDelivery,
 )
 from jobs.sandbox import send_webhook
 from tests.conftest import row_counts
-from tests.sandbox.conftest import move
+from tests.sandbox.conftest import move, verified_post
 
 
 def card(services, card_id) -> SandboxCard:
@@ -85,14 +83,7 @@ def test_the_job_signs_and_posts_what_the_adapter_verifies(client, services, see
     ada = seeded["cards"]["Ada"]
     move(client, ada, "async_screen")
     ((_, args),) = recorded_jobs
-    url = f"https://connector.test/webhooks/sandbox/{seeded['public_id']}"
-    with responses.RequestsMock() as mock:
-        mock.post(url, json={"status": "accepted"})
-        send_webhook(*args)
-        (call,) = mock.calls
-    body, headers = call.request.body, call.request.headers
-    adapter = MANIFEST.build(Connection(webhook_secret=seeded["secret"], credentials={}))
-    adapter.verify(body, headers)
+    body, headers, adapter = verified_post(seeded, send_webhook, args)
     assert adapter.delivery_id(body, headers) == args[2]
     action, event = adapter.read(body, headers)
     assert action == "application.stage_changed"

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 
-import responses
 from sqlalchemy import select
 
-from adapters.contract import Connection
 from adapters.events import EventKind
-from adapters.sandbox import MANIFEST
 from connector.models import ErasureReceipt, Interview, SandboxCard, WebhookDelivery
 from jobs.sandbox import send_deletion, send_webhook
 from tests.conftest import row_counts
-from tests.sandbox.conftest import csrf_of, move
+from tests.sandbox.conftest import csrf_of, move, verified_post
 
 
 def delete(client, card_id: int, **data):
@@ -33,14 +30,7 @@ def test_deleting_removes_the_card_and_enqueues_candidate_deleted(client, servic
     assert "Ada" not in cards(services)
     ((path, args),) = recorded_jobs
     assert path == "jobs.sandbox.send_deletion" and args[:2] == (seeded["id"], "cand-2001")
-    url = f"https://connector.test/webhooks/sandbox/{seeded['public_id']}"
-    with responses.RequestsMock() as mock:
-        mock.post(url, json={"status": "accepted"})
-        send_deletion(*args)
-        (call,) = mock.calls
-    body, headers = call.request.body, call.request.headers
-    adapter = MANIFEST.build(Connection(webhook_secret=seeded["secret"], credentials={}))
-    adapter.verify(body, headers)
+    body, headers, adapter = verified_post(seeded, send_deletion, args)
     assert adapter.delivery_id(body, headers) == args[2]
     assert json.loads(body)["data"] == {"candidate": {"id": "cand-2001"},
                                         "occurred_at": args[3]}
