@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     csrf.init_app(app)
     _register_errors(app)
     __import__("connector.errors").errors.register(app)  # database too slow: 503
-    app.wsgi_app = _WebhooksApart(app.wsgi_app, _webhook_app(services))
+    app.wsgi_app = _WebhooksApart(app.wsgi_app, _webhook_app(services),
+                                  _fixed_headers(services.settings.production))
     return app
 
 
@@ -73,22 +74,29 @@ def _webhook_app(services: Services) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.extensions["connector"] = services
     app.register_blueprint(webhooks)
-    app.after_request(_security_headers)
     _register_errors(app)
     __import__("connector.errors").errors.register(app)
     return app
 
 
 class _WebhooksApart:
-    """WSGI: requests under /webhooks/ go to the webhook app, every other to the main one."""
+    """WSGI: requests under /webhooks/ go to the webhook app, every other to the main one.
 
-    def __init__(self, main, webhooks: Flask):
-        self.main, self.webhooks = main, webhooks
+    The webhook app's answers (JSON, or a handshake's echo) never set a policy of their own, so
+    they get the security headers as one fixed list: setting them one by one on each response
+    cost a delivery a thirtieth of its time.
+    """
+
+    def __init__(self, main, webhooks: Flask, headers: list[tuple[str, str]]):
+        self.main, self.webhooks, self.headers = main, webhooks, headers
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
-            return self.webhooks.wsgi_app(environ, start_response)
-        return self.main(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
+            return self.main(environ, start_response)
+
+        def with_headers(status, headers, exc_info=None):
+            return start_response(status, headers + self.headers, exc_info)
+        return self.webhooks.wsgi_app(environ, with_headers)
 
 
 def _set_up_sign_in(app: Flask, settings: Settings) -> None:
@@ -149,20 +157,24 @@ def _cap_body_size() -> None:
 
 def _security_headers(response):
     """Every response: a CSP, no framing, no MIME sniffing, no Referer; HSTS in production."""
-    headers = response.headers
-    headers["Content-Security-Policy"] = _with_floor(headers.get("Content-Security-Policy"))
-    headers["X-Frame-Options"] = "DENY"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"  # candidate and share links carry their secret
-    if current_app.extensions["connector"].settings.production:
-        headers["Strict-Transport-Security"] = HSTS
+    own_policy = response.headers.get("Content-Security-Policy")
+    for name, value in _fixed_headers(current_app.extensions["connector"].settings.production):
+        response.headers[name] = value
+    if own_policy:  # a page's own, completed
+        response.headers["Content-Security-Policy"] = _with_floor(own_policy)
     return response
 
 
-def _with_floor(policy: str | None) -> str:
-    """The app's policy, or a page's own with whichever of POLICY_FLOOR it lacks added."""
-    if not policy:
-        return CONTENT_SECURITY_POLICY
+def _fixed_headers(production: bool) -> list[tuple[str, str]]:
+    """The security headers of a response that sets no policy of its own."""
+    return [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Frame-Options", "DENY"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),  # candidate and share links carry their secret
+            *([("Strict-Transport-Security", HSTS)] if production else [])]
+
+
+def _with_floor(policy: str) -> str:
+    """A page's own policy with whichever of POLICY_FLOOR it lacks added."""
     present = {part.split()[0].lower() for part in policy.split(";") if part.strip()}
     missing = [f"{name} {value}" for name, value in POLICY_FLOOR.items() if name not in present]
     return "; ".join([policy.strip().rstrip(";"), *missing])

@@ -100,10 +100,13 @@ def test_a_pages_own_policy_keeps_its_directives_and_gains_the_floor(app, tenant
 
 
 def test_json_and_errors_get_them_too(app):
-    for url in ("/healthz", "/no-such-page"):
-        response = app.test_client().get(url)
-        assert response.headers["X-Content-Type-Options"] == "nosniff", url
-        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], url
+    client = app.test_client()
+    for response in (client.get("/healthz"), client.get("/no-such-page"),
+                     client.post("/webhooks/greenhouse/no-such-installation", data=b"{}")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.request.path
+        assert response.headers.getlist("Content-Security-Policy") == [
+            "default-src 'self'; img-src 'self' data: https:; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"], response.request.path
 
 
 def test_production_adds_strict_transport_security(settings):
@@ -111,8 +114,9 @@ def test_production_adds_strict_transport_security(settings):
                                       synchronous_jobs=True))
     try:
         app = create_app(services=services)
-        response = app.test_client().get("/login")
-        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
-        assert response.headers["X-Frame-Options"] == "DENY"
+        for response in (app.test_client().get("/login"),
+                         app.test_client().post("/webhooks/greenhouse/unknown", data=b"{}")):
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+            assert response.headers["X-Frame-Options"] == "DENY"
     finally:
         services.close()
