@@ -21,7 +21,9 @@ from adapters.errors import MalformedPayload
 MAX_DEPTH = 32
 MAX_DETAIL = 500  # characters of schema messages echoed back to the sender
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTAINERS = (dict, list)
+# Every byte but the brackets and the quote, for bytes.translate to delete.
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
+_STRING = re.compile(rb'"[^"]*"')
 
 
 def load_object(body: bytes, schema: Schema, what: str) -> dict:
@@ -50,7 +52,11 @@ def decode(body: bytes) -> object:
         raise MalformedPayload("the body is not UTF-8 JSON", "invalid_json") from exc
     # JSON text holds a NUL only as an escape (a raw one is refused above), and UTF-8 cannot
     # carry a surrogate: without a \u escape in the bytes, no text needs cleaning.
-    return cleaned(data) if b"\\u" in body else _within_depth(data)
+    if b"\\u" in body:
+        return cleaned(data)
+    if nesting(body) > MAX_DEPTH:
+        raise _too_deep()
+    return data
 
 
 def cleaned(data: object) -> object:
@@ -72,19 +78,23 @@ def cleaned(data: object) -> object:
     return data
 
 
-def _within_depth(data: object) -> object:
-    """`data` once its containers are known to nest no deeper than MAX_DEPTH."""
-    # Level by level, with a tuple for isinstance: half the time of a stack of (node, depth)
-    # pairs checked against `dict | list`, on every delivery.
-    level, depth = [data] if isinstance(data, _CONTAINERS) else [], 1
-    while level:
-        if depth > MAX_DEPTH:
-            raise _too_deep()
-        level = [value for node in level
-                 for value in (node.values() if isinstance(node, dict) else node)
-                 if isinstance(value, _CONTAINERS)]
-        depth += 1
-    return data
+def nesting(body: bytes) -> int:
+    """How deep the containers of a JSON text nest, counted on its bytes (MAX_DEPTH + 1 at most).
+
+    Every delivery pays for this check: done on the bytes, with bytes methods, it takes a third
+    of the time of walking the parsed containers. The body must be valid JSON.
+    """
+    if b"\\" in body:  # escaped backslashes, then escaped quotes: neither ends a string
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # The strings' quotes and any bracket inside them; "" is an empty string, or the end of
+    # one and the start of the next with nothing structural between: either may go.
+    marks = body.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in marks:
+        marks = _STRING.sub(b"", marks)
+    marks, depth = marks.replace(b"[", b"{").replace(b"]", b"}"), 0
+    while marks and depth <= MAX_DEPTH:  # each pass removes the innermost level
+        marks, depth = marks.replace(b"{}", b""), depth + 1
+    return depth
 
 
 def clean_text(value: str) -> str:
