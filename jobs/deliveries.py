@@ -12,7 +12,7 @@ from adapters.events import Event, EventKind
 from connector import interviews, tasks
 from connector.installations import adapter_for
 from connector.models import (
-    Actor, DeliveryStatus, ErasureReason, Installation, WebhookDelivery, utcnow,
+    NOT_ACTIONABLE, Actor, DeliveryStatus, ErasureReason, Installation, WebhookDelivery, utcnow,
 )
 from connector.privacy.erasure import Person, Who, erase
 from connector.services import current
@@ -107,7 +107,7 @@ def _record(session, services, delivery: WebhookDelivery, installation: Installa
     """Act on the event in the delivery's own transaction, and mark the delivery done."""
     delivery.event = event.to_dict() if event else None
     result = (_handle(session, services, installation, event) if event
-              else interviews.Handled("not_actionable", [], []))
+              else interviews.Handled(NOT_ACTIONABLE, [], []))
     invitation = None
     if result.invitation is not None:
         invitation = emails.prepare(session, services, *result.invitation)

@@ -12,13 +12,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from adapters import get_adapter
 from connector import tasks
 from connector.crypto import InvalidToken
-from connector.models import DeliveryStatus, Installation, WebhookDelivery, utcnow
+from connector.models import (
+    NOT_ACTIONABLE, DeliveryStatus, Installation, WebhookDelivery, utcnow,
+)
 from webhooks.errors import PayloadTooLarge, SignatureError, UnknownInstallation, WebhookError
 from webhooks.receivers import ReceiverCache
 
 MAX_BODY_BYTES = 1024 * 1024
-_COLUMNS = ("installation_id", "delivery_key", "action", "event", "body", "headers", "status",
-            "outcome", "attempts", "received_at")
+# Not the parsed event: the delivery job reads the stored bytes again and keeps the parse then.
+_COLUMNS = ("installation_id", "delivery_key", "action", "body", "headers", "status", "outcome",
+            "attempts", "received_at")
 # Built once, so the database compiles it once (Database.insert_now). The row is kept only while
 # the installation still has the secret that verified it (`sealed`): a secret rotated in another
 # process stops working at once, at the cost of one primary-key lookup in the same statement.
@@ -99,13 +102,12 @@ def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
         "installation_id": receiver.installation_id,
         "delivery_key": adapter.delivery_id(body, request.headers),
         "action": action[:100],
-        "event": event.to_dict() if event else None,
         "body": body.decode("utf-8"),
         # What a replay needs to read the body again with the adapter of the day.
         "headers": {name: request.headers[name] for name in adapter.kept_headers
                     if name in request.headers} or None,
         "status": DeliveryStatus.RECEIVED if event else DeliveryStatus.IGNORED,
-        "outcome": None if event else "not_actionable",
+        "outcome": None if event else NOT_ACTIONABLE,
         "attempts": 0,
         "received_at": utcnow(),
     }

@@ -3,6 +3,7 @@
 from connector.models.accounts import ApiToken, RateLimitHit, Role, SignInState, User
 from connector.models.base import Base, UTCDateTime, string_enum, utcnow
 from connector.models.deliveries import (
+    NOT_ACTIONABLE,
     DeliveryStatus,
     Email,
     OutboxRow,
@@ -39,7 +40,7 @@ from connector.models.reviews import (
 from connector.models.sandbox import SandboxCard, SandboxNote
 
 __all__ = [
-    "Access", "AccessEvent", "Actor", "ErasureReason", "ErasureReceipt",
+    "NOT_ACTIONABLE", "Access", "AccessEvent", "Actor", "ErasureReason", "ErasureReceipt",
     "Answer", "AnswerChunk", "AnswerKind", "AnswerStatus", "ApiToken", "ApplicationStage",
     "Base", "DeliveryStatus", "Email", "Installation", "InstallationStatus", "Interview",
     "InterviewTemplate", "LinkPurpose", "Organization", "OutboxRow", "OutboxStatus", "Push",

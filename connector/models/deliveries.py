@@ -20,6 +20,10 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+# The outcome of a delivery that is no event the connector acts on (a ping, an unknown action).
+NOT_ACTIONABLE = "not_actionable"
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -38,7 +42,7 @@ class WebhookDelivery(Base):
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"), index=True)
     delivery_key: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
-    event: Mapped[dict | None] = mapped_column(JSON)
+    event: Mapped[dict | None] = mapped_column(JSON)  # the job's parse, for display only
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict | None] = mapped_column(JSON)  # those the adapter reads besides the body
     status: Mapped[DeliveryStatus] = mapped_column(

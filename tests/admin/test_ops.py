@@ -250,12 +250,16 @@ def test_replaying_a_failed_delivery_runs_the_job_like_a_fresh_one(
     assert [n["kind"] for n in greenhouse.calls if n["kind"] != "token"]  # the note went out
 
 
-@pytest.mark.parametrize("case", ["not_actionable", "processing"])
+@pytest.mark.parametrize("case", ["not_actionable", "erased", "processing"])
 def test_a_replay_that_cannot_run_is_refused_and_changes_nothing(
         admin_client, services, installation, case):
     if case == "not_actionable":
         delivery = add_delivery(services, installation, "ping", status=DeliveryStatus.IGNORED,
                                 outcome="not_actionable")
+    elif case == "erased":  # its body went with the candidate's data; nothing is left to read
+        delivery = add_delivery(services, installation, "gone", outcome="erased")
+        with services.db.session() as db:
+            db.get(WebhookDelivery, delivery).body = ""
     else:
         delivery = add_delivery(services, installation, "busy", status=DeliveryStatus.PROCESSING,
                                 event={"kind": "stage_changed"}, attempts=1,
