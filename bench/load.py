@@ -115,9 +115,9 @@ async def exchange(conn: Conn, head: bytes, body: bytes) -> tuple:
 
 
 async def closed_loop(target: Target, heads: Heads, conns: int, start: float,
-                      seconds: float, stats: Stats) -> None:
+                      seconds: float, warmup: float, stats: Stats) -> None:
     """`conns` connections send back to back; keep requests started after the warm-up."""
-    measured, end = start + WARMUP, start + WARMUP + seconds
+    measured, end = start + warmup, start + warmup + seconds
 
     async def connection() -> None:
         conn = Conn(target.port)
@@ -152,13 +152,14 @@ async def open_loop(target: Target, heads: Heads, rate: float, first: int, step:
 def client(target: Target, plan: dict, index: int) -> Stats:
     """One client process: build its heads, wait for the common start, run its share."""
     mode, seconds, procs = plan["mode"], plan["seconds"], len(plan["conns"])
-    share = (WARMUP + seconds) * HEADS_PER_SECOND if mode == "closed" \
+    share = (plan["warmup"] + seconds) * HEADS_PER_SECOND if mode == "closed" \
         else seconds * plan["rate"] / procs
     heads = request_heads(target, f"bench{plan['tag']}-{mode}-{index}", int(share) + 1)
     stats, cpu = Stats(), time.process_time()
     time.sleep(max(0.0, plan["start"] - time.monotonic()))
     if mode == "closed":
-        run = closed_loop(target, heads, plan["conns"][index], plan["start"], seconds, stats)
+        run = closed_loop(target, heads, plan["conns"][index], plan["start"], seconds,
+                          plan["warmup"], stats)
     else:
         run = open_loop(target, heads, plan["rate"], index, procs, plan["start"], seconds, stats)
     asyncio.run(run)
@@ -171,14 +172,15 @@ def client_processes(concurrency: int) -> int:
 
 
 def measure(target: Target, mode: str, concurrency: int, seconds: float, rate: float,
-            tag: str = "") -> dict:
+            tag: str = "", warmup: float = WARMUP) -> dict:
     """Run one phase against one target from several client processes; merge what they saw.
 
     Event ids start with `tag` and the phase: give each run against one database its own.
+    A closed loop first runs `warmup` seconds unmeasured.
     """
     procs = client_processes(concurrency)
     conns = [concurrency // procs + (i < concurrency % procs) for i in range(procs)]
-    plan = dict(mode=mode, seconds=seconds, rate=rate, conns=conns, tag=tag,
+    plan = dict(mode=mode, seconds=seconds, rate=rate, conns=conns, tag=tag, warmup=warmup,
                 start=time.monotonic() + 1.0)
     with multiprocessing.get_context("fork").Pool(procs) as pool:
         used = server_cpu(target.pid)
@@ -190,9 +192,10 @@ def measure(target: Target, mode: str, concurrency: int, seconds: float, rate: f
     for part in parts:
         for key, value in merged.items():
             value.update(getattr(part, key))
-    wall = seconds + (WARMUP if mode == "closed" else 0)
+    wall = seconds + (warmup if mode == "closed" else 0)
     answered = len(latencies) + sum(merged["other"].values()) + sum(merged["errors"].values())
-    return dict(merged, rps=len(latencies) / max(span, 1e-9), p50=pct(latencies, 0.50),
+    return dict(merged, count=len(latencies), span=span,
+                rps=len(latencies) / max(span, 1e-9), p50=pct(latencies, 0.50),
                 p99=pct(latencies, 0.99), cpu=sum(p.cpu for p in parts) / wall,
                 server_ms=used * 1000 / max(answered, 1) if mode == "open" else float("nan"))
 

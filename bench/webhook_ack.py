@@ -7,14 +7,15 @@ signed candidate_stage_change delivery with its own event id, for a stage no rul
 it is verified, parsed, stored and enqueued. The minimal endpoint (bench/minimal_app.py) only
 verifies the signature, INSERTs the body into the same table and enqueues an rq job: the least
 a durable endpoint can do, and the yardstick. The bare app (bench/bare_app.py) reads the body
-and answers 200. bench/load.py drives each in a closed and an open loop; --rounds repeats the
-three in turn (the first two swapping places every other round) and reports each round's
-ratio, since other load on the machine skews one round.
+and answers 200. bench/load.py drives each in a closed and an open loop. Each closed loop is
+cut into --slices slices that the three take in turns, so that a machine whose speed drifts
+weighs on all three alike; --rounds repeats everything (the first two swapping places every
+other round) and reports each round's ratio and their median.
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (unless --database sqlite):
 
-  .venv/bin/python bench/webhook_ack.py [--seconds 10] [--concurrency 16] [--rate 200]
-      [--workers 3] [--rounds 1] [--database postgresql|sqlite] [--redis-url URL]
+  .venv/bin/python bench/webhook_ack.py [--seconds 10] [--slices 4] [--concurrency 16]
+      [--rate 200] [--workers 3] [--rounds 1] [--database postgresql|sqlite] [--redis-url URL]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +52,8 @@ BIN = ROOT / ".venv" / "bin"
 FIXTURE = ROOT / "tests/adapters/greenhouse/fixtures/candidate_stage_change.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+WARMUP_SECONDS = 3.0  # of closed-loop load on each app before the first round, unmeasured
+SLICE_WARMUP = 0.5  # seconds of each slice before its measured window: connections ramp up
 APPS = (("connector", "connector.wsgi:app"), ("minimal", "bench.minimal_app:app"),
         ("bare", "bench.bare_app:app"))
 
@@ -193,15 +197,43 @@ def run(args: argparse.Namespace) -> list[dict]:
             port = free_port()
             server = apps.enter_context(gunicorn(app, port, args.workers, env))
             targets.append(Target(name, port, path, body, headers, server.pid))
+        for target in targets:  # fresh workers import lazily and fill their caches first
+            measure(target, "closed", args.concurrency, WARMUP_SECONDS, args.rate, "warm")
         for number in range(args.rounds):
             # Every other round the minimal endpoint goes first: a load that comes and goes
             # on the machine then weighs on both by turns.
             order = targets if number % 2 == 0 else [targets[1], targets[0], *targets[2:]]
-            figures = {target.name: {mode: measure(
-                target, mode, args.concurrency, args.seconds, args.rate, str(number))
-                for mode in ("closed", "open")} for target in order}
+            closed = closed_slices(order, args, str(number))
+            figures = {target.name: {"closed": closed[target.name], "open": measure(
+                target, "open", args.concurrency, args.seconds, args.rate, str(number))}
+                for target in order}
             rounds.append({target.name: figures[target.name] for target in targets})
     return rounds
+
+
+def closed_slices(order: list[Target], args: argparse.Namespace, tag: str) -> dict:
+    """Each target's closed loop, run in `args.slices` slices that take turns (A B C C B A ...),
+    merged: the machine's speed drifts over seconds, and turns expose every target alike."""
+    parts: dict[str, list[dict]] = {target.name: [] for target in order}
+    for number in range(args.slices):
+        for target in (order if number % 2 == 0 else order[::-1]):
+            parts[target.name].append(measure(
+                target, "closed", args.concurrency, args.seconds / args.slices, args.rate,
+                f"{tag}-{number}", warmup=SLICE_WARMUP))
+    return {name: merged(slices) for name, slices in parts.items()}
+
+
+def merged(slices: list[dict]) -> dict:
+    """One closed loop's figures from its slices: requests over measured time, the median
+    slice's latencies, every slice's other answers and errors."""
+    total = {"other": Counter(), "errors": Counter(), "samples": {}}
+    for part in slices:
+        for key, value in total.items():
+            value.update(part[key])
+    middle = sorted(slices, key=lambda part: part["p50"])[len(slices) // 2]
+    return dict(total, rps=sum(p["count"] for p in slices) / sum(p["span"] for p in slices),
+                p50=middle["p50"], p99=middle["p99"],
+                cpu=statistics.mean(p["cpu"] for p in slices), server_ms=float("nan"))
 
 
 def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -> None:
@@ -209,7 +241,7 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
     queue = "Redis (rq)" if args.database == "postgresql" else "in-process threads"
     print(f"\ncores {os.cpu_count()} | gunicorn sync workers {args.workers} | database "
           f"{args.database} | queue {queue} | Python {platform.python_version()} | "
-          f"{args.seconds:g} s a phase | client processes {client_processes(args.concurrency)}"
+          f"{args.seconds:g} s a phase, closed loops in {args.slices} slices | client processes {client_processes(args.concurrency)}"
           f" | CPUs busy before the run {busy} | load average {load}")
     head = ["round", "target", "phase", "req/s", "p50 ms", "p99 ms", "non-200", "errors",
             "client CPU", "server CPU ms/req"]
@@ -271,6 +303,8 @@ def verdicts(rounds: list[dict], args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--slices", type=int, default=4, help="turns the closed loops take "
+                        "in each round")
     parser.add_argument("--concurrency", type=int, default=16, help="closed-loop connections")
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (Procfile's)")
