@@ -241,8 +241,8 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
     queue = "Redis (rq)" if args.database == "postgresql" else "in-process threads"
     print(f"\ncores {os.cpu_count()} | gunicorn sync workers {args.workers} | database "
           f"{args.database} | queue {queue} | Python {platform.python_version()} | "
-          f"{args.seconds:g} s a phase, closed loops in {args.slices} slices | client processes {client_processes(args.concurrency)}"
-          f" | CPUs busy before the run {busy} | load average {load}")
+          f"{args.seconds:g} s a phase, closed loops in {args.slices} slices | client processes "
+          f"{client_processes(args.concurrency)} | CPUs busy before the run {busy} | load average {load}")
     head = ["round", "target", "phase", "req/s", "p50 ms", "p99 ms", "non-200", "errors",
             "client CPU", "server CPU ms/req"]
     table, notes = [], []
