@@ -53,6 +53,11 @@ class WebhookDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    @property
+    def replayable(self) -> bool:
+        """An event the connector acts on, whose body is still kept (not erased or expired)."""
+        return self.outcome != NOT_ACTIONABLE and bool(self.body)
+
 
 class OutboxRow:
     """What every outbox row carries: its state, its attempts, and when to try again."""

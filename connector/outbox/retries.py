@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from connector import tasks
 from connector.models import (
-    NOT_ACTIONABLE,
     DeliveryStatus,
     Installation,
     InstallationStatus,
@@ -87,7 +86,7 @@ def replay_delivery(session: Session, delivery_id: int,
     and creates no second one, e-mail or note.
     """
     delivery = find_delivery(session, delivery_id, organization_id)
-    if delivery.outcome == NOT_ACTIONABLE or not delivery.body:  # a ping; erased or expired
+    if not delivery.replayable:
         raise Refused(f"delivery {delivery_id} is not an event the connector acts on")
     if delivery.status is DeliveryStatus.PROCESSING and (
             delivery.lease_until is None or delivery.lease_until > utcnow()):
