@@ -21,6 +21,9 @@ from connector.models import (
     WebhookDelivery,
     utcnow,
 )
+from tests.conftest import fixture_body
+
+STAGE_CHANGE = fixture_body("greenhouse", "candidate_stage_change")
 
 
 def add_delivery(services, installation, key, status=DeliveryStatus.PROCESSED, body=None,
@@ -70,6 +73,11 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
+def html_of(response) -> str:
+    """The page's text, whatever its status."""
+    return response.get_data(as_text=True)
+
+
 def count(services, model) -> int:
     with services.db.session() as db:
         return db.scalar(select(func.count()).select_from(model))
@@ -82,3 +90,10 @@ def failed_push(services, installation, n=1) -> int:
         inst = db.get(Installation, installation["id"])
         inst.status, inst.attention_reason = InstallationStatus.NEEDS_ATTENTION, "NotFound: gone"
     return push_id
+
+
+def client_for(services):
+    """A client of a new app on these services, signed in as no one (an ATS, say)."""
+    from connector.app import create_app
+
+    return create_app(services=services).test_client()
