@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 WARMUP = 2.0  # seconds of closed-loop load before the measured window
@@ -188,16 +188,22 @@ def measure(target: Target, mode: str, concurrency: int, seconds: float, rate: f
         used = server_cpu(target.pid) - used
     latencies = sorted(x for part in parts for x in part.latencies)
     span = max(p.last for p in parts) - min(p.first for p in parts)
-    merged = {"other": Counter(), "errors": Counter(), "samples": {}}
-    for part in parts:
-        for key, value in merged.items():
-            value.update(getattr(part, key))
+    merged = tally(vars(part) for part in parts)
     wall = seconds + (warmup if mode == "closed" else 0)
     answered = len(latencies) + sum(merged["other"].values()) + sum(merged["errors"].values())
     return dict(merged, count=len(latencies), span=span,
                 rps=len(latencies) / max(span, 1e-9), p50=pct(latencies, 0.50),
                 p99=pct(latencies, 0.99), cpu=sum(p.cpu for p in parts) / wall,
                 server_ms=used * 1000 / max(answered, 1) if mode == "open" else float("nan"))
+
+
+def tally(parts: Iterable[dict]) -> dict:
+    """The other statuses, errors and a sample answer per status, of several parts together."""
+    total = {"other": Counter(), "errors": Counter(), "samples": {}}
+    for part in parts:
+        for key, value in total.items():
+            value.update(part[key])
+    return total
 
 
 def pct(values: list[float], q: float) -> float:

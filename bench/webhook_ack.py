@@ -33,7 +33,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,7 +41,7 @@ import sqlalchemy
 from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import Target, client_processes, measure  # noqa: E402
+from load import Target, client_processes, measure, tally  # noqa: E402
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
 from connector import migrate  # noqa: E402
@@ -226,13 +225,9 @@ def closed_slices(order: list[Target], args: argparse.Namespace, tag: str) -> di
 def merged(slices: list[dict]) -> dict:
     """One closed loop's figures from its slices: requests over measured time, the median
     slice's latencies, every slice's other answers and errors."""
-    total = {"other": Counter(), "errors": Counter(), "samples": {}}
-    for part in slices:
-        for key, value in total.items():
-            value.update(part[key])
     middle = sorted(slices, key=lambda part: part["p50"])[len(slices) // 2]
-    return dict(total, rps=sum(p["count"] for p in slices) / sum(p["span"] for p in slices),
-                p50=middle["p50"], p99=middle["p99"],
+    rps = sum(part["count"] for part in slices) / sum(part["span"] for part in slices)
+    return dict(tally(slices), rps=rps, p50=middle["p50"], p99=middle["p99"],
                 cpu=statistics.mean(p["cpu"] for p in slices), server_ms=float("nan"))
 
 
@@ -242,7 +237,8 @@ def report(rounds: list[dict], args: argparse.Namespace, busy: str, load: str) -
     print(f"\ncores {os.cpu_count()} | gunicorn sync workers {args.workers} | database "
           f"{args.database} | queue {queue} | Python {platform.python_version()} | "
           f"{args.seconds:g} s a phase, closed loops in {args.slices} slices | client processes "
-          f"{client_processes(args.concurrency)} | CPUs busy before the run {busy} | load average {load}")
+          f"{client_processes(args.concurrency)} | CPUs busy before the run {busy} | "
+          f"load average {load}")
     head = ["round", "target", "phase", "req/s", "p50 ms", "p99 ms", "non-200", "errors",
             "client CPU", "server CPU ms/req"]
     table, notes = [], []
