@@ -6,6 +6,7 @@ import itertools
 import re
 
 import pytest
+import responses
 
 from connector import accounts
 from connector.models import Role
@@ -53,3 +54,12 @@ def admin_client(user_client):
 def admin(admin_client):
     """Acme's admin, signed in."""
     return admin_client("Acme")
+
+
+@pytest.fixture
+def harvest(app):
+    """Greenhouse faked as the install wizard meets it."""
+    from tests.admin.fake_harvest import FakeHarvest
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeHarvest(mock, app)

@@ -1,4 +1,5 @@
-"""Harvest as the install wizard meets it: token, notes check, stages, and the test event."""
+"""Harvest as the install wizard meets it: token, notes check, stages, and the test event;
+and the wizard's first step as the tests take it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import responses
+from sqlalchemy import select
+
+from connector.models import Installation
+from tests.admin.conftest import post_form
 
 from tests.fakes.greenhouse import (
     BASE_URL as BASE, CLIENT_ID, CLIENT_SECRET, CREDENTIALS, TOKEN_URL, USER_ID,
@@ -66,3 +71,19 @@ class FakeHarvest:
     def writes(self) -> list:
         """Calls that could change Greenhouse: anything but the token and GETs."""
         return [c for c in self.calls if c[0] != "GET" and c[1] != TOKEN_URL]
+
+
+def post(client, path, **data):
+    return post_form(client, path, data, token_from="/admin/installations")
+
+
+def installation_ids(services) -> list[int]:
+    with services.db.session() as db:
+        return list(db.scalars(select(Installation.id).order_by(Installation.id)))
+
+
+def install(admin, services, **form) -> int:
+    """Through the credentials step; the new installation's id."""
+    response = post(admin, "/admin/installations/new/greenhouse", **{**FORM, **form})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return installation_ids(services)[-1]

@@ -12,40 +12,15 @@ import re
 
 import pytest
 import requests
-import responses
 from sqlalchemy import select
 
 from adapters.greenhouse import MANIFEST
 from adapters.greenhouse.adapter import GreenhouseAdapter
-from connector.admin import install_steps, installs
-from connector.models import Installation, InterviewTemplate, Role, StageRule, WebhookDelivery
-from tests.admin.conftest import post_form
+from connector.admin import installs
+from connector.models import Installation, InterviewTemplate, StageRule, WebhookDelivery
 from tests.conftest import make_installation, row_counts
-from tests.review.conftest import csrf_token_of
-from tests.admin.fake_harvest import FORM, FakeHarvest
+from tests.admin.fake_harvest import FORM, install, post
 from tests.fakes.greenhouse import CLIENT_ID, CLIENT_SECRET, CREDENTIALS
-
-
-@pytest.fixture
-def harvest(app):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeHarvest(mock, app)
-
-
-def post(client, path, **data):
-    return post_form(client, path, data, token_from="/admin/installations")
-
-
-def installation_ids(services) -> list[int]:
-    with services.db.session() as db:
-        return list(db.scalars(select(Installation.id).order_by(Installation.id)))
-
-
-def install(admin, services, **form) -> int:
-    """Through the credentials step; the new installation's id."""
-    response = post(admin, "/admin/installations/new/greenhouse", **{**FORM, **form})
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    return installation_ids(services)[-1]
 
 
 # The list and the choice of ATS
@@ -286,53 +261,6 @@ def test_settings_save_and_return_to_the_settings_page(admin, services, harvest)
     assert response.headers["Location"].endswith(f"/admin/installations/{installation_id}")
     html = admin.get(f"/admin/installations/{installation_id}").get_data(as_text=True)
     assert 'value="Onsite" checked' in html and "secret_actions" not in html
-
-
-# Tenancy: another organization's admin, and a reviewer, get 404
-
-
-def id_routes(installation_id: int, token: str = "0" * 32) -> list[tuple[str, str]]:
-    base = f"/admin/installations/{installation_id}"
-    routes = [("GET", base), ("GET", f"{base}/test-event/{token}"),
-              ("POST", f"{base}/test-event"), ("POST", f"{base}/setup/finish")]
-    for step, _label in install_steps.STEPS:
-        routes += [("GET", f"{base}/setup/{step}"), ("POST", f"{base}/setup/{step}")]
-    return routes
-
-
-def test_another_organizations_admin_gets_404_everywhere(admin, admin_client, services,
-                                                         harvest):
-    installation_id = install(admin, services)
-    outsider = admin_client("Other")
-    before = row_counts(services)
-    for method, path in id_routes(installation_id):
-        if method == "GET":
-            response = outsider.get(path)
-        else:
-            response = post(outsider, path, stage="Onsite", template_id="1",
-                            note_visibility="public")
-        assert response.status_code == 404, (method, path, response.status_code)
-    assert row_counts(services) == before
-    assert "Acme Greenhouse" not in outsider.get("/admin/installations").get_data(as_text=True)
-
-
-def test_a_reviewer_gets_404(admin, user_client, services, harvest):
-    installation_id = install(admin, services)
-    reviewer = user_client("Acme", Role.REVIEWER)
-    paths = ["/admin/installations", "/admin/installations/new",
-             "/admin/installations/new/greenhouse"]
-    for path in paths + [p for m, p in id_routes(installation_id) if m == "GET"]:
-        assert reviewer.get(path).status_code == 404, path
-    token = csrf_token_of(reviewer, "/account")
-    for method, path in id_routes(installation_id):
-        if method == "POST":
-            response = reviewer.post(path, data={"csrf_token": token, "stage": "Onsite"})
-            assert response.status_code == 404, path
-
-
-def test_a_visitor_is_sent_to_sign_in(client):
-    response = client.get("/admin/installations")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # Helpers
