@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -285,50 +284,6 @@ def test_an_unknown_session_is_refused(services):
     with pytest.raises(lifecycle.LifecycleError, match="no interview session 'ses_nope'"):
         with services.db.session() as session:
             lifecycle.find(session, "ses_nope")
-
-
-def test_timers_reach_rqs_scheduler(redis_url):
-    from rq.registry import ScheduledJobRegistry
-
-    from connector.interviews import Timers
-    from jobs.lifecycle import schedule
-    from jobs.queue import RedisQueue
-
-    queue = RedisQueue(redis_url)
-    now = utcnow()
-    schedule(queue, [Timers(now + 48 * HOUR, now + 72 * HOUR)], now=now)
-    registry = ScheduledJobRegistry(queue=queue.queue)
-    jobs = [queue.queue.fetch_job(job_id) for job_id in registry.get_job_ids()]
-    assert sorted(job.func_name for job in jobs) == ["jobs.lifecycle.expire_due_sessions",
-                                                     "jobs.lifecycle.send_due_reminders"]
-    due = sorted(registry.get_scheduled_time(job) for job in jobs)
-    for timed, wanted in zip(due, (now + 48 * HOUR, now + 72 * HOUR)):
-        assert 0 <= (timed - wanted.replace(microsecond=0)).total_seconds() <= 62  # its minute
-    queue.connection.close()
-
-
-def test_timers_due_in_one_minute_share_one_timed_job_each(redis_url):
-    from rq.registry import ScheduledJobRegistry
-
-    from connector.interviews import Timers
-    from jobs.lifecycle import schedule
-    from jobs.queue import RedisQueue
-
-    queue = RedisQueue(redis_url)
-    start = utcnow().replace(second=0, microsecond=0) + 48 * HOUR
-    burst = [Timers(start + n * SECOND, start + 24 * HOUR + n * SECOND) for n in range(1, 61)]
-    schedule(queue, burst[:30])
-    schedule(queue, burst[30:])
-    schedule(queue, [Timers(start + 61 * SECOND, start + 24 * HOUR + 61 * SECOND)])
-    registry = ScheduledJobRegistry(queue=queue.queue)
-    jobs = [queue.queue.fetch_job(job_id) for job_id in registry.get_job_ids()]
-    assert Counter(job.func_name for job in jobs) == {"jobs.lifecycle.expire_due_sessions": 2,
-                                                      "jobs.lifecycle.send_due_reminders": 2}
-    reminders = sorted(registry.get_scheduled_time(job) for job in jobs
-                       if job.func_name == "jobs.lifecycle.send_due_reminders")
-    assert reminders[0] >= start + 60 * SECOND  # never before the last timer of its minute
-    assert reminders[1] >= start + 61 * SECOND
-    queue.connection.close()
 
 
 def test_the_completed_note_names_the_candidate_and_the_time(client, services, installation,
