@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from connector import crypto, notes, plan
-from connector.candidate import recording
+from connector.candidate import media, recording
 from connector.interviews import OPEN_STATES, Timers, add_once, interview_link
 from connector.models import (
     Answer,
@@ -191,7 +191,7 @@ def reset_answer(session: Session, interview: Interview, position: int, storage:
         raise LifecycleError(f"question {position} of session {interview.public_id} "
                              "has no answer to reset")
     keys = [answer.storage_key] if answer.storage_key else []
-    keys += [recording.chunk_key(interview, answer, i) for i in recording.received(session, answer)]
+    keys += [media.chunk_key(interview, answer, i) for i in recording.received(session, answer)]
     keys = [key for key in keys if storage.exists(key)]
     session.execute(delete(AnswerChunk).where(AnswerChunk.answer_id == answer.id))
     session.delete(answer)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import notes, plan
+from connector.candidate.media import MIME_TYPES, answer_key, chunk_key, container_of
 from connector.crypto import hash_token
 from connector.plan import limits
 from connector.privacy import retention
@@ -38,11 +39,6 @@ WRITER_LEASE = timedelta(seconds=30)  # a tab silent this long may be taken over
 # Takes cut off by a reload or a crash that may be recorded again without using a retake; past
 # these, replacing an unstopped take uses a retake like any other, so no one records endlessly.
 FREE_RESTARTS = 1
-MIME_TYPES = {  # what MediaRecorder produces: WebM on Chrome and Firefox, MP4 on Safari
-    "video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "mp4",
-}
-
-
 class AnswerError(Exception):
     """A request the protocol refuses: `status` is the HTTP status, `reason` a stable word."""
 
@@ -243,27 +239,6 @@ def received(db: Session, answer: Answer) -> list[int]:
     return list(db.scalars(select(AnswerChunk.index).where(
         AnswerChunk.answer_id == answer.id, AnswerChunk.take == answer.take)
         .order_by(AnswerChunk.index)))
-
-
-def container_of(head: bytes) -> str | None:
-    """WebM starts with the EBML magic number; MP4 has "ftyp" at byte 4 (ISO/IEC 14496-12)."""
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "webm"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    return None
-
-
-def chunk_key(interview: Interview, answer: Answer, index: int) -> str:
-    return f"{_prefix(interview, answer)}/take-{answer.take}/chunk-{index:05d}"
-
-
-def answer_key(interview: Interview, answer: Answer) -> str:
-    return f"{_prefix(interview, answer)}/answer-take-{answer.take}.{answer.container}"
-
-
-def _prefix(interview: Interview, answer: Answer) -> str:
-    return f"{interview.installation_id}/{interview.public_id}/q{answer.position}"
 
 
 def _answer_at(db: Session, interview: Interview, position: int) -> Answer | None:
