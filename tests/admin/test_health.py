@@ -18,7 +18,7 @@ from connector.models import (
     utcnow,
 )
 from jobs.claims import LEASE
-from tests.admin.test_ops import add_session, html
+from tests.admin.ops_rows import add_session, html
 from tests.conftest import make_installation
 from tests.test_metrics import scrape
 
