@@ -26,6 +26,14 @@ _NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
 _STRING = re.compile(rb'"[^"]*"')
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+# Built once: json.loads given any option builds a decoder and its scanner for every call.
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
+
+
 def load_object(body: bytes, schema: Schema, what: str) -> dict:
     """The body as a JSON object loaded by `schema`; MalformedPayload naming `what` otherwise."""
     data = decode(body)
@@ -45,7 +53,7 @@ def load(schema: Schema, data: object, what: str) -> dict:
 def decode(body: bytes) -> object:
     """The body's JSON with its text cleaned; MalformedPayload if not JSON or nested too deep."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+        data = _DECODER.decode(body.decode("utf-8"))
     except RecursionError as exc:  # the C parser gives up near 1,000 levels: far past ours
         raise _too_deep() from exc
     except (UnicodeDecodeError, ValueError) as exc:
@@ -112,10 +120,6 @@ def _clean_keys(node: dict) -> None:
     items = list(node.items())
     node.clear()
     node.update((clean_text(key), value) for key, value in items)
-
-
-def _not_json(constant: str):
-    raise ValueError(f"{constant} is not JSON")
 
 
 def _too_deep() -> MalformedPayload:
