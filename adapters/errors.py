@@ -31,6 +31,11 @@ class Invalid(ApiError):
     """400 or 422: the ATS refused what we sent."""
 
 
+class Superseded(Invalid):
+    """The ATS refused a move because the application had left the stage read just before it:
+    someone moved it meanwhile, and theirs stands. Nothing is wrong with the installation."""
+
+
 class Temporary(ApiError):
     """5xx, a timeout or a dropped connection: try again later."""
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from adapters import get_adapter
 from adapters.contract import Adapter, Tools
+from adapters.errors import ApiError, RateLimited, Superseded
 from adapters.events import Outcome
-from adapters.http import ApiError, RateLimited
 from connector import tasks
 from connector.crypto import InvalidToken, Keyring
 from connector.installations import adapter_for
@@ -196,7 +196,8 @@ def _record_failure(services, push_id: int, error: Exception) -> None:
         stop = permanent or push.attempts >= MAX_ATTEMPTS
         if stop:
             push.status = OutboxStatus.FAILED
-            if permanent or not known:  # not an outage that passes: someone must look
+            # Not an outage that passes, nor a recruiter's own move: someone must look.
+            if (permanent or not known) and not isinstance(error, Superseded):
                 _needs_attention(installation, f"{type(error).__name__}: {why[:500]}"
                                  if known else why)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.contract import Adapter
-from adapters.errors import Invalid
+from adapters.errors import Invalid, Superseded
 from adapters.events import Outcome
 
 
@@ -60,5 +60,14 @@ def move(adapter: Adapter, outcome: Outcome,
     target = adapter.stage_for(position, outcome.move_to_stage)
     if position.stage_id != target:
         before_call()
-        adapter.move(outcome.application_id, position.stage_id, target)
+        try:
+            adapter.move(outcome.application_id, position.stage_id, target)
+        except Invalid as refused:
+            before_call()
+            now = adapter.current_stage(outcome.application_id)
+            if now is not None and now.stage_id != position.stage_id:
+                raise Superseded(f"the application left stage {position.stage_id} before it "
+                                 f"could be moved, so it was not moved", refused.status,
+                                 refused.reply) from refused
+            raise
     return target

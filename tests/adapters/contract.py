@@ -17,7 +17,7 @@ import requests
 import responses
 
 from adapters.contract import Adapter, Connection, Tools
-from adapters.errors import ApiError, Invalid, SignatureError
+from adapters.errors import ApiError, Invalid, SignatureError, Superseded
 from adapters.events import Outcome, Verdict
 from adapters.manifest import Manifest
 from jobs.writeback import write
@@ -162,13 +162,14 @@ def check_moves(manifest: Manifest, kit: Kit) -> None:
         assert write(adapter(manifest, kit), move, first_attempt=False) == app["target"]
         assert fake.stage(app["application_id"]) == app["target"]
 
-        # A recruiter moves the card between our read and our move: the ATS refuses ours.
+        # A recruiter moves the card between our read and our move: the ATS refuses ours, and
+        # the refusal says so (Superseded), since theirs stands and nothing needs mending.
         fake.set_stage(app["application_id"], app["stage"])
         ats = adapter(manifest, kit)
         read = ats.current_stage
         ats.current_stage = lambda application_id: (
             read(application_id), fake.set_stage(application_id, app["elsewhere"]))[0]
-        with pytest.raises(Invalid):
+        with pytest.raises(Superseded, match=f"left stage {app['stage']}"):
             write(ats, move, first_attempt=True)
         assert fake.stage(app["application_id"]) == app["elsewhere"]
 

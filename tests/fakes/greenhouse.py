@@ -24,7 +24,7 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -77,6 +77,8 @@ class FakeGreenhouse:
         # application id -> the flat v3 application, with "custom_fields" {name_key: value}
         self.applications: dict[int, dict] = {}
         self.stages: list[dict] = []  # {"id", "job_id", "name"}: each job has its own
+        # Called with the application before a move is checked: someone else's move racing ours.
+        self.before_move: Callable[[dict], None] | None = None
         self._lock = threading.Lock()
         base = re.escape(BASE_URL)
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
@@ -205,6 +207,8 @@ class FakeGreenhouse:
         found, error = self._application(request)
         if error:
             return error
+        if self.before_move is not None:
+            self.before_move(found)
         if body.get("from_stage_id") != found["job_interview_stage_id"]:
             return _answer(422, {"message": "from_stage_id is not the current stage"})
         found.update(self._at_stage(body["to_stage_id"]))

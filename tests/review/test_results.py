@@ -29,7 +29,7 @@ from tests.conftest import row_counts
 from tests.fakes.greenhouse import CREDENTIALS
 from tests.review.conftest import add_user, score_form, sign_in
 
-APPLICATION, TRIGGER_STAGE, NEXT_STAGE = 265277, 71416, 71417
+APPLICATION, TRIGGER_STAGE, NEXT_STAGE, OFFER_STAGE = 265277, 71416, 71417, 71418
 
 
 def set_options(services, **options):
@@ -106,6 +106,25 @@ def test_a_decision_stage_missing_from_the_job_fails_the_push_visibly(
     with services.db.session() as db:
         move = db.scalars(select(Push).where(Push.kind == "move")).one()
         assert move.status.value == "failed" and "no stage named 'Offer'" in move.last_error
+
+
+def test_a_decision_a_recruiter_beat_fails_its_move_and_flags_nothing(
+        app, services, completed, greenhouse):
+    """A recruiter moves the card after our read of its stage and before our move: theirs
+    stands, the push says why it did not move, and the installation needs no attention."""
+    greenhouse.add_application(APPLICATION, TRIGGER_STAGE)
+    set_options(services, decision_stages={"yes": str(NEXT_STAGE)})
+    greenhouse.before_move = lambda application: application.update(
+        job_interview_stage_id=OFFER_STAGE, stage_id=OFFER_STAGE)
+    review(app, services, completed, "ana@acme.example", "Ana")  # yes
+    assert greenhouse.applications[APPLICATION]["job_interview_stage_id"] == OFFER_STAGE
+    assert len(calls(greenhouse, "move_application")) == 1  # refused, and not tried again
+    with services.db.session() as db:
+        move = db.scalars(select(Push).where(Push.kind == "move")).one()
+        assert move.status.value == "failed"
+        assert f"left stage {TRIGGER_STAGE} before it could be moved" in move.last_error
+        installation = db.scalars(select(Installation)).one()
+        assert (installation.status.value, installation.attention_reason) == ("active", None)
 
 
 def test_a_tie_is_no_decision(app, services, completed, greenhouse):
