@@ -1,8 +1,9 @@
-"""Two real rq worker processes push 150 notes to a rate-limited Greenhouse on loopback.
+"""Two real rq worker processes push 100 notes to a rate-limited Greenhouse on loopback.
 
 The fake allows 50 requests per 30-second window, the adapter's default for Harvest v3, and
 answers 429 beyond. Both workers draw from one budget on Redis, so every note arrives exactly
-once and almost none is refused. 150 notes at 50 per 30 s take about a minute: that is the point.
+once and almost none is refused. 100 notes at 50 per 30 s fill one window and wait for the
+next: that wait, shared by both workers, is the point.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from connector.wiring import build_services
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse, add_pushes, delivered
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = 150
+RESULTS = 100
 LIMIT, WINDOW = MANIFEST.rate_limit  # the adapter's default: 50 per 30 s
 MAX_429 = 5
 WORKER = "from connector.cli import main; main(['worker'])"
@@ -87,9 +88,10 @@ def test_two_workers_share_the_rate_limit(stack, greenhouse, redis_url):
     started = time.monotonic()
     for push_id in push_ids:
         services.queue.enqueue("jobs.pushes.deliver_push", push_id)
-    # The floor is (RESULTS / LIMIT - 1) windows after the first burst: 60 s; three times it.
-    floor = (RESULTS / LIMIT - 1) * WINDOW
-    wait_for(lambda: delivered(services) == RESULTS, 3 * floor, "every note")
+    # The limiter paces a backlog at the limit's rate, so the floor is RESULTS / (LIMIT / WINDOW)
+    # (60 s), as bench/push_rate.py measures it; twice that is the bound.
+    floor = RESULTS / (LIMIT / WINDOW)
+    wait_for(lambda: delivered(services) == RESULTS, 2 * floor, "every note")
     elapsed = time.monotonic() - started
 
     markers = Counter(note["body"].rsplit("[", 1)[1] for note in greenhouse.notes)
