@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import time
+from functools import cache
 
-from sqlalchemy import and_, or_, text, update
+from sqlalchemy import and_, bindparam, or_, text, update
 from sqlalchemy.orm import Session
 
 from connector.models import utcnow
@@ -16,6 +17,7 @@ from jobs import leases
 LEASE = leases.LEASE
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
+_NOT_DURABLE = text("SET LOCAL synchronous_commit = off")
 
 
 def claim(session: Session, model, row_id: int, ready, working, *,
@@ -34,24 +36,35 @@ def claim(session: Session, model, row_id: int, ready, working, *,
     """
     leased_at = time.monotonic()
     now = utcnow()
-    due = and_(model.status == ready, or_(model.lease_until.is_(None), model.lease_until <= now))
-    if hasattr(model, "next_attempt_at"):
-        due = and_(due, model.next_attempt_at <= now)
     if not durable and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-    abandoned = and_(model.status == working, model.lease_until < now)
-    attempts = session.execute(
-        update(model)
-        .where(model.id == row_id, or_(due, abandoned))
-        .values(status=working, lease_until=now + LEASE, attempts=model.attempts + 1)
-        .returning(model.attempts)
-    ).scalar_one_or_none()
+        session.execute(_NOT_DURABLE)
+    attempts = session.execute(_claiming(model), {
+        "row_id": row_id, "ready": ready, "working": working, "now": now,
+        "lease_until": now + LEASE}).scalar_one_or_none()
     if attempts is None:
         return None
     holder = leases.current_holder()
     if holder is not None:
         holder.claimed(leases.Claimed(model, row_id, working, attempts), leased_at)
     return attempts
+
+
+@cache
+def _claiming(model):
+    """The claim's UPDATE for one table, built once: a job's claim runs it as it is."""
+    table = model.__table__
+    c = table.c
+    now = bindparam("now", type_=c.lease_until.type)
+    ready, working = (bindparam(name, type_=c.status.type) for name in ("ready", "working"))
+    due = and_(c.status == ready, or_(c.lease_until.is_(None), c.lease_until <= now))
+    if "next_attempt_at" in c:
+        due = and_(due, c.next_attempt_at <= now)
+    abandoned = and_(c.status == working, c.lease_until < now)
+    return (update(table)
+            .where(c.id == bindparam("row_id"), or_(due, abandoned))
+            .values(status=working, attempts=c.attempts + 1,
+                    lease_until=bindparam("lease_until", type_=c.lease_until.type))
+            .returning(c.attempts))
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from connector import tasks
 from connector.outbox import mail
@@ -20,6 +20,12 @@ from jobs.claims import backoff_seconds, claim
 log = logging.getLogger("connector.jobs")
 
 MAX_ATTEMPTS = 8
+_EMAILS = Email.__table__
+# Built once: a burst of invitations runs it once each (Core, not the ORM's bulk UPDATE).
+_DELIVERED = update(_EMAILS).where(
+    _EMAILS.c.id == bindparam("email_id"), _EMAILS.c.status == OutboxStatus.SENDING).values(
+    status=OutboxStatus.DELIVERED, sent_at=bindparam("sent_at"), lease_until=None,
+    last_error=None)
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class Prepared:
 
     email_id: int
     attempts: int = 0
-    message: EmailMessage | None = None  # None: held for the mailbox page, nothing to send
+    message: Message | None = None  # None: held for the mailbox page, nothing to send
 
 
 def send_email(email_id: int) -> None:
@@ -100,7 +106,7 @@ def _hold(email: Email, token: str | None) -> None:
     log.info("mail.held email=%s kind=%s", email.id, email.kind)
 
 
-def _message(settings, email: Email, token: str | None) -> EmailMessage:
+def _message(settings, email: Email, token: str | None) -> Message:
     domain = urlsplit(settings.public_base_url).hostname or "localhost"
     return mail.build_message(email, settings.mail_from, domain, token)
 
@@ -108,9 +114,7 @@ def _message(settings, email: Email, token: str | None) -> EmailMessage:
 def _delivered(services, email_id: int) -> None:
     """Mark the e-mail sent, unless an erasure has taken it meanwhile."""
     with services.db.session() as session:
-        session.execute(update(Email).where(
-            Email.id == email_id, Email.status == OutboxStatus.SENDING).values(
-            status=OutboxStatus.DELIVERED, sent_at=utcnow(), lease_until=None, last_error=None))
+        session.execute(_DELIVERED, {"email_id": email_id, "sent_at": utcnow()})
     log.info("mail.sent email=%s", email_id)
 
 

@@ -114,9 +114,9 @@ def deliver_push(push_id: int) -> None:
     """Write one note (or other outcome) to the ATS, at most once where the ATS lets us check."""
     services = current()
     with services.db.session() as session:
-        if not claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING):
-            return
-        attempts = session.get(Push, push_id).attempts
+        attempts = claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING)
+    if attempts is None:
+        return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
         return _record_failure(services, push_id, failures.Abandoned(attempts))
     try:
