@@ -68,3 +68,56 @@ def test_an_unreachable_server_is_retried_later(settings, greenhouse):
             assert session.get(Email, email_id).attempts == 1
     finally:
         services.close()
+
+
+def built(**changes) -> bytes:
+    """The bytes an invitation goes out as, from an Email row that is never stored."""
+    from connector.outbox.mail import build_message
+
+    fields = dict(id=7, to_address="ana@example.com", subject="Your interview",
+                  dedupe_key="invitation:ses_1", text_body="Hello Ana\n",
+                  html_body="<p>Hello Ana</p>\n")
+    fields.update(changes)
+    mail_from = fields.pop("mail_from", "Interviews <interviews@example.com>")
+    message = build_message(Email(**fields), mail_from, "connector.test", None)
+    return message.as_bytes()
+
+
+def read(raw: bytes):
+    import email
+    from email import policy
+
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_accented_headers_and_bodies_read_back_whole():
+    raw = built(subject="Entrevista para Diseñadora — José", text_body="Olá José, ação!\n",
+                html_body="<p>Olá José</p>\n", mail_from="Recrutação Açme <rh@acme.example>")
+    assert raw.isascii()  # nothing 8-bit on the wire: any server relays it
+    message = read(raw)
+    assert message["Subject"] == "Entrevista para Diseñadora — José"
+    assert message["From"].addresses[0].display_name == "Recrutação Açme"
+    assert message["From"].addresses[0].addr_spec == "rh@acme.example"
+    assert message.get_body(("plain",)).get_content() == "Olá José, ação!\n"
+    assert message.get_body(("html",)).get_content() == "<p>Olá José</p>\n"
+
+
+def test_a_plain_message_goes_as_it_is_with_a_stable_message_id():
+    raw = built()
+    assert b"Content-Transfer-Encoding: 7bit" in raw and b"Hello Ana" in raw
+    assert read(raw)["Message-ID"] == read(built())["Message-ID"]
+    assert read(raw)["Message-ID"].endswith("@connector.test>")
+    assert read(raw)["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_line_longer_than_smtp_allows_is_encoded_not_sent_long():
+    html = "<p>" + "word " * 400 + "</p>\n"  # 2,008 characters on one line
+    raw = built(html_body=html)
+    assert max(len(line) for line in raw.splitlines()) <= 998
+    assert read(raw).get_body(("html",)).get_content() == html
+
+
+def test_an_address_beyond_ascii_is_built_for_smtputf8():
+    message = read(built(to_address="josé@exämple.com"))
+    assert message["To"].addresses[0].addr_spec == "josé@exämple.com"
+    assert message.get_body(("plain",)).get_content() == "Hello Ana\n"

@@ -7,7 +7,11 @@ import os
 import smtplib
 import ssl
 import threading
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
@@ -20,6 +24,7 @@ from connector.review.invitations import token_for_email
 
 SMTP_TIMEOUT = 30
 MESSAGES_PER_CONNECTION = 100  # servers cap a connection's messages; start afresh well before
+LINE_LIMIT = 998  # characters per line, CRLF aside (RFC 5322 section 2.1.1)
 
 
 class MailError(Exception):
@@ -48,21 +53,50 @@ def hold(email: Email, token: str | None) -> None:
 
 
 def build_message(email: Email, mail_from: str, domain: str,
-                  token: str | None = None) -> EmailMessage:
-    """A multipart/alternative message; the Message-ID is stable so a resend can be spotted."""
-    message = EmailMessage()
-    message["From"] = mail_from
+                  token: str | None = None) -> Message:
+    """A multipart/alternative message; the Message-ID is stable so a resend can be spotted.
+
+    Built with the email package's classic classes: a tenth of the CPU of `EmailMessage` and
+    its header registry, which a burst of invitations spends in every worker. Only addresses
+    that are not ASCII (which need SMTPUTF8) take the modern API, which knows how to send them.
+    """
+    name, sender = parseaddr(mail_from)
+    if not (sender.isascii() and email.to_address.isascii()):
+        return _international(email, mail_from, domain, token)
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((name, sender), charset="utf-8")
     message["To"] = email.to_address
-    message["Subject"] = email.subject
-    digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:16]
-    message["Message-ID"] = f"<{email.id}.{digest}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
+    message["Subject"] = email.subject if email.subject.isascii() else Header(
+        email.subject, "utf-8")
+    _identify(message, email, domain)
+    message.attach(_text(with_link(email.text_body, token), "plain"))
+    message.attach(_text(with_link(email.html_body, token), "html"))
+    return message
+
+
+def _text(body: str, subtype: str) -> MIMEText:
+    """ASCII in short lines goes as it is (7bit); anything else as UTF-8 in base64."""
+    plain = body.isascii() and all(len(line) <= LINE_LIMIT for line in body.splitlines())
+    return MIMEText(body, subtype, "us-ascii" if plain else "utf-8")
+
+
+def _international(email: Email, mail_from: str, domain: str, token: str | None) -> Message:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = mail_from, email.to_address, \
+        email.subject
+    _identify(message, email, domain)
     message.set_content(with_link(email.text_body, token))
     message.add_alternative(with_link(email.html_body, token), subtype="html")
     return message
 
 
-def send(smtp_url: str, message: EmailMessage) -> None:
+def _identify(message: Message, email: Email, domain: str) -> None:
+    digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:16]
+    message["Message-ID"] = f"<{email.id}.{digest}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+
+
+def send(smtp_url: str, message: Message) -> None:
     """Deliver one message to the SMTP server named by the URL, over this thread's connection.
 
     The connection is kept between messages, so a burst costs one connection, not one each.
