@@ -98,13 +98,13 @@ def setup(services, fake, count: int, app) -> None:
 
 
 def drain(services, counts: Counts, profiler) -> Counter:
-    """Run every queued job here, a worker's way; how long each kind took in total."""
-    queue, spent = services.queue, Counter()
+    """Run every queued job here, a worker's way; the wall and CPU time (this thread's) each kind took."""
+    queue, spent, cpu = services.queue, Counter(), Counter()
     while (job := queue.queue.dequeue_any([queue.queue], None, connection=queue.connection)):
         job, _queue = job
         path, args = job.func_name, tuple(job.args)
         counts.kind = KINDS.get(path, path)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         with running(row_job_id(path, args)), leases.hold():
             if profiler is None:
                 resolve(path)(*args)
@@ -112,9 +112,10 @@ def drain(services, counts: Counts, profiler) -> Counter:
                 profiler.runcall(resolve(path), *args)
         queue.send_after_job()
         spent[counts.kind] += time.perf_counter() - started
+        cpu[counts.kind] += time.thread_time() - started_cpu
         counts.kind = "between"
         job.delete()
-    return spent
+    return spent, cpu
 
 
 def main() -> None:
@@ -141,7 +142,7 @@ def main() -> None:
             counts = Counts(services.db.engine)
             setup(services, fake, args.moves, create_app(services=services))
             profiler = cProfile.Profile() if args.profile else None
-            spent = drain(services, counts, profiler)
+            spent, cpu = drain(services, counts, profiler)
             services.close()
     finally:
         smtp.stop()
@@ -149,14 +150,16 @@ def main() -> None:
     n = args.moves
     print(f"{n} invitations: {inbox.count()} e-mails, {len(fake.notes)} notes; "
           f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    print(f"{'per invitation':16} {'SQL':>6} {'checks':>7} {'Redis':>6} {'ms':>7}")
+    print(f"{'per invitation':16} {'SQL':>6} {'checks':>7} {'Redis':>6} {'ms':>7} {'CPU ms':>7}")
     for kind in ("web", "delivery", "e-mail", "note", "between"):
         print(f"{kind:16} {counts.sql[kind] / n:6.1f} {counts.checks[kind] / n:7.1f} "
-              f"{counts.redis[kind] / n:6.1f} {spent[kind] * 1000 / n:7.2f}")
+              f"{counts.redis[kind] / n:6.1f} {spent[kind] * 1000 / n:7.2f} "
+              f"{cpu[kind] * 1000 / n:7.2f}")
     jobs = [k for k in counts.sql if k != "web"]
     print(f"{'jobs, total':16} {sum(counts.sql[k] for k in jobs) / n:6.1f} "
           f"{sum(counts.checks[k] for k in jobs) / n:7.1f} "
-          f"{sum(counts.redis[k] for k in jobs) / n:6.1f} {sum(spent.values()) * 1000 / n:7.2f}")
+          f"{sum(counts.redis[k] for k in jobs) / n:6.1f} {sum(spent.values()) * 1000 / n:7.2f} "
+          f"{sum(cpu.values()) * 1000 / n:7.2f}")
     if args.profile:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 
