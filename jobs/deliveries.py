@@ -79,12 +79,13 @@ def _act(services, delivery_id: int):
 
 
 def _load(session, delivery_id: int) -> tuple[WebhookDelivery, Installation]:
-    """The delivery and its installation, with the organization, in one query."""
+    """The delivery and its installation, with the organization and stage rules, in one query."""
     return session.execute(
         select(WebhookDelivery, Installation)
         .join(Installation, Installation.id == WebhookDelivery.installation_id)
         .where(WebhookDelivery.id == delivery_id)
-        .options(joinedload(Installation.organization))).one()
+        .options(joinedload(Installation.organization), joinedload(Installation.stage_rules))
+    ).unique().one()
 
 
 def _read(adapter, delivery: WebhookDelivery) -> Event | None:
@@ -105,12 +106,13 @@ def _wants_enrichment(adapter, installation: Installation, event: Event | None) 
 def _record(session, services, delivery: WebhookDelivery, installation: Installation,
             event: Event | None):
     """Act on the event in the delivery's own transaction, and mark the delivery done."""
-    delivery.event = event.to_dict() if event else None
     result = (_handle(session, services, installation, event) if event
               else interviews.Handled(NOT_ACTIONABLE, [], []))
     invitation = None
     if result.invitation is not None:
         invitation = emails.prepare(session, services, *result.invitation)
+    # Set last, so the parse goes in the one UPDATE that marks the delivery done.
+    delivery.event = event.to_dict() if event else None
     delivery.status = DeliveryStatus.PROCESSED if result.acted else DeliveryStatus.IGNORED
     delivery.outcome = result.outcome
     delivery.processed_at = utcnow()
