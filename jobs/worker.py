@@ -45,6 +45,9 @@ SWEEP_LOCK = "connector:sweep"
 # rq's alarm ends a job at its timeout unless the job is stuck in C code; this long after it,
 # the process ends itself, as rq's forking worker kills a horse that overruns.
 OVERRUN_SECONDS = 60
+# rq beats twice around every job, one round trip each, for a key that lives worker_ttl + 60 s;
+# between jobs that come this close together, one beat stands for the rest.
+BEAT_EVERY_SECONDS = 5
 
 
 class ConnectorWorker(SimpleWorker):
@@ -65,6 +68,13 @@ class ConnectorWorker(SimpleWorker):
         # The forking worker's: short, because _monitor renews it while a job runs, so a
         # job whose worker died is seen as abandoned in seconds, not after its whole timeout.
         return Worker.get_heartbeat_ttl(self, job)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        recent = self.last_heartbeat is not None and \
+            (now() - self.last_heartbeat).total_seconds() < BEAT_EVERY_SECONDS
+        if timeout is None and pipeline is None and recent:
+            return  # the worker's own beat between jobs; the monitor's beats are never skipped
+        super().heartbeat(timeout, pipeline)
 
     def work(self, *args, **kwargs) -> bool:
         threading.Thread(target=self._monitor, daemon=True, name="connector-heartbeat").start()
