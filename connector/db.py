@@ -171,8 +171,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._kept = threading.local()  # each thread's connection for insert_now
-        self._compiled: dict = {}  # statement: (its SQL for psycopg, its bind processors)
+        self._kept = threading.local()  # each thread's connection for execute_now
+        self._compiled: dict = {}  # statement: (its SQL, bind processors, its own values)
 
     @property
     def is_sqlite(self) -> bool:
@@ -191,29 +191,33 @@ class Database:
         finally:
             session.close()
 
-    def insert_now(self, statement, values: dict):
-        """Run one INSERT ... RETURNING, committed as it returns; its first column, or None.
+    def execute_now(self, statement, values: dict):
+        """Run one statement, committed as it returns; its first column, or None.
 
-        On PostgreSQL it goes straight to psycopg, on a connection this thread keeps outside
-        the pool, in one round trip: the pool's checkout and check-in and SQLAlchemy's
-        execution were the larger part of a webhook's cost (bench/webhook_ack.py). Values are
-        bound by the statement's own column types, and errors come out as SQLAlchemy's
-        (IntegrityError, OperationalError), parameters hidden. A connection the server dropped
-        since its last use is replaced and the INSERT tried once more: had the lost one
-        committed, the second meets its row (IntegrityError). SQLite keeps its transaction,
-        which takes the write lock first.
+        For the one-statement writes on a hot path: a webhook's INSERT, a job's claim and its
+        "sent" mark. On PostgreSQL it goes straight to psycopg, on a connection this thread
+        keeps outside the pool, in one round trip, where a session costs three (BEGIN, the
+        statement, COMMIT) and the pool's checkout and check-in and SQLAlchemy's execution were
+        the larger part of a webhook's cost (bench/webhook_ack.py). Values are bound by the
+        statement's own column types, and errors come out as SQLAlchemy's (IntegrityError,
+        OperationalError), parameters hidden. A connection the server dropped since its last
+        use is replaced and the statement tried once more: had the lost one committed, an
+        INSERT meets its row (IntegrityError) and a claim finds the row taken (None). SQLite
+        keeps its transaction, which takes the write lock first.
         """
         if self.is_sqlite:
             with self.engine.begin() as connection:
-                return connection.execute(statement, values).scalar()
-        sql, processors = self._compiled.get(statement) or self._compile(statement)
-        params = {key: processors[key](value) if key in processors else value
-                  for key, value in values.items()}
+                result = connection.execute(statement, values)
+                return result.scalar() if result.returns_rows else None
+        sql, processors, fixed = self._compiled.get(statement) or self._compile(statement)
+        params = {**fixed, **{key: processors[key](value) if key in processors else value
+                              for key, value in values.items()}}
         for last in (False, True):
             connection = None
             try:
                 connection = self._kept_connection()
-                row = connection.execute(sql, params).fetchone()
+                cursor = connection.execute(sql, params)
+                row = cursor.fetchone() if cursor.description else None
                 return None if row is None else row[0]
             except psycopg.Error as exc:
                 # A connection that cannot be made is not tried again: that would double the
@@ -226,16 +230,20 @@ class Database:
                     raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True,
                                               connection_invalidated=lost) from exc
 
-    def _compile(self, statement) -> tuple[str, dict]:
+    def _compile(self, statement) -> tuple[str, dict, dict]:
         dialect = self.engine.dialect
         compiled = statement.compile(dialect=dialect)
-        processors = {bind.key: processor for bind in compiled.binds.values() if (
+        names = compiled.bind_names  # bind: its name in the SQL (an anonymous one's too)
+        processors = {names[bind]: processor for bind in names if (
             processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
-        self._compiled[statement] = str(compiled), processors
+        # The statement's own values (the 1 in "attempts + 1"), bound like the caller's.
+        fixed = {name: processors[name](bind.value) if name in processors else bind.value
+                 for bind, name in names.items() if not bind.required}
+        self._compiled[statement] = str(compiled), processors, fixed
         return self._compiled[statement]
 
     def _kept_connection(self) -> psycopg.Connection:
-        """This thread's connection for insert_now, autocommitting; anew after a fork."""
+        """This thread's connection for execute_now, autocommitting; anew after a fork."""
         held = getattr(self._kept, "connection", None)
         if held is None or self._kept.pid != os.getpid():  # a parent's is not ours to use
             url = self.engine.url.set(drivername="postgresql")

@@ -6,9 +6,10 @@ import random
 import time
 from functools import cache
 
-from sqlalchemy import and_, bindparam, or_, text, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.orm import Session
 
+from connector.db import Database
 from connector.models import utcnow
 from jobs import leases
 
@@ -17,30 +18,40 @@ from jobs import leases
 LEASE = leases.LEASE
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
-_NOT_DURABLE = text("SET LOCAL synchronous_commit = off")
 
 
-def claim(session: Session, model, row_id: int, ready, working, *,
-          durable: bool = True) -> int | None:
+def claim(session: Session, model, row_id: int, ready, working) -> int | None:
     """Move a row from `ready` (and due) to `working` under a lease: the attempt it starts.
 
     None if someone has it or it is not due. One conditional UPDATE, so two workers racing for
     the same row cannot both win, and a row whose worker died is claimable again once its lease
     has run out. A `ready` row with a lease (a delivery backing off) is due when it runs out.
-
-    `durable=False` is for a transaction that holds the claim alone: its commit does not wait
-    for the disk. Losing such a claim in a database crash is harmless: the row is `ready`
-    again and is claimed anew, and whatever the job commits later is written to the log after
-    the claim, so it cannot outlive it. A message sent between the two may be sent again, as
-    it may when a worker dies after sending and before committing.
+    The claim holds once the session's transaction commits (emails.prepare claims the row it
+    has just written, in the same transaction).
     """
-    leased_at = time.monotonic()
-    now = utcnow()
-    if not durable and session.get_bind().dialect.name == "postgresql":
-        session.execute(_NOT_DURABLE)
-    attempts = session.execute(_claiming(model), {
-        "row_id": row_id, "ready": ready, "working": working, "now": now,
-        "lease_until": now + LEASE}).scalar_one_or_none()
+    leased_at, params = _params(row_id, ready, working)
+    return _held(session.execute(_claiming(model), params).scalar_one_or_none(),
+                 model, row_id, working, leased_at)
+
+
+def claim_now(db: Database, model, row_id: int, ready, working) -> int | None:
+    """`claim`, as a transaction of its own: one round trip on PostgreSQL (Database.execute_now).
+
+    A job claims its row before it acts, and commits the claim alone, so an attempt killed
+    mid-way still counts towards the row's MAX_ATTEMPTS.
+    """
+    leased_at, params = _params(row_id, ready, working)
+    return _held(db.execute_now(_claiming(model), params), model, row_id, working, leased_at)
+
+
+def _params(row_id: int, ready, working) -> tuple[float, dict]:
+    leased_at, now = time.monotonic(), utcnow()
+    return leased_at, {"row_id": row_id, "ready": ready, "working": working, "now": now,
+                       "lease_until": now + LEASE}
+
+
+def _held(attempts: int | None, model, row_id: int, working, leased_at: float) -> int | None:
+    """The running job's holder renews what it claimed (jobs.leases)."""
     if attempts is None:
         return None
     holder = leases.current_holder()

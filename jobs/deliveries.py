@@ -17,7 +17,7 @@ from connector.models import (
 from connector.privacy.erasure import Person, Who, erase
 from connector.services import current
 from jobs import emails, failures
-from jobs.claims import backoff_seconds, claim
+from jobs.claims import backoff_seconds, claim_now
 from jobs.lifecycle import enqueue_rows, schedule
 from jobs.pushes import pushing
 
@@ -31,9 +31,8 @@ _OUTCOME_LENGTH = WebhookDelivery.__table__.c.outcome.type.length
 def process_delivery(delivery_id: int) -> None:
     """Act on a delivery once: create the session, the e-mail and the note it calls for."""
     services = current()
-    with services.db.session() as session:
-        attempts = claim(session, WebhookDelivery, delivery_id, DeliveryStatus.RECEIVED,
-                         DeliveryStatus.PROCESSING, durable=False)
+    attempts = claim_now(services.db, WebhookDelivery, delivery_id, DeliveryStatus.RECEIVED,
+                         DeliveryStatus.PROCESSING)
     if attempts is None:
         return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why

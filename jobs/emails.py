@@ -15,7 +15,7 @@ from connector.outbox import mail
 from connector.models import Email, OutboxStatus, utcnow
 from connector.services import current
 from jobs import failures
-from jobs.claims import backoff_seconds, claim
+from jobs.claims import backoff_seconds, claim, claim_now
 
 log = logging.getLogger("connector.jobs")
 
@@ -40,9 +40,8 @@ class Prepared:
 def send_email(email_id: int) -> None:
     """Send an e-mail once; a crash after the send and before the commit may repeat it."""
     services = current()
-    with services.db.session() as session:
-        attempts = claim(session, Email, email_id, OutboxStatus.PENDING, OutboxStatus.SENDING,
-                         durable=False)
+    attempts = claim_now(services.db, Email, email_id, OutboxStatus.PENDING,
+                         OutboxStatus.SENDING)
     if attempts is None:
         return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why
@@ -113,8 +112,7 @@ def _message(settings, email: Email, token: str | None) -> Message:
 
 def _delivered(services, email_id: int) -> None:
     """Mark the e-mail sent, unless an erasure has taken it meanwhile."""
-    with services.db.session() as session:
-        session.execute(_DELIVERED, {"email_id": email_id, "sent_at": utcnow()})
+    services.db.execute_now(_DELIVERED, {"email_id": email_id, "sent_at": utcnow()})
     log.info("mail.sent email=%s", email_id)
 
 

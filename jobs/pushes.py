@@ -22,7 +22,7 @@ from connector.installations import adapter_for
 from connector.models import Installation, InstallationStatus, OutboxStatus, Push, utcnow
 from connector.services import current
 from jobs import failures
-from jobs.claims import backoff_seconds, claim
+from jobs.claims import backoff_seconds, claim_now
 from jobs.queue import RedisQueue
 from jobs.ratelimit import MemoryStore, RateLimiter, RedisStore
 from jobs.writeback import write
@@ -113,8 +113,7 @@ class _Claimed:
 def deliver_push(push_id: int) -> None:
     """Write one note (or other outcome) to the ATS, at most once where the ATS lets us check."""
     services = current()
-    with services.db.session() as session:
-        attempts = claim(session, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING)
+    attempts = claim_now(services.db, Push, push_id, OutboxStatus.PENDING, OutboxStatus.SENDING)
     if attempts is None:
         return
     if attempts > MAX_ATTEMPTS:  # every earlier attempt was killed before it could say why

@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # Not the parsed event: the delivery job reads the stored bytes again and keeps the parse then.
 _COLUMNS = ("installation_id", "delivery_key", "action", "body", "headers", "status", "outcome",
             "attempts", "received_at")
-# Built once, so the database compiles it once (Database.insert_now). The row is kept only while
+# Built once, so the database compiles it once (Database.execute_now). The row is kept only while
 # the installation still has the secret that verified it (`sealed`): a secret rotated in another
 # process stops working at once, at the cost of one primary-key lookup in the same statement.
 _INSERT = insert(WebhookDelivery).from_select(_COLUMNS, select(
@@ -113,7 +113,7 @@ def _store(services, receiver, body: bytes) -> tuple[int | None, dict]:
     }
     # Committed before the answer; a duplicate (IntegrityError) already has its job queued,
     # or the sweeper queues it.
-    return services.db.insert_now(_INSERT, {**row, "sealed": receiver.sealed}), row
+    return services.db.execute_now(_INSERT, {**row, "sealed": receiver.sealed}), row
 
 
 def _read_body() -> bytes:

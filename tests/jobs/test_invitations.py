@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from connector.models import DeliveryStatus, Email, OutboxStatus, WebhookDelivery, utcnow
 from connector.services import install
@@ -114,8 +114,7 @@ def test_a_delivery_backing_off_is_not_claimed_before_its_time(services):
         assert claims.claim(*args) == 1
 
 
-def test_a_claim_that_skips_the_disk_wait_does_so_for_its_own_transaction_only(
-        pg_database_url, settings):
+def test_a_jobs_claim_is_committed_as_it_returns_and_holds_the_row(pg_database_url, settings):
     services = install(build_services(dataclasses.replace(settings,
                                                           database_url=pg_database_url)))
     try:
@@ -126,14 +125,15 @@ def test_a_claim_that_skips_the_disk_wait_does_so_for_its_own_transaction_only(
             session.add(delivery)
             session.flush()
             row_id = delivery.id
-        with services.db.session() as session:
-            assert claims.claim(session, WebhookDelivery, row_id, DeliveryStatus.RECEIVED,
-                                DeliveryStatus.PROCESSING, durable=False) == 1
-            assert session.scalar(text("SHOW synchronous_commit")) == "off"
-            backend = session.scalar(text("SELECT pg_backend_pid()"))
-        with services.db.session() as session:  # the same connection, a new transaction
-            assert session.scalar(text("SELECT pg_backend_pid()")) == backend
-            assert session.get(WebhookDelivery, row_id).status is DeliveryStatus.PROCESSING
-            assert session.scalar(text("SHOW synchronous_commit")) == "on"
+        args = (services.db, WebhookDelivery, row_id, DeliveryStatus.RECEIVED,
+                DeliveryStatus.PROCESSING)
+        checked_out = services.db.engine.pool.checkedout()
+        assert claims.claim_now(*args) == 1
+        assert services.db.engine.pool.checkedout() == checked_out  # not a pooled session
+        with services.db.session() as session:  # another connection sees it at once
+            delivery = session.get(WebhookDelivery, row_id)
+            assert (delivery.status, delivery.attempts) == (DeliveryStatus.PROCESSING, 1)
+            assert delivery.lease_until > utcnow()
+        assert claims.claim_now(*args) is None  # held: a second worker gets nothing
     finally:
         services.close()

@@ -215,17 +215,16 @@ def test_an_email_claimed_before_the_erasure_is_not_sent(services, interview_id,
         email = session.scalars(select(Email)).one()  # the invitation, held (no SMTP_URL)
         email.status, email.attempts = OutboxStatus.PENDING, 0
         email_id = email.id
-    claim = emails.claim
+    claim_now = emails.claim_now
 
-    def erased_once_claimed(session, *args, **kwargs):
-        claimed = claim(session, *args, **kwargs)
-        session.commit()
+    def erased_once_claimed(*args, **kwargs):
+        claimed = claim_now(*args, **kwargs)
         erase(services.db, services.storage, Person(organization_of(services),
               interview_ids={interview_row(services)}), Who(ErasureReason.OPERATOR,
               Actor.OPERATOR, "root"))
         return claimed
 
-    monkeypatch.setattr(emails, "claim", erased_once_claimed)
+    monkeypatch.setattr(emails, "claim_now", erased_once_claimed)
     emails.send_email(email_id)
     with services.db.session() as session:
         email = session.get(Email, email_id)

@@ -84,9 +84,9 @@ def test_a_duplicate_comes_out_as_sqlalchemys_integrity_error_without_the_rows_v
               "headers": None, "status": "received", "outcome": None, "attempts": 0,
               "received_at": utcnow(), "sealed": sealed}
     with pytest.raises(IntegrityError) as refused:
-        services.db.insert_now(views._INSERT, values)
+        services.db.execute_now(views._INSERT, values)
     assert "Ada Lovelace" not in str(refused.value)
-    assert services.db.insert_now(views._INSERT, {**values, "delivery_key": "k-3"}) > 0
+    assert services.db.execute_now(views._INSERT, {**values, "delivery_key": "k-3"}) > 0
 
 
 def test_a_forked_process_writes_on_a_connection_of_its_own(client, services, database_url):
@@ -113,4 +113,4 @@ def test_a_forked_process_writes_on_a_connection_of_its_own(client, services, da
 def test_a_database_that_cannot_be_reached_comes_out_as_sqlalchemys_operational_error():
     gone = Database(PG_ADMIN_URL.rsplit(":", 1)[0] + f":{free_port()}/gone")
     with pytest.raises(OperationalError):  # which the app answers 503 (connector.errors)
-        gone.insert_now(views._INSERT, {"installation_id": 1})
+        gone.execute_now(views._INSERT, {"installation_id": 1})
