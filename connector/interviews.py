@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -108,17 +109,19 @@ def _insert_stage(session: Session, installation_id: int, event: Event,
     One INSERT ... ON CONFLICT DO NOTHING: a second job recording the same application waits
     for the first one's transaction, then finds its row, with no savepoint to roll back to.
     """
+    values = {"installation_id": installation_id, "ats_application_id": event.application_id,
+              "stage_id": event.stage_id, "entry_number": 1, "occurred_at": occurred,
+              "updated_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    return session.execute(_first_stage(dialect), values).first() is not None
+
+
+@cache
+def _first_stage(dialect: str):
+    """The INSERT of an application's first stage, built once per database kind."""
     table = ApplicationStage.__table__
-    insert = _dialect_insert(session)(table).values(
-        installation_id=installation_id, ats_application_id=event.application_id,
-        stage_id=event.stage_id, entry_number=1, occurred_at=occurred, updated_at=utcnow())
-    return session.execute(insert.on_conflict_do_nothing().returning(table.c.id)).first() \
-        is not None
-
-
-def _dialect_insert(session: Session):
-    """The INSERT construct of the session's database, which knows ON CONFLICT."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def invites(installation: Installation, event: Event) -> bool:
@@ -171,12 +174,18 @@ def handle_stage_change(session: Session, keyring: crypto.Keyring, base_url: str
                    invitation=(email, token))
 
 
+# Built once: every invitation asks it.
+_SESSION_OF_ENTRY = select(Interview.id).where(
+    Interview.installation_id == bindparam("installation_id"),
+    Interview.ats_application_id == bindparam("application_id"),
+    Interview.stage_entry == bindparam("entry"))
+
+
 def _has_session(session: Session, installation_id: int, application_id: str,
                  entry: str) -> bool:
-    return session.scalar(select(Interview.id).where(
-        Interview.installation_id == installation_id,
-        Interview.ats_application_id == application_id,
-        Interview.stage_entry == entry)) is not None
+    return session.scalar(_SESSION_OF_ENTRY, {
+        "installation_id": installation_id, "application_id": application_id,
+        "entry": entry}) is not None
 
 
 def handle_application_closed(session: Session, installation: Installation,
