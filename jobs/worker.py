@@ -48,6 +48,7 @@ OVERRUN_SECONDS = 60
 # rq beats twice around every job, one round trip each, for a key that lives worker_ttl + 60 s;
 # between jobs that come this close together, one beat stands for the rest.
 BEAT_EVERY_SECONDS = 5
+SUSPENSION_CHECK_SECONDS = 1.0  # `rq suspend` takes hold within a second, not at every job
 
 
 class ConnectorWorker(SimpleWorker):
@@ -63,6 +64,7 @@ class ConnectorWorker(SimpleWorker):
         self.services, self.stopping = services, stopping
         self._beating, self._retired = threading.Lock(), threading.Event()
         self._watched = None  # (the running job, when it started), for the monitor
+        self._suspension_checked = float("-inf")
 
     def get_heartbeat_ttl(self, job) -> int:
         # The forking worker's: short, because _monitor renews it while a job runs, so a
@@ -75,6 +77,17 @@ class ConnectorWorker(SimpleWorker):
         if timeout is None and pipeline is None and recent:
             return  # the worker's own beat between jobs; the monitor's beats are never skipped
         super().heartbeat(timeout, pipeline)
+
+    def set_state(self, state, pipeline=None):
+        if pipeline is None and state == self._state:
+            return  # rq marks the worker idle twice between two jobs: once is enough
+        super().set_state(state, pipeline)
+
+    def check_for_suspension(self, burst: bool):
+        if time.monotonic() < self._suspension_checked + SUSPENSION_CHECK_SECONDS:
+            return
+        super().check_for_suspension(burst)
+        self._suspension_checked = time.monotonic()
 
     def work(self, *args, **kwargs) -> bool:
         threading.Thread(target=self._monitor, daemon=True, name="connector-heartbeat").start()
