@@ -112,7 +112,7 @@ def setup(services, fake, count: int, app) -> None:
 
 
 def drain(services, counts: Counts, profiler) -> Counter:
-    """Run every queued job here, a worker's way; the wall and CPU time (this thread's) each kind took."""
+    """Run every queued job here, a worker's way; the wall and thread CPU time each kind took."""
     queue, spent, cpu = services.queue, Counter(), Counter()
     while (job := queue.queue.dequeue_any([queue.queue], None, connection=queue.connection)):
         job, _queue = job
