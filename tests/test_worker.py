@@ -9,6 +9,7 @@ that opened database connections of its own (61 no-op jobs/s where rq does 247 w
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -237,3 +238,43 @@ def test_timed_jobs_go_on_soon_after_the_worker_that_scheduled_them_dies(stack, 
     wait_for(mark.exists, SCHEDULER_LOCK_SECONDS + 5, "the timed job")
     print(f"\na timed job ran {time.monotonic() - killed:.1f} s after the scheduling worker "
           f"died (rq alone: up to 61 s)")
+
+
+def test_rq_suspend_is_seen_within_a_second_and_between_beats_nothing_is_rewritten(
+        settings, redis_url, monkeypatch):
+    """The worker asks Redis less often than rq does, by its own bounds, and still obeys it."""
+    import threading
+
+    from rq.exceptions import StopRequested
+    from rq.suspension import suspend
+
+    from jobs import worker as module
+
+    services = install(build_services(dataclasses.replace(settings, redis_url=redis_url)))
+    try:
+        worker = module.ConnectorWorker(services, threading.Event())
+        worker.register_birth()
+        clock = [1000.0]
+        monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+        worker.check_for_suspension(burst=True)  # asked: not suspended
+        suspend(services.queue.connection)
+        worker.check_for_suspension(burst=True)  # within the second: not asked again
+        clock[0] += module.SUSPENSION_CHECK_SECONDS
+        with pytest.raises(StopRequested):  # burst mode's answer to a suspension
+            worker.check_for_suspension(burst=True)
+
+        redis = services.queue.connection
+        worker.set_state("idle")
+        redis.hdel(worker.key, "state", "last_heartbeat")
+        worker.set_state("idle")  # unchanged: not written again
+        worker.heartbeat()  # within BEAT_EVERY_SECONDS of the birth: not sent
+        assert redis.hget(worker.key, "state") is None
+        assert redis.hget(worker.key, "last_heartbeat") is None
+        worker.set_state("busy")
+        worker.last_heartbeat -= timedelta(seconds=module.BEAT_EVERY_SECONDS)
+        worker.heartbeat()
+        assert redis.hget(worker.key, "state") == b"busy"
+        assert redis.hget(worker.key, "last_heartbeat") is not None
+        assert 0 < redis.ttl(worker.key) <= worker.worker_ttl + 60
+    finally:
+        services.close()
