@@ -82,8 +82,9 @@ def _text(body: str, subtype: str) -> MIMEText:
 
 def _international(email: Email, mail_from: str, domain: str, token: str | None) -> Message:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = mail_from, email.to_address, \
-        email.subject
+    message["From"] = mail_from
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
     _identify(message, email, domain)
     message.set_content(with_link(email.text_body, token))
     message.add_alternative(with_link(email.html_body, token), subtype="html")
