@@ -57,6 +57,7 @@ from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
 FIXTURE = ROOT / "tests/adapters/greenhouse/fixtures/candidate_stage_change.json"
 TARGET = 50.0  # invitations per second
 TARGET_P95 = 10.0  # seconds from acknowledgement to e-mail
+NOTES_RATIO = 1.05  # the last note's time over the ATS's floor
 
 
 class TimedGreenhouse(RateLimitedGreenhouse):
@@ -246,12 +247,17 @@ def report(args, result: dict, load: str) -> None:
     print(f"e-mails per candidate   {dict(mails)}  ({len(arrivals)} candidates)")
     print(f"notes per candidate     {dict(notes)}  ({len(result['notes'])} candidates)")
     print(f"last note after 1st ack {last_note:8.1f} s    floor {floor:.0f} s "
-          f"({args.limit} per {args.per:g} s), ratio {last_note / floor:.2f}; "
-          f"429s {result['throttled']}")
+          f"({args.limit} per {args.per:g} s), ratio {last_note / floor:.3f} "
+          f"(target <= {NOTES_RATIO:g}); 429s {result['throttled']}")
     if args.no_notes:
         print(f"(--no-notes: {len(result['note_times'])} notes were in when the run stopped)")
     ok = rate >= TARGET and pct(latency, 0.95) <= TARGET_P95 and set(mails) == {1} \
-        and set(notes) == {1} and len(arrivals) == len(result["notes"]) == args.moves
+        and len(arrivals) == args.moves
+    if args.no_notes:  # the notes were not awaited: the verdict is the e-mails' alone
+        print(f"target met, e-mails only: {'yes' if ok else 'NO'}")
+        return
+    ok = ok and set(notes) == {1} and len(result["notes"]) == args.moves \
+        and last_note / floor <= NOTES_RATIO and result["throttled"] <= args.moves / 100
     print(f"target met: {'yes' if ok else 'NO'}")
 
 
