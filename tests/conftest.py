@@ -32,7 +32,18 @@ from connector.wiring import build_services
 from tests.fakes.greenhouse import CREDENTIALS, FakeGreenhouse
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _own_redis_database(url: str) -> str:
+    """The Redis database this test process may empty: xdist's gw0 the one named, gw1 below."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    number = int(parts.path.lstrip("/") or 0) - int(worker.removeprefix("gw"))
+    assert number >= 0, f"no Redis database left below {url} for test process {worker}"
+    return parts._replace(path=f"/{number}").geturl()
+
+
+REDIS_URL = _own_redis_database(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 FIXTURES = Path(__file__).parent / "adapters"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BUCKET = "recordings"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from click.testing import CliRunner
-from cryptography.fernet import Fernet
 
 from config import SettingsError, load_settings
 from connector.cli import main
 
-KEY = Fernet.generate_key().decode()
+# Fixed, not generated: it is part of a parametrized test's name, which every test process
+# (pytest-xdist) must collect alike.
+KEY = base64.urlsafe_b64encode(b"settings-test-key-of-32-bytes!!!").decode()
 PRODUCTION = {
     "CONNECTOR_ENV": "production",
     "DATABASE_URL": "postgresql://connector@db.internal/connector",
