@@ -11,6 +11,8 @@ and answers 200. bench/load.py drives each in a closed and an open loop. Each cl
 cut into --slices slices that the three take in turns, so that a machine whose speed drifts
 weighs on all three alike; --rounds repeats everything (the first two swapping places every
 other round) and reports each round's ratio and their median.
+In the open loop, the CPU that PostgreSQL and Redis spend per request is printed beside the
+gunicorn workers' own: the part of a request's cost that lands outside the app.
 
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (unless --database sqlite):
 
@@ -41,6 +43,7 @@ import sqlalchemy
 from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_by_group  # noqa: E402
 from load import Target, client_processes, measure, tally  # noqa: E402
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
@@ -188,6 +191,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             contextlib.ExitStack() as apps:
         env = environment(tmp, db_url, redis_url)
         path = env["BENCH_WEBHOOK_PATH"]
+        stores = stores_of(db_url, redis_url)
         headers = GreenhouseAdapter.sign(body, env["MINIMAL_WEBHOOK_SECRET"])
         targets = []
         for name, app in APPS:
@@ -203,11 +207,32 @@ def run(args: argparse.Namespace) -> list[dict]:
             # on the machine then weighs on both by turns.
             order = targets if number % 2 == 0 else [targets[1], targets[0], *targets[2:]]
             closed = closed_slices(order, args, str(number))
-            figures = {target.name: {"closed": closed[target.name], "open": measure(
-                target, "open", args.concurrency, args.seconds, args.rate, str(number))}
+            figures = {target.name: {"closed": closed[target.name], "open": with_stores_cpu(
+                stores, lambda target=target: measure(
+                    target, "open", args.concurrency, args.seconds, args.rate, str(number)))}
                 for target in order}
             rounds.append({target.name: figures[target.name] for target in targets})
     return rounds
+
+
+def stores_of(db_url: str, redis_url: str | None) -> dict:
+    """The server processes behind the apps, for cpu_by_group: PostgreSQL's backends on the
+    bench's database, and the Redis server."""
+    if redis_url is None:
+        return {}
+    pid = redis.Redis.from_url(redis_url).info("server")["process_id"]
+    return {"PostgreSQL": urlsplit(db_url).path.lstrip("/"), "Redis": [int(pid)]}
+
+
+def with_stores_cpu(stores: dict, phase) -> dict:
+    """A phase's figures, with the CPU PostgreSQL and Redis spent per request during it: the
+    part of a request's cost that the gunicorn workers' own CPU does not show."""
+    before = cpu_by_group(stores) if stores else {}
+    figures = phase()
+    after = cpu_by_group(stores) if stores else {}
+    spent = sum(after[name] - before[name] for name in stores)
+    figures["stores_ms"] = spent * 1000 / max(figures["count"], 1) if stores else float("nan")
+    return figures
 
 
 def closed_slices(order: list[Target], args: argparse.Namespace, tag: str) -> dict:
@@ -286,7 +311,9 @@ def verdicts(rounds: list[dict], args: argparse.Namespace) -> None:
             (f"p50 at {args.rate:g} req/s", "open", "p50", "{:.1f} ms"),
             (f"p99 at {args.rate:g} req/s", "open", "p99", "{:.1f} ms"),
             (f"workers' CPU per request at {args.rate:g} req/s", "open", "server_ms",
-             "{:.2f} ms")):
+             "{:.2f} ms"),
+            (f"PostgreSQL and Redis CPU per request at {args.rate:g} req/s", "open",
+             "stores_ms", "{:.2f} ms")):
         cells = []
         for name in rounds[0]:
             values = sorted(r[name][phase][key] for r in rounds)
