@@ -55,4 +55,7 @@ def configure_logging(level: str = "INFO") -> None:
             "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
         },
         "root": {"level": level, "handlers": ["stderr"]},
+        # Alembic (1.18 and later) says "setup plugin ..." seven times in each process that
+        # imports it after this: every web worker, at start. Its migration lines stay.
+        "loggers": {"alembic.runtime.plugins": {"level": "WARNING"}},
     })

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -82,6 +84,15 @@ def test_log_lines_redact_email_addresses_and_database_details():
             'sent to "bo.li@mail.example.co.uk"')
     assert redact(text) == ('IntegrityError: duplicate key\nDETAIL: [redacted]\n'
                             'sent to "[email]"')
+
+
+def test_a_process_that_imports_alembic_after_setting_up_logs_no_plugin_lines():
+    code = ("from config.logging import configure_logging; configure_logging('INFO'); "
+            "import logging, alembic.command; "
+            "logging.getLogger('alembic.runtime.migration').info('Running upgrade a -> b')")
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stderr
+    assert "setup plugin" not in printed and "Running upgrade a -> b" in printed
 
 
 def test_private_ats_hosts_are_off_unless_the_setting_turns_them_on(tmp_path):
