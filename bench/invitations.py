@@ -51,7 +51,7 @@ from bench.cpu import cpu_by_group  # noqa: E402
 from bench.load import Conn  # noqa: E402
 from bench.push_rate import database, workers  # noqa: E402
 from bench.webhook_ack import free_port, stop  # noqa: E402
-from config.gunicorn import LOGGER_CLASS  # noqa: E402
+from config.gunicorn import CONTROL_SOCKET_OFF, LOGGER_CLASS  # noqa: E402
 from tests.fakes.greenhouse_server import RateLimitedGreenhouse  # noqa: E402
 
 FIXTURE = ROOT / "tests/adapters/greenhouse/fixtures/candidate_stage_change.json"
@@ -111,7 +111,7 @@ def web(port: int, count: int, env: dict, logs: Path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "connector.wsgi:app", "--bind",
              f"127.0.0.1:{port}", "--workers", str(count), "--access-logfile", "-",
-             "--logger-class", LOGGER_CLASS], env=env, cwd=ROOT, stdout=out, stderr=out)
+             "--logger-class", LOGGER_CLASS, CONTROL_SOCKET_OFF], env=env, cwd=ROOT, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
+from config.gunicorn import CONTROL_SOCKET_OFF  # noqa: E402
 
 FIXTURE = ROOT / "tests/adapters/greenhouse/fixtures/candidate_stage_change.json"
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -50,7 +51,7 @@ def run_cli(env: dict, *args: str) -> str:
 def start_server(env: dict, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--timeout", "120", "connector.wsgi:app"], env=env, cwd=ROOT,
+         "--timeout", "120", CONTROL_SOCKET_OFF, "connector.wsgi:app"], env=env, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:

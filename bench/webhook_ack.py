@@ -47,6 +47,7 @@ from cpu import cpu_by_group  # noqa: E402
 from load import Target, client_processes, measure, tally  # noqa: E402
 
 from adapters.greenhouse.adapter import GreenhouseAdapter  # noqa: E402
+from config.gunicorn import CONTROL_SOCKET_OFF  # noqa: E402
 from connector import migrate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,7 @@ def gunicorn(app: str, port: int, workers: int, env: dict):
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [str(BIN / "python"), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(workers), "--worker-class", "sync", app],
+             str(workers), "--worker-class", "sync", CONTROL_SOCKET_OFF, app],
             env=env, cwd=ROOT, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 30

@@ -14,6 +14,10 @@ from gunicorn import glogging
 from config.logging import redact_links
 
 LOGGER_CLASS = "config.gunicorn.Logger"
+# gunicorn 25.1 and later open a control socket by default, at one path per user
+# ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl): a way to add workers or stop the
+# server that nothing here uses, and that a second gunicorn of the same user takes over.
+CONTROL_SOCKET_OFF = "--no-control-socket"
 
 
 class RedactLinks(logging.Filter):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from config.gunicorn import LOGGER_CLASS
+from config.gunicorn import CONTROL_SOCKET_OFF, LOGGER_CLASS
 from connector import migrate
 from connector.installations import flag_unusable_credentials
 from connector.cli.environment import command_services
@@ -38,7 +38,8 @@ def serve(host: str, port: int, workers: int) -> None:
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "--logger-class", LOGGER_CLASS, "connector.wsgi:app",
+        "--access-logfile", "-", "--logger-class", LOGGER_CLASS, CONTROL_SOCKET_OFF,
+        "connector.wsgi:app",
     ])
 
 

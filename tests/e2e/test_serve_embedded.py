@@ -25,7 +25,10 @@ def served(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL")}
     env.update(CONNECTOR_DATA_DIR=str(tmp_path), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-               ALLOW_PRIVATE_ATS_HOSTS="on")  # its installation's API is on loopback
+               ALLOW_PRIVATE_ATS_HOSTS="on",  # its installation's API is on loopback
+               HOME=str(tmp_path / "home"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    for home in ("home", "run"):
+        (tmp_path / home).mkdir()
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen([*CONNECTOR, "serve", "--port", str(port)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -69,3 +72,8 @@ def test_a_stage_move_invites_with_nothing_but_python(served, tmp_path):
     (session,) = sessions()
     assert (session["state"], session["candidate_email"]) == ("invited", "giuseppe.hurley@example.com")
     assert Path(tmp_path, "connector.db").exists() and Path(tmp_path, "secret.key").exists()
+
+
+def test_serve_leaves_nothing_in_the_users_home(served, tmp_path):
+    """gunicorn's control socket, on by default, would sit there (config/gunicorn.py)."""
+    assert [p for home in ("home", "run") for p in (tmp_path / home).rglob("*")] == []

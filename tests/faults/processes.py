@@ -11,6 +11,7 @@ from pathlib import Path
 
 from redis import Redis
 
+from config.gunicorn import CONTROL_SOCKET_OFF
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +127,7 @@ def start_gunicorn(env: dict[str, str], log_path: Path, workers: int = 2):
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--timeout", "30", "connector.wsgi:app"],
+         str(workers), "--timeout", "30", CONTROL_SOCKET_OFF, "connector.wsgi:app"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     url = f"http://127.0.0.1:{port}"
