@@ -111,7 +111,8 @@ def web(port: int, count: int, env: dict, logs: Path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "connector.wsgi:app", "--bind",
              f"127.0.0.1:{port}", "--workers", str(count), "--access-logfile", "-",
-             "--logger-class", LOGGER_CLASS, CONTROL_SOCKET_OFF], env=env, cwd=ROOT, stdout=out, stderr=out)
+             "--logger-class", LOGGER_CLASS, CONTROL_SOCKET_OFF],
+            env=env, cwd=ROOT, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 30
         while True:
