@@ -28,6 +28,22 @@ def newcomer_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"CONNECTOR_DATA_DIR": str(data_dir), **extra}
 
 
+# Where a user's files would go: a server under test gets its own, to show it writes none there.
+HOMES = {"HOME": "home", "XDG_RUNTIME_DIR": "run"}
+
+
+def own_homes(root: Path) -> dict[str, str]:
+    """Empty home and runtime directories under root, as environment entries."""
+    for folder in HOMES.values():
+        (root / folder).mkdir()
+    return {name: str(root / folder) for name, folder in HOMES.items()}
+
+
+def left_in_homes(env: dict[str, str]) -> list[Path]:
+    """What a server run with `env` left in the directories own_homes gave it."""
+    return [path for name in HOMES for path in Path(env[name]).rglob("*")]
+
+
 def healthy(base: str) -> bool:
     try:
         return requests.get(f"{base}/healthz", timeout=5).status_code == 200

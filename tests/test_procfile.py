@@ -14,7 +14,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from tests.conftest import free_port
-from tests.serving import CLEARED, serving
+from tests.serving import CLEARED, left_in_homes, own_homes, serving
 from tests.test_logging_access import assert_masked, visit_personal_links
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
@@ -61,13 +61,10 @@ def production_env(pg_database_url, redis_url, tmp_path):
 def test_the_web_process_opens_no_control_socket(production_env, tmp_path):
     base = f"http://127.0.0.1:{production_env['PORT']}"
     command = processes()["web"].replace("0.0.0.0:", "127.0.0.1:")
-    homes = {"HOME": tmp_path / "home", "XDG_RUNTIME_DIR": tmp_path / "run"}
-    for home in homes.values():
-        home.mkdir()
-    env = dict(production_env, **{name: str(path) for name, path in homes.items()})
+    env = production_env | own_homes(tmp_path)
     with serving(command, env, tmp_path / "web.log", base, shell=True):
         assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
-        assert [p for home in homes.values() for p in home.rglob("*")] == []
+        assert left_in_homes(env) == []
 
 
 def test_the_web_process_masks_links_and_runs_as_production(production_env, tmp_path):

@@ -14,6 +14,7 @@ import requests
 
 from adapters.greenhouse.adapter import GreenhouseAdapter
 from tests.conftest import fixture_body, free_port
+from tests.serving import left_in_homes, own_homes
 
 CONNECTOR = [sys.executable, "-m", "connector.cli"]
 
@@ -26,9 +27,7 @@ def served(tmp_path):
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEYS", "SMTP_URL")}
     env.update(CONNECTOR_DATA_DIR=str(tmp_path), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                ALLOW_PRIVATE_ATS_HOSTS="on",  # its installation's API is on loopback
-               HOME=str(tmp_path / "home"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
-    for home in ("home", "run"):
-        (tmp_path / home).mkdir()
+               **own_homes(tmp_path))
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen([*CONNECTOR, "serve", "--port", str(port)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -74,6 +73,7 @@ def test_a_stage_move_invites_with_nothing_but_python(served, tmp_path):
     assert Path(tmp_path, "connector.db").exists() and Path(tmp_path, "secret.key").exists()
 
 
-def test_serve_leaves_nothing_in_the_users_home(served, tmp_path):
+def test_serve_leaves_nothing_in_the_users_home(served):
     """gunicorn's control socket, on by default, would sit there (config/gunicorn.py)."""
-    assert [p for home in ("home", "run") for p in (tmp_path / home).rglob("*")] == []
+    _base, env = served
+    assert left_in_homes(env) == []
