@@ -35,6 +35,8 @@ def record_for(page: Page, seconds: float) -> None:
 
 def stated(page: Page, module: str, name: str) -> float:
     """A bound the room's own code states, read from its module in the page."""
+    # Asked right after a click that leads into the room, the page may still be on its way there.
+    page.wait_for_selector('script[src$="/room.js"]', state="attached")
     return page.evaluate("""async ([module, name]) => {
         const room = document.querySelector('script[src$="/room.js"]').src;
         return (await import(new URL(module, room)))[name]; }""", [module, name])
