@@ -30,6 +30,7 @@ from rq.utils import now
 from rq.worker import WorkerStatus
 from sqlalchemy.orm import configure_mappers
 
+from connector.heap import settle
 from connector.services import Services
 from jobs import leases
 from jobs.queue import ROW_JOBS, RedisQueue, resolve, running
@@ -156,6 +157,7 @@ def run_worker(services: Services) -> None:
     for path in ROW_JOBS:  # imported and set up before the first job, not during it
         resolve(path)
     configure_mappers()
+    settle()  # what the worker built so far lives as long as it does
     stopping = threading.Event()
     threads = [threading.Thread(target=target, args=(services.queue, stopping), name=name,
                                 daemon=True)
