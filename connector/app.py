@@ -13,6 +13,7 @@ from connector.services import Services, install
 from connector.wiring import build_services
 from jobs.queue import InProcessQueue
 from jobs.sweeper import SWEEP_INTERVAL_SECONDS
+from webhooks.views import PREFIX as WEBHOOK_PREFIX, WebhookApp
 
 
 csrf = CSRFProtect()
@@ -25,7 +26,6 @@ CONTENT_SECURITY_POLICY = (
 POLICY_FLOOR = {"object-src": "'none'", "base-uri": "'self'", "form-action": "'self'",
                 "frame-ancestors": "'none'"}
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
-WEBHOOK_PREFIX = "/webhooks/"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -56,26 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     csrf.init_app(app)
     _register_errors(app)
     __import__("connector.errors").errors.register(app)  # database too slow: 503
-    app.wsgi_app = _WebhooksApart(app.wsgi_app, _webhook_app(services),
+    app.wsgi_app = _WebhooksApart(app.wsgi_app, WebhookApp(services),
                                   _fixed_headers(services.settings.production))
-    return app
-
-
-def _webhook_app(services: Services) -> Flask:
-    """The app that takes ATS deliveries: the webhook route and its error answers, no more.
-
-    A delivery carries no cookie, session or form, and no page is drawn for it: the sign-in
-    and user lookup, CSRF check, sign-in throttling and session of the main app would protect
-    nothing and cost every delivery a good part of its time.
-    """
-    from webhooks.views import bp as webhooks
-
-    app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.extensions["connector"] = services
-    app.register_blueprint(webhooks)
-    _register_errors(app)
-    __import__("connector.errors").errors.register(app)
     return app
 
 
@@ -87,7 +69,7 @@ class _WebhooksApart:
     cost a delivery a thirtieth of its time.
     """
 
-    def __init__(self, main, webhooks: Flask, headers: list[tuple[str, str]]):
+    def __init__(self, main, webhooks, headers: list[tuple[str, str]]):
         self.main, self.webhooks, self.headers = main, webhooks, headers
 
     def __call__(self, environ, start_response):
@@ -96,7 +78,7 @@ class _WebhooksApart:
 
         def with_headers(status, headers, exc_info=None):
             return start_response(status, headers + self.headers, exc_info)
-        return self.webhooks.wsgi_app(environ, with_headers)
+        return self.webhooks(environ, with_headers)
 
 
 def _set_up_sign_in(app: Flask, settings: Settings) -> None:

@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 log = logging.getLogger("connector.web")
 
 RETRY_AFTER_SECONDS = 30
-_JSON_PREFIXES = ("/api/", "/webhooks/")
+UNAVAILABLE = {"error": "service_unavailable",
+               "detail": "The database did not answer in time; try again shortly."}
+_JSON_PREFIXES = ("/api/",)  # webhooks answer JSON on their own (webhooks.views)
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Please try again shortly</title></head>
@@ -33,13 +35,16 @@ def register(app: Flask) -> None:
 
 def unavailable(error: Exception):
     """503 with Retry-After: JSON for the API, webhooks and scripts, a short page for a browser."""
-    log.warning("web.database-unavailable error=%s", type(getattr(error, "orig", error)).__name__)
+    log_unavailable(error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_html():
         return _PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
-    body = jsonify(error="service_unavailable",
-                   detail="The database did not answer in time; try again shortly.")
-    return body, 503, headers
+    return jsonify(**UNAVAILABLE), 503, headers
+
+
+def log_unavailable(error: Exception) -> None:
+    """One line naming the driver's error, never its message: that may quote the statement."""
+    log.warning("web.database-unavailable error=%s", type(getattr(error, "orig", error)).__name__)
 
 
 def _wants_html() -> bool:

@@ -89,4 +89,31 @@ def test_ping_is_answered_200_and_stored_as_ignored(client, services, installati
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])
 def test_only_post_is_accepted(client, installation, method):
-    assert client.open(installation["path"], method=method).status_code == 405
+    response = client.open(installation["path"], method=method)
+    assert_refused(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("tail", ["", "/", "/extra"])
+def test_an_address_missing_or_adding_a_segment_is_404_and_writes_nothing(
+        client, services, installation, tail):
+    before = row_counts(services)
+    path = (installation["path"].rsplit("/", 1)[0] + "/" if tail == ""
+            else installation["path"] + tail)
+    assert_refused(signed_post(client, dict(installation, path=path), BODY), 404, "not_found")
+    assert row_counts(services) == before
+
+
+def test_an_unexpected_failure_is_a_json_500_that_logs_no_payload(
+        client, services, installation, monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr("adapters.greenhouse.adapter.GreenhouseAdapter.read", broken)
+    before = row_counts(services)
+    response = signed_post(client, installation, BODY)
+    assert_refused(response, 500, "internal_server_error")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # the fixed headers still
+    assert row_counts(services) == before
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("greenhouse.webhook.failed")]
+    candidate = json.loads(BODY)["payload"]["application"]["candidate"]
+    assert candidate["first_name"] not in caplog.text and line.exc_info is not None
