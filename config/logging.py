@@ -41,6 +41,14 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's own line, kept to one line: a URL segment or header quoted in a message
+        may carry CR or LF (%0A), and must not start a line that looks like another record."""
+        line = super().formatMessage(record)
+        if "\n" in line or "\r" in line:
+            line = line.replace("\r", "\\r").replace("\n", "\\n")
+        return line
+
 
 def configure_logging(level: str = "INFO") -> None:
     """Send records to stderr with a compact, grep-friendly format."""

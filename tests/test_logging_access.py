@@ -11,7 +11,7 @@ import time
 import requests
 
 from config.gunicorn import Logger, RedactLinks
-from config.logging import redact
+from config.logging import RedactingFormatter, redact
 from tests.conftest import free_port
 from tests.serving import CONNECTOR, newcomer_env, serving
 
@@ -75,3 +75,22 @@ def test_application_logs_mask_link_tokens_too():
     line = "candidate.opened path=/interview/Zx9_-abc/room referer=https://x/review/shared/q1"
     assert redact(line) == ("candidate.opened path=/interview/[redacted]/room "
                             "referer=https://x/review/shared/[redacted]")
+
+
+def test_a_message_quoting_a_line_break_stays_one_line_and_a_traceback_stays_whole():
+    formatter = RedactingFormatter("%(levelname)s %(name)s %(message)s")
+    forged = "abc\r\nINFO connector.webhooks greenhouse.webhook.accepted delivery=1"
+    record = logging.LogRecord("connector.webhooks", logging.WARNING, __file__, 1,
+                               "greenhouse.webhook.rejected installation=%s", (forged,), None)
+    assert formatter.format(record) == (
+        "WARNING connector.webhooks greenhouse.webhook.rejected installation=abc\\r\\nINFO "
+        "connector.webhooks greenhouse.webhook.accepted delivery=1")
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        failed = logging.LogRecord("connector.webhooks", logging.ERROR, __file__, 1,
+                                   "greenhouse.webhook.failed", (), sys.exc_info())
+    first, *traceback = formatter.format(failed).splitlines()
+    assert first == "ERROR connector.webhooks greenhouse.webhook.failed"
+    assert traceback[0] == "Traceback (most recent call last):"
+    assert traceback[-1] == "RuntimeError: a bug"
