@@ -34,7 +34,10 @@ def register(app: Flask) -> None:
 
 
 def unavailable(error: Exception):
-    """503 with Retry-After: JSON for the API, webhooks and scripts, a short page for a browser."""
+    """503 with Retry-After: JSON for the API and scripts, a short page for a browser.
+
+    Webhooks answer their own 503 (webhooks.views), with the same body and Retry-After.
+    """
     log_unavailable(error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_html():
